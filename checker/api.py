@@ -1,0 +1,125 @@
+"""The pipeline for one file: read → parse → resolve → solve → replay, and the exit code.
+
+Nothing here prints. Every stage's failure ends as diagnostics in the :class:`FileResult`;
+the exit code is a property of the result, computed in one place.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from checker import model as m
+from checker.diagnostics import Diagnostic, Span, SpecError, error
+from checker.parse import decode, parse_text, source_lines
+from checker.replay import Replay, replay_verdict
+from checker.resolve import resolve
+from checker.solve import Limits, Verdict, solve
+
+EXIT_OK, EXIT_VIOLATED, EXIT_INVALID, EXIT_UNKNOWN, EXIT_ERROR = 0, 1, 2, 3, 4
+SEVERITY_ORDER = (EXIT_OK, EXIT_UNKNOWN, EXIT_VIOLATED, EXIT_INVALID, EXIT_ERROR)  # least to most severe
+
+
+def most_severe(codes) -> int:
+    return max(codes, key=SEVERITY_ORDER.index, default=EXIT_OK)
+
+
+@dataclass
+class FileResult:
+    path: str
+    lines: tuple[str, ...] = ()
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    verdicts: tuple[Verdict, ...] = ()
+    replays: dict[str, Replay] = field(default_factory=dict)
+    model: m.Model | None = None
+
+    @property
+    def invalid(self) -> bool:
+        return any(d.severity == "error" for d in self.diagnostics)
+
+    @property
+    def inconsistent(self) -> bool:
+        return any(r.status == "disagrees" for r in self.replays.values())
+
+    @property
+    def exit_code(self) -> int:
+        if self.inconsistent:
+            return EXIT_ERROR
+        if self.invalid:
+            return EXIT_INVALID
+        statuses = {v.status for v in self.verdicts}
+        if "violated" in statuses:
+            return EXIT_VIOLATED
+        if "unknown" in statuses:
+            return EXIT_UNKNOWN
+        return EXIT_OK
+
+    @property
+    def status(self) -> str:
+        return {EXIT_OK: "proved", EXIT_VIOLATED: "violated", EXIT_INVALID: "invalid", EXIT_UNKNOWN: "unknown", EXIT_ERROR: "inconsistent"}[self.exit_code]
+
+
+def check_text(path: str, text: str, limits: Limits = Limits()) -> FileResult:
+    result = FileResult(path, source_lines(text))
+    try:
+        spec = parse_text(path, text)
+    except SpecError as exc:
+        result.diagnostics.append(exc.diagnostic)
+        return result
+    model, diagnostics = resolve(spec)
+    result.diagnostics.extend(diagnostics)
+    if model is None:
+        return result
+    result.model = model
+    outcome = solve(model, limits)
+    if outcome.vacuity is not None:
+        result.diagnostics.append(_vacuity(model, outcome.vacuity))
+        return result
+    result.verdicts = outcome.verdicts
+    for verdict in outcome.verdicts:
+        replay = replay_verdict(model, verdict)
+        if replay is not None:
+            result.replays[verdict.claim.name] = replay
+    return result
+
+
+def _vacuity(model: m.Model, vacuity) -> Diagnostic:
+    by_name = {a.name: a for a in model.assumptions}
+    clashing = [by_name[n] for n in vacuity.assumptions if n in by_name]
+    span = clashing[0].span if clashing else Span(model.path, 1, 1, 1, 1)
+    notes = [f"assumption '{a.name}' (line {a.span.line}): {a.conditions[0].text}" for a in clashing]
+    unknowns = {u.id: u for u in model.unknowns}
+    notes += [f"the range of {uid} (line {unknowns[uid].span.line})" for uid in vacuity.unknowns if uid in unknowns]
+    names = " and ".join(f"'{a.name}'" for a in clashing) or "the ranges"
+    return error(span, "vacuous", f"the assumptions {names} contradict each other (with the ranges), so every claim would hold vacuously", *notes)
+
+
+def check_file(path: str, limits: Limits = Limits()) -> FileResult:
+    try:
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        result = FileResult(path)
+        result.diagnostics.append(error(Span(path, 1, 1, 1, 1), "read-error", f"cannot read the file: {exc.strerror or exc}"))
+        return result
+    try:
+        text = decode(path, data)
+    except SpecError as exc:
+        result = FileResult(path, source_lines(data.decode("utf-8", "replace")))
+        result.diagnostics.append(exc.diagnostic)
+        return result
+    return check_text(path, text, limits)
+
+
+def expand(paths: list[str]) -> tuple[list[str], list[str]]:
+    """Files to check, in a stable order: directories recurse into *.spec. Also the missing paths."""
+    files, missing = [], []
+    for path in paths:
+        if os.path.isdir(path):
+            found = sorted(str(p) for p in Path(path).rglob("*.spec") if p.is_file())
+            files.extend(found)
+        elif os.path.exists(path):
+            files.append(path)
+        else:
+            missing.append(path)
+    return files, missing

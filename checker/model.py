@@ -1,0 +1,213 @@
+"""The resolved model: names bound, units converted to base units, ranges turned into unknowns.
+
+Everything here is a frozen dataclass of plain Python values (``Fraction``, ``int``, ``str``,
+tuples); the encoder turns it into Z3 terms and the replay turns it into simulator inputs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Union
+
+from checker.diagnostics import Span
+from checker.units import Dim
+
+
+@dataclass(frozen=True, slots=True)
+class Unknown:
+    """A value the claims must hold for, whatever it is within [low, high] (base units)."""
+
+    id: str
+    low: Fraction
+    high: Fraction
+    dim: Dim
+    unit: str | None  # the unit the user wrote, used to show values back
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Param:
+    """A numeric field: a constant or an unknown, in base units, with where it was written."""
+
+    value: Union[Fraction, Unknown]
+    dim: Dim
+    span: Span
+    unit: str | None = None
+
+    @property
+    def constant(self) -> Fraction | None:
+        return self.value if isinstance(self.value, Fraction) else None
+
+
+# ---- claims -----------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Lit:
+    value: Fraction
+    dim: Dim
+    unit: str | None
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class QRef:
+    """A quantity of the model by its canonical path, e.g. ('colossus1', 'power', 'draw')."""
+
+    path: tuple[str, ...]
+    dim: Dim
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Op:
+    op: str  # + - * /
+    left: "Expr"
+    right: "Expr"
+    dim: Dim
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Neg:
+    operand: "Expr"
+    dim: Dim
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Fn:
+    name: str  # min or max
+    args: tuple["Expr", ...]
+    dim: Dim
+    span: Span
+
+
+Expr = Union[Lit, QRef, Op, Neg, Fn]
+
+
+@dataclass(frozen=True, slots=True)
+class Comparison:
+    left: Expr
+    op: str
+    right: Expr
+    text: str  # the claim as the user wrote it, for reports
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """A check, an assumption, or a built-in invariant (a conjunction of comparisons)."""
+
+    name: str
+    kind: str  # "check", "assume" or "invariant"
+    conditions: tuple[Comparison, ...]
+    span: Span
+    # For invariants decided from constants alone (a count that does not divide): the verdict
+    # and why. None for everything the solver decides.
+    static: tuple[bool, str] | None = None
+
+
+# ---- blocks ------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Radiator:
+    name: str
+    heat: Param
+    emissivity: Param
+    temperature: Param | None  # exactly one of temperature and area is given
+    area: Param | None
+    sink: Param
+    sides: int
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Gpu:
+    name: str
+    peak: Param
+    memory: Param
+    tdp: Param
+    idle: Param
+    floor: Param  # in W, or a share of tdp when floor_relative
+    floor_relative: bool
+    ramp: Param | None  # W/s; None: no slew limit
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Pool:
+    name: str
+    count: int
+    gpu: Gpu
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Network:
+    topology: str  # ring, tree, hierarchical
+    bandwidth: Param
+    latency: Param
+    domain: int | None
+    domain_bandwidth: Param | None
+    domain_latency: Param | None
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Power:
+    facility: Param | None
+    pue: Param
+    overhead: Param
+    transition: Param
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Cluster:
+    name: str
+    pools: tuple[Pool, ...]
+    network: Network | None
+    power: Power  # defaults when the spec has no power section
+    span: Span
+
+    @property
+    def gpus(self) -> int:
+        return sum(p.count for p in self.pools)
+
+
+@dataclass(frozen=True, slots=True)
+class Workload:
+    name: str
+    cluster: Cluster
+    kind: str  # training, inference
+    params: Param
+    batch: Param | None
+    efficiency: Param
+    balance: str  # uniform, proportional
+    jitter: tuple[Param, ...]  # one per pool, in pool order
+    shards: int
+    overlap: Param
+    grad_bytes: Param
+    state_bytes: Param
+    flops_per_token: Param | None  # None: 6·params (training) or 2·params (inference)
+    span: Span
+
+
+Block = Union[Radiator, Gpu, Cluster, Workload]
+
+
+@dataclass(frozen=True, slots=True)
+class Model:
+    path: str
+    blocks: tuple[Block, ...]
+    unknowns: tuple[Unknown, ...]
+    assumptions: tuple[Claim, ...]
+    checks: tuple[Claim, ...]  # the user's checks first, then the built-in invariants
+
+    def block(self, name: str) -> Block:
+        for block in self.blocks:
+            if block.name == name:
+                return block
+        raise KeyError(name)

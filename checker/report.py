@@ -1,0 +1,310 @@
+"""Text and JSON reports. Only this module and the CLI write output, to the streams they are given.
+
+Numbers are written by checker.numbers: exact when short, else 4 significant digits. The
+JSON report carries every value exactly as 'p/q' beside its rounded decimal.
+"""
+
+from __future__ import annotations
+
+import json
+from fractions import Fraction
+from typing import TextIO
+
+from checker import model as m
+from checker.api import FileResult, most_severe
+from checker.diagnostics import Diagnostic, Span, excerpt
+from checker.numbers import fmt, ratio
+from checker.replay import Replay
+from checker.solve import Point, Verdict
+from checker.units import display_unit
+
+SCHEMA = "verify-report/1"
+ROUNDING = "numbers are exact when short, else rounded half-even to 4 significant digits; --format json has exact values"
+
+
+def quantity(value: Fraction, dim, unit: str | None = None) -> str:
+    shown, text = display_unit(value, dim, unit)
+    return f"{fmt(shown)} {text}".rstrip()
+
+
+def _preferred(comparison: m.Comparison) -> str | None:
+    for side in (comparison.right, comparison.left):
+        if isinstance(side, m.Lit) and side.unit:
+            return side.unit
+    return None
+
+
+def _path(path: tuple[str, ...]) -> str:
+    return ".".join(path)
+
+
+def _dim_of(model: m.Model, path: tuple[str, ...]):
+    from checker import schema
+
+    block = model.block(path[0])
+    name = path[1] if len(path) > 1 else ""
+    if isinstance(block, m.Workload):
+        if name in schema.PER_POOL.get(block.kind, {}):
+            return schema.PER_POOL[block.kind][name]
+        if name in schema.DERIVED[block.kind]:
+            return schema.DERIVED[block.kind][name]
+    for table in schema.DERIVED.values():
+        if path[-1] in table:
+            return table[path[-1]]
+    return None
+
+
+class _Point:
+    def __init__(self, model: m.Model, point: Point, free: tuple[str, ...] = ()) -> None:
+        self.model, self.point, self.free = model, point, free
+
+    def lines(self) -> list[str]:
+        out = []
+        for unknown in self.model.unknowns:
+            if unknown.id in self.free:
+                shown = f"any value in {quantity(unknown.low, unknown.dim, unknown.unit)} .. {quantity(unknown.high, unknown.dim, unknown.unit)}"
+            else:
+                shown = quantity(self.point.get(unknown.id), unknown.dim, unknown.unit)
+            out.append(f"{unknown.id} = {shown}  (line {unknown.span.line})")
+        return out
+
+
+# ---- text -----------------------------------------------------------------------------
+
+
+def _diagnostic_text(d: Diagnostic, lines: tuple[str, ...]) -> list[str]:
+    out = [d.header()]
+    shown = excerpt(d.span, lines)
+    if shown:
+        out.append(shown)
+    out.extend(f"  note: {n}" for n in d.notes)
+    return out
+
+
+def _verdict_detail(result: FileResult, v: Verdict) -> list[str]:
+    model = result.model
+    assert model is not None
+    claim = v.claim
+    span = claim.span
+    replay = result.replays.get(claim.name)
+    out: list[str] = []
+    label = "invariant" if claim.kind == "invariant" else "check"
+    if v.status == "violated":
+        if claim.static is not None:
+            out.append(f"{span}: error: {label} '{claim.name}' is broken: {v.reason} [{'invariant' if claim.kind == 'invariant' else 'violated'}]")
+            out.append(excerpt(span, result.lines))
+            return out
+        comparison = claim.conditions[v.failing]
+        unit = _preferred(comparison)
+        dim = comparison.left.dim
+        code = "invariant" if claim.kind == "invariant" else "violated"
+        out.append(f"{span}: error: {label} '{claim.name}' is violated: {comparison.text} fails [{code}]")
+        out.append(excerpt(span, result.lines))
+        if v.point is not None and model.unknowns:
+            out.append("  counterexample:")
+            out.extend(f"    {line}" for line in _Point(model, v.point).lines())
+        elif v.point is not None:
+            out.append("  counterexample: the spec has no ranges; its constants alone break the claim")
+        if v.values:
+            out.append("  which gives:")
+            for path, value in v.values:
+                qdim = _dim_of(model, path)
+                out.append(f"    {_path(path)} = {quantity(value, qdim, unit if qdim == dim else None) if qdim is not None else fmt(value)}")
+        if v.left is not None and v.right is not None:
+            out.append(f"  left side {quantity(v.left, dim, unit)}, right side {quantity(v.right, dim, unit)}: not {comparison.op}")
+        if v.zero_divisor:
+            out.append("  note: a divisor in the claim is zero at this point")
+        out.extend(_replay_lines(replay, dim, unit))
+    elif v.status == "unknown":
+        out.append(f"{span}: warning: {label} '{claim.name}' is unknown: the solver gave up ({v.reason or 'no reason given'}); this is not a pass [unknown]")
+        out.append(excerpt(span, result.lines))
+    elif v.worst is not None:
+        comparison = claim.conditions[0]
+        unit = _preferred(comparison)
+        dim = comparison.left.dim
+        w = v.worst
+        word = "highest" if w.maximize else "lowest"
+        approx = "" if w.exact else f" (true {word} within 0.1 %: up to {quantity(w.bound, dim, unit)})"
+        out.append(f"{span}: note: check '{claim.name}' is proved: {comparison.text} [proved]")
+        out.append(f"  worst case: {_left_text(comparison)} = {quantity(w.value, dim, unit)}{approx}")
+        if model.unknowns:
+            out.append("    reached at:")
+            out.extend(f"      {line}" for line in _Point(model, w.point, w.free).lines())
+        if v.margin is not None:
+            right = _constant_right(comparison)
+            share = f" ({fmt(v.margin / abs(right) * 100)} % of the bound)" if right not in (None, 0) else ""
+            out.append(f"  margin: {quantity(v.margin, dim, unit)}{share}")
+        if v.rests_on:
+            out.append(f"  rests on: {', '.join(v.rests_on)}")
+        out.extend(_replay_lines(replay, dim, unit))
+    return [line for line in out if line]
+
+
+def _left_text(comparison: m.Comparison) -> str:
+    text = comparison.text
+    for op in ("<=", ">=", "==", "<", ">"):
+        if op in text:
+            return text.split(op)[0].strip()
+    return text
+
+
+def _constant_right(comparison: m.Comparison) -> Fraction | None:
+    return comparison.right.value if isinstance(comparison.right, m.Lit) else None
+
+
+def _replay_lines(replay: Replay | None, dim, unit: str | None) -> list[str]:
+    if replay is None:
+        return []
+    if replay.status == "confirmed" and replay.left is not None:
+        extra = f" ({replay.detail})" if replay.detail else ""
+        return [f"  confirmed by simulation: left side {quantity(replay.left, dim, unit)}{extra}"]
+    if replay.status == "skipped":
+        return [f"  not replayed: {replay.detail}"]
+    if replay.left is not None and replay.expected is not None:
+        return [f"  error: the simulation disagrees: it computes {quantity(replay.left, dim, unit)} where the solver has {quantity(replay.expected, dim, unit)} ({replay.detail}); this is an internal inconsistency [inconsistent]"]
+    return [f"  error: the simulation disagrees ({replay.detail}) [inconsistent]"]
+
+
+def summary_line(results: list[FileResult]) -> str:
+    counts = {"proved": 0, "violated": 0, "unknown": 0}
+    for r in results:
+        for v in r.verdicts:
+            if v.claim.kind == "check":
+                counts[v.status] += 1
+    broken = sum(1 for r in results for v in r.verdicts if v.claim.kind == "invariant" and v.status != "proved")
+    invalid = sum(1 for r in results if r.invalid)
+    files = f"{len(results)} file{'s' if len(results) != 1 else ''}"
+    return (
+        f"{files}: {counts['proved']} proved, {counts['violated']} violated, {counts['unknown']} unknown, "
+        f"{broken} broken invariant{'s' if broken != 1 else ''}, {invalid} invalid; exit {most_severe(r.exit_code for r in results) if results else 0}"
+    )
+
+
+def write_text(results: list[FileResult], out: TextIO, quiet: bool = False) -> None:
+    for result in results:
+        lines: list[str] = []
+        checks = [v for v in result.verdicts if v.claim.kind == "check"]
+        invariants = [v for v in result.verdicts if v.claim.kind == "invariant"]
+        if not quiet or result.exit_code != 0:
+            lines.append(f"{result.path}: {result.status}")
+            for v in checks:
+                lines.append(f"  {v.status:<9} {v.claim.name}  (line {v.claim.span.line})")
+            broken = [v for v in invariants if v.status != "proved"]
+            if invariants:
+                held = len(invariants) - len(broken)
+                lines.append(f"  built-in invariants: {held} of {len(invariants)} hold")
+                for v in broken:
+                    lines.append(f"  {v.status:<9} invariant: {v.claim.name}  (line {v.claim.span.line})")
+        details: list[list[str]] = [_diagnostic_text(d, result.lines) for d in result.diagnostics]
+        for v in result.verdicts:
+            if quiet and v.status == "proved":
+                continue
+            if v.claim.kind == "invariant" and v.status == "proved":
+                continue
+            detail = _verdict_detail(result, v)
+            if detail:
+                details.append(detail)
+        if lines:
+            out.write("\n".join(lines) + "\n")
+        for block in details:
+            out.write("\n" + "\n".join(block) + "\n")
+        if lines or details:
+            out.write("\n")
+    if not quiet:
+        out.write(summary_line(results) + "\n")
+        out.write(f"({ROUNDING})\n")
+
+
+# ---- JSON -----------------------------------------------------------------------------
+
+
+def _number(value: Fraction | None, dim=None, unit: str | None = None) -> dict | None:
+    if value is None:
+        return None
+    out = {"exact": ratio(value), "decimal": fmt(value)}
+    if dim is not None:
+        shown, text = display_unit(value, dim, unit)
+        out["shown"] = f"{fmt(shown)} {text}".rstrip()
+    return out
+
+
+def _span(span: Span) -> dict:
+    return {"file": span.file, "line": span.line, "column": span.column, "end_line": span.end_line, "end_column": span.end_column}
+
+
+def _point(model: m.Model, point: Point | None) -> list[dict] | None:
+    if point is None:
+        return None
+    out = []
+    for unknown in model.unknowns:
+        out.append({"name": unknown.id, "value": _number(point.get(unknown.id), unknown.dim, unknown.unit), "span": _span(unknown.span)})
+    return out
+
+
+def _verdict_json(result: FileResult, v: Verdict) -> dict:
+    model = result.model
+    assert model is not None
+    claim = v.claim
+    comparison = claim.conditions[v.failing] if claim.conditions else None
+    dim = comparison.left.dim if comparison else None
+    unit = _preferred(comparison) if comparison else None
+    out: dict = {
+        "name": claim.name,
+        "kind": claim.kind,
+        "claim": " and ".join(c.text for c in claim.conditions) if claim.conditions else (claim.static[1] if claim.static else ""),
+        "span": _span(claim.span),
+        "status": v.status,
+    }
+    if v.status == "violated":
+        out["counterexample"] = {
+            "unknowns": _point(model, v.point),
+            "left": _number(v.left, dim, unit),
+            "right": _number(v.right, dim, unit),
+            "values": [{"quantity": _path(p), "value": _number(x, _dim_of(model, p))} for p, x in v.values],
+            "zero_divisor": v.zero_divisor,
+            "reason": v.reason or None,
+        }
+    if v.status == "unknown":
+        out["reason"] = v.reason
+    if v.worst is not None:
+        out["worst_case"] = {
+            "value": _number(v.worst.value, dim, unit),
+            "bound": _number(v.worst.bound, dim, unit),
+            "exact": v.worst.exact,
+            "direction": "max" if v.worst.maximize else "min",
+            "at": _point(model, v.worst.point),
+            "free": list(v.worst.free),
+        }
+        out["margin"] = _number(v.margin, dim, unit)
+    if v.status == "proved":
+        out["rests_on"] = list(v.rests_on)
+    replay = result.replays.get(claim.name)
+    if replay is not None:
+        out["replay"] = {"status": replay.status, "left": _number(replay.left, dim, unit), "right": _number(replay.right, dim, unit), "expected": _number(replay.expected, dim, unit), "detail": replay.detail}
+    return out
+
+
+def _diagnostic_json(d: Diagnostic) -> dict:
+    return {**_span(d.span), "severity": d.severity, "code": d.code, "message": d.message, "notes": list(d.notes)}
+
+
+def to_json(results: list[FileResult]) -> dict:
+    return {
+        "schema": SCHEMA,
+        "exit_code": most_severe(r.exit_code for r in results) if results else 0,
+        "files": [
+            {
+                "path": r.path,
+                "status": r.status,
+                "exit_code": r.exit_code,
+                "diagnostics": [_diagnostic_json(d) for d in r.diagnostics],
+                "checks": [_verdict_json(r, v) for v in r.verdicts],
+            }
+            for r in results
+        ],
+    }
+
+
+def write_json(results: list[FileResult], out: TextIO) -> None:
+    json.dump(to_json(results), out, indent=2, ensure_ascii=False)
+    out.write("\n")

@@ -1,0 +1,498 @@
+"""Syntax tree to model: bind names, check units, turn ranges into unknowns, add invariants.
+
+Every problem becomes a diagnostic with a span; resolution goes on after an error where it
+can, so one run reports as much as possible. Units are checked here, before anything is solved.
+"""
+
+from __future__ import annotations
+
+import difflib
+from fractions import Fraction
+
+from checker import catalog, model as m, nodes, schema, units as u
+from checker.diagnostics import Diagnostic, Span, error
+from checker.numbers import fmt
+
+
+def _suggest(name: str, options) -> str:
+    close = difflib.get_close_matches(name, sorted(options), n=1)
+    return f"; did you mean '{close[0]}'?" if close else ""
+
+
+def _unit_words(dim: u.Dim) -> str:
+    choices = u.DISPLAY.get(dim)
+    return ", ".join(reversed(choices)) if choices else u.canonical_name(dim)
+
+
+class _Stop(Exception):
+    """Abandon the current statement; its diagnostic is already recorded."""
+
+
+class Resolver:
+    def __init__(self, spec: nodes.SpecFile) -> None:
+        self.spec = spec
+        self.diagnostics: list[Diagnostic] = []
+        self.unknowns: list[m.Unknown] = []
+        self.invariants: list[m.Claim] = []
+        self.blocks: dict[str, m.Block] = {}
+        self.kinds: dict[str, str] = {}  # block name -> radiator/gpu/cluster/training/inference
+
+    # ---- diagnostics -------------------------------------------------------------
+
+    def fail(self, span: Span, code: str, message: str, *notes: str) -> _Stop:
+        self.diagnostics.append(error(span, code, message, *notes))
+        return _Stop()
+
+    # ---- entry point -------------------------------------------------------------
+
+    def resolve(self) -> m.Model | None:
+        statements = self.spec.statements
+        blocks = [s for s in statements if isinstance(s, nodes.Block)]
+        claims = [s for s in statements if isinstance(s, nodes.Claim)]
+        seen: dict[str, nodes.Block] = {}
+        for block in blocks:
+            if block.name in seen:
+                self.fail(block.name_span, "duplicate", f"'{block.name}' is already declared on line {seen[block.name].span.line}")
+                continue
+            seen[block.name] = block
+        order = {"gpu": 0, "radiator": 1, "cluster": 2, "workload": 3}
+        for block in sorted(seen.values(), key=lambda b: (order[b.kind], b.span.line, b.span.column)):
+            try:
+                getattr(self, "_" + block.kind)(block)
+            except _Stop:
+                pass
+        assumptions, checks = [], []
+        names: dict[str, nodes.Claim] = {}
+        for claim in claims:
+            if claim.name in names:
+                self.fail(claim.name_span, "duplicate", f"'{claim.name}' is already used on line {names[claim.name].span.line}")
+                continue
+            names[claim.name] = claim
+            try:
+                resolved = self._claim(claim)
+            except _Stop:
+                continue
+            (assumptions if claim.kind == "assume" else checks).append(resolved)
+        if any(d.severity == "error" for d in self.diagnostics):
+            return None
+        user_blocks = tuple(self.blocks[b.name] for b in seen.values() if b.name in self.blocks)
+        return m.Model(self.spec.path, user_blocks, tuple(self.unknowns), tuple(assumptions), tuple(checks) + tuple(self.invariants))
+
+    # ---- field values --------------------------------------------------------------
+
+    def _constant(self, expr: nodes.Expr) -> tuple[Fraction, u.Dim, str | None]:
+        """Fold a field's value: numbers with units and arithmetic on them, nothing else."""
+        if isinstance(expr, nodes.Quantity):
+            if expr.unit is None:
+                return expr.value, u.ONE, None
+            scale, dim = self._unit(expr.unit, expr.unit_span or expr.span)
+            return expr.value * scale, dim, expr.unit
+        if isinstance(expr, nodes.Negate):
+            value, dim, unit = self._constant(expr.operand)
+            return -value, dim, unit
+        if isinstance(expr, nodes.Binary):
+            lv, ld, lu = self._constant(expr.left)
+            rv, rd, ru = self._constant(expr.right)
+            if expr.op in "+-":
+                if ld != rd:
+                    raise self._mismatch(expr.span, (ld, lu), (rd, ru))
+                return (lv + rv if expr.op == "+" else lv - rv), ld, lu or ru
+            if expr.op == "*":
+                return lv * rv, ld * rd, None
+            if rv == 0:
+                raise self.fail(expr.right.span, "division-by-zero", "division by zero")
+            return lv / rv, ld / rd, None
+        raise self.fail(expr.span, "not-constant", "a field's value must be a number with its unit (or a range of them), not a reference or a call")
+
+    def _unit(self, text: str, span: Span) -> tuple[Fraction, u.Dim]:
+        try:
+            return u.parse_unit(text)
+        except u.UnitError as exc:
+            hint = f"; did you mean '{exc.suggestion}'?" if exc.suggestion else ""
+            raise self.fail(span, "unknown-unit", f"unknown unit '{exc.symbol}'{hint}")
+
+    def _mismatch(self, span: Span, left: tuple[u.Dim, str | None], right: tuple[u.Dim, str | None]) -> _Stop:
+        def name(side: tuple[u.Dim, str | None]) -> str:
+            dim, unit = side
+            if unit:
+                return unit
+            return "a bare number" if dim.dimensionless else u.canonical_name(dim)
+
+        hint = ""
+        if left[0].dimensionless != right[0].dimensionless:
+            hint = "write the unit after the number, e.g. '900 m^2'"
+        return self.fail(span, "unit-mismatch", f"units do not match ({name(left)} and {name(right)})", *([hint] if hint else []))
+
+    def _field_value(self, owner: str, spec: schema.FieldSpec, field: nodes.Field, unknown_id: str | None = None) -> m.Param:
+        """A numeric field: constant, or a range that becomes an unknown."""
+        value = field.value
+        if isinstance(value, nodes.Range):
+            if spec.kind == "count":
+                raise self.fail(value.span, "not-constant", f"'{spec.name}' is a whole number and cannot be a range")
+            low, ldim, lunit = self._constant(value.low)
+            high, hdim, hunit = self._constant(value.high)
+            if ldim != hdim:
+                raise self._mismatch(value.span, (ldim, lunit), (hdim, hunit))
+            dim = self._accept_dim(spec, ldim, lunit, value.span)
+            if low > high:
+                raise self.fail(value.span, "empty-range", f"the range of '{owner}.{spec.name}' is empty: its low end is above its high end", "every claim would hold vacuously; write LOW .. HIGH with LOW <= HIGH")
+            unknown = m.Unknown(unknown_id or f"{owner}.{spec.name}", low, high, dim, lunit or hunit, field.span)
+            self.unknowns.append(unknown)
+            return m.Param(unknown, dim, field.span, lunit or hunit)
+        number, dim, unit = self._constant(value)
+        dim = self._accept_dim(spec, dim, unit, value.span)
+        return m.Param(number, dim, field.span, unit)
+
+    def _accept_dim(self, spec: schema.FieldSpec, dim: u.Dim, unit: str | None, span: Span) -> u.Dim:
+        if dim in spec.dims:
+            return dim
+        want = spec.dims[0]
+        if want.dimensionless:
+            raise self.fail(span, "unit-mismatch", f"'{spec.name}' is a plain number or a share (%), not {unit or u.canonical_name(dim)}")
+        if dim.dimensionless and unit is None:
+            raise self.fail(span, "unit-mismatch", f"'{spec.name}' needs a unit of {_unit_words(want)}; found a bare number")
+        raise self.fail(span, "unit-mismatch", f"units do not match ({unit or u.canonical_name(dim)} and {u.canonical_name(want)}): '{spec.name}' takes {_unit_words(want)}")
+
+    def _members(self, kind: str, owner: str, members, span: Span, allow=()) -> dict[str, nodes.Field]:
+        """Check a block's fields against the schema; return them by name."""
+        fields: dict[str, nodes.Field] = {}
+        known = [s.name for s in schema.FIELDS[kind]]
+        for member in members:
+            if isinstance(member, nodes.Field):
+                if schema.spec_of(kind, member.name) is None:
+                    self.fail(member.name_span, "unknown-field", f"a {kind} has no field '{member.name}'{_suggest(member.name, known)}")
+                elif member.name in fields:
+                    self.fail(member.name_span, "duplicate", f"'{member.name}' is already set on line {fields[member.name].span.line}")
+                else:
+                    fields[member.name] = member
+            elif type(member).__name__.lower() not in allow:
+                what = "pool" if isinstance(member, nodes.Pool) else f"section '{member.name}'"
+                self.fail(member.span, "unknown-field", f"a {kind} cannot contain a {what}")
+        for spec in schema.FIELDS[kind]:
+            if spec.required and spec.name not in fields:
+                self.fail(span, "missing-field", f"{kind} '{owner}' needs a '{spec.name}' field ({spec.doc})")
+        return fields
+
+    def _param(self, kind: str, owner: str, fields: dict[str, nodes.Field], name: str, span: Span, unknown_id: str | None = None, path: tuple[str, ...] | None = None) -> m.Param | None:
+        spec = schema.spec_of(kind, name)
+        assert spec is not None, name
+        if name in fields:
+            param = self._field_value(owner, spec, fields[name], unknown_id)
+        elif isinstance(spec.default, Fraction):
+            param = m.Param(spec.default, spec.dims[0], span, None)
+        else:
+            return None
+        if spec.domain is not None:
+            self._domain_invariant(path or self._param_path(owner, name), param, spec.domain)
+        return param
+
+    def _count(self, kind: str, owner: str, fields: dict[str, nodes.Field], name: str, span: Span) -> int | None:
+        spec = schema.spec_of(kind, name)
+        assert spec is not None
+        if name not in fields:
+            return int(spec.default) if isinstance(spec.default, Fraction) else None
+        param = self._field_value(owner, spec, fields[name])
+        return self._whole(param.constant, fields[name].value.span, name, spec.choices)
+
+    def _whole(self, value: Fraction | None, span: Span, name: str, choices=()) -> int:
+        if value is None or value.denominator != 1 or value <= 0:
+            raise self.fail(span, "not-integer", f"'{name}' must be a positive whole number, not {_show(value)}")
+        if choices and str(int(value)) not in choices:
+            raise self.fail(span, "bad-value", f"'{name}' must be {' or '.join(choices)}, not {int(value)}")
+        return int(value)
+
+    def _enum(self, kind: str, fields: dict[str, nodes.Field], name: str) -> str | None:
+        spec = schema.spec_of(kind, name)
+        assert spec is not None
+        if name not in fields:
+            return spec.default if isinstance(spec.default, str) else None
+        value = fields[name].value
+        if isinstance(value, nodes.Ref) and len(value.parts) == 1 and value.parts[0] in spec.choices:
+            return value.parts[0]
+        word = value.parts[0] if isinstance(value, nodes.Ref) else "that"
+        raise self.fail(value.span, "bad-value", f"'{name}' must be one of {', '.join(spec.choices)}{_suggest(word, spec.choices) if isinstance(value, nodes.Ref) else ''}")
+
+    # ---- invariants -------------------------------------------------------------------
+
+    def _domain_invariant(self, path: tuple[str, ...], param: m.Param, domain: str) -> None:
+        ref = m.QRef(path, param.dim, param.span)
+        name = ".".join(path)
+        conditions = tuple(
+            m.Comparison(ref, op, m.Lit(bound, param.dim, None, param.span), f"{name} {op} {fmt(bound)}")
+            for op, bound in schema.DOMAINS[domain]
+        )
+        self.invariants.append(m.Claim(f"{name} is {schema.DOMAIN_WORDS[domain]}", "invariant", conditions, param.span))
+
+    def _param_path(self, owner: str, name: str) -> tuple[str, ...]:
+        return tuple(owner.split(".")) + (name,)
+
+    def _invariant(self, name: str, span: Span, *conditions: m.Comparison) -> None:
+        self.invariants.append(m.Claim(name, "invariant", conditions, span))
+
+    def _static(self, name: str, span: Span, holds: bool, why: str) -> None:
+        self.invariants.append(m.Claim(name, "invariant", (), span, static=(holds, why)))
+
+    # ---- blocks -------------------------------------------------------------------
+
+    def _radiator(self, block: nodes.Block) -> None:
+        self._no_on(block)
+        fields = self._members("radiator", block.name, block.members, block.span)
+        given = [n for n in ("temperature", "area") if n in fields]
+        if len(given) == 2:
+            raise self.fail(fields["area"].span, "conflicting-fields", f"radiator '{block.name}' gives both temperature and area; give one, the other is derived")
+        if not given:
+            raise self.fail(block.name_span, "missing-field", f"radiator '{block.name}' needs a 'temperature' or an 'area' field (the other is derived)")
+        p = {name: self._param("radiator", block.name, fields, name, block.span) for name in ("heat", "emissivity", "temperature", "area", "sink")}
+        sides = self._count("radiator", block.name, fields, "sides", block.span)
+        if any(p[n] is None for n in ("heat", "emissivity", "sink")) or sides is None:
+            raise _Stop()
+        radiator = m.Radiator(block.name, p["heat"], p["emissivity"], p["temperature"], p["area"], p["sink"], sides, block.span)
+        self._add(block, radiator, "radiator")
+        hot = m.QRef((block.name, "temperature"), u.TEMPERATURE, block.span)
+        sink = m.QRef((block.name, "sink"), u.TEMPERATURE, block.span)
+        where = (fields.get("temperature") or fields.get("sink") or fields["area"]).span
+        self._invariant(f"{block.name} is hotter than its sink", where, m.Comparison(hot, ">", sink, f"{block.name}.temperature > {block.name}.sink"))
+
+    def _gpu(self, block: nodes.Block) -> None:
+        self._no_on(block)
+        fields = self._members("gpu", block.name, block.members, block.span)
+        p = {s.name: self._param("gpu", block.name, fields, s.name, block.span) for s in schema.GPU}
+        if any(p[n] is None for n in ("peak", "memory", "tdp")):
+            raise _Stop()
+        relative = p["floor"].dim.dimensionless and "floor" in fields
+        gpu = m.Gpu(block.name, p["peak"], p["memory"], p["tdp"], p["idle"], p["floor"], relative, p["ramp"], block.span)
+        self._add(block, gpu, "gpu")
+        tdp = m.QRef((block.name, "tdp"), u.POWER, block.span)
+        idle = m.QRef((block.name, "idle"), u.POWER, p["idle"].span)
+        self._invariant(f"{block.name}.idle is at most its tdp", p["idle"].span, m.Comparison(idle, "<=", tdp, f"{block.name}.idle <= {block.name}.tdp"))
+        floor = m.QRef((block.name, "floor"), p["floor"].dim, p["floor"].span)
+        bound = m.Lit(Fraction(1), u.ONE, None, p["floor"].span) if relative else tdp
+        self._invariant(f"{block.name}.floor is at most its tdp", p["floor"].span, m.Comparison(floor, "<=", bound, f"{block.name}.floor <= {'100 %' if relative else block.name + '.tdp'}"))
+
+    def _gpu_named(self, name: str, span: Span) -> m.Gpu:
+        block = self.blocks.get(name)
+        if isinstance(block, m.Gpu):
+            return block
+        if block is not None:
+            raise self.fail(span, "unknown-name", f"'{name}' is a {self.kinds[name]}, not a gpu")
+        if name in catalog.CATALOG:
+            peak, memory, tdp, _ = catalog.CATALOG[name]
+            zero = m.Param(Fraction(0), u.POWER, span)
+            return m.Gpu(name, m.Param(peak, u.RATE, span), m.Param(memory, u.DATA, span), m.Param(tdp, u.POWER, span), zero, zero, False, None, span)
+        gpus = [n for n, k in self.kinds.items() if k == "gpu"] + list(catalog.CATALOG)
+        raise self.fail(span, "unknown-name", f"no gpu named '{name}'{_suggest(name, gpus)}", f"declare it with a gpu block, or use a built-in one: {', '.join(catalog.CATALOG)}")
+
+    def _cluster(self, block: nodes.Block) -> None:
+        self._no_on(block)
+        pools: list[m.Pool] = []
+        sections: dict[str, nodes.Section] = {}
+        for member in block.members:
+            if isinstance(member, nodes.Pool):
+                if any(p.name == member.name for p in pools):
+                    self.fail(member.name_span, "duplicate", f"pool '{member.name}' is already declared")
+                    continue
+                try:
+                    count = self._whole(member.count, member.count_span, f"pool {member.name}")
+                    pools.append(m.Pool(member.name, count, self._gpu_named(member.gpu, member.gpu_span), member.span))
+                except _Stop:
+                    pass
+            elif isinstance(member, nodes.Section):
+                if member.name not in schema.SECTIONS["cluster"]:
+                    self.fail(member.name_span, "unknown-field", f"a cluster has no section '{member.name}'{_suggest(member.name, schema.SECTIONS['cluster'])}")
+                elif member.name in sections:
+                    self.fail(member.name_span, "duplicate", f"section '{member.name}' is already given on line {sections[member.name].span.line}")
+                else:
+                    sections[member.name] = member
+            else:
+                self.fail(member.name_span, "unknown-field", f"a cluster has pools and the sections network and power, not a field '{member.name}'")
+        if not pools:
+            raise self.fail(block.name_span, "missing-field", f"cluster '{block.name}' needs at least one pool: 'pool NAME = COUNT x GPU'")
+        network = self._network(block.name, sections["network"]) if "network" in sections else None
+        power = self._power(block.name, sections["power"] if "power" in sections else nodes.Section("power", (), block.span, block.name_span))
+        self._add(block, m.Cluster(block.name, tuple(pools), network, power, block.span), "cluster")
+
+    def _network(self, owner: str, section: nodes.Section) -> m.Network:
+        where = f"{owner}.network"
+        fields = self._members("network", where, section.members, section.span)
+        topology = self._enum("network", fields, "topology")
+        p = {s.name: self._param("network", where, fields, s.name, section.span) for s in schema.NETWORK if s.kind == "number"}
+        domain = self._count("network", where, fields, "domain", section.span)
+        if topology == "hierarchical":
+            for name in ("domain", "domain_bandwidth", "domain_latency"):
+                if name not in fields:
+                    self.fail(section.name_span, "missing-field", f"a hierarchical network needs '{name}'")
+        if topology is None or p["bandwidth"] is None or p["latency"] is None or (topology == "hierarchical" and (domain is None or p["domain_bandwidth"] is None or p["domain_latency"] is None)):
+            raise _Stop()
+        return m.Network(topology, p["bandwidth"], p["latency"], domain, p["domain_bandwidth"], p["domain_latency"], section.span)
+
+    def _power(self, owner: str, section: nodes.Section) -> m.Power:
+        where = f"{owner}.power"
+        fields = self._members("power", where, section.members, section.span)
+        p = {s.name: self._param("power", where, fields, s.name, section.span) for s in schema.POWER}
+        return m.Power(p["facility"], p["pue"], p["overhead"], p["transition"], section.span)
+
+    def _workload(self, block: nodes.Block) -> None:
+        if block.on is None or block.on_span is None:
+            raise self.fail(block.name_span, "missing-field", f"workload '{block.name}' needs the cluster it runs on: 'workload {block.name} on CLUSTER {{'")
+        cluster = self.blocks.get(block.on)
+        if not isinstance(cluster, m.Cluster):
+            clusters = [n for n, k in self.kinds.items() if k == "cluster"]
+            if block.on in self.kinds:
+                raise self.fail(block.on_span, "unknown-name", f"'{block.on}' is a {self.kinds[block.on]}, not a cluster")
+            raise self.fail(block.on_span, "unknown-name", f"no cluster named '{block.on}'{_suggest(block.on, clusters)}")
+        fields = self._members("workload", block.name, block.members, block.span)
+        kind = self._enum("workload", fields, "kind")
+        balance = self._enum("workload", fields, "balance")
+        shards = self._count("workload", block.name, fields, "shards", block.span)
+        names = [s.name for s in schema.WORKLOAD if s.kind == "number" and s.name != "jitter"]
+        p = {n: self._param("workload", block.name, fields, n, block.span) for n in names}
+        if kind is None or balance is None or shards is None or any(p[n] is None for n in ("params", "efficiency")):
+            raise _Stop()
+        if kind == "training":
+            if p["batch"] is None:
+                raise self.fail(block.name_span, "missing-field", f"training workload '{block.name}' needs a 'batch' field (tokens per step)")
+            if cluster.network is None:
+                raise self.fail(block.on_span, "missing-field", f"training on '{cluster.name}' needs its network section for the gradient exchange")
+        # one unknown per pool: any pool may straggle by any amount in the range
+        jitter = tuple(
+            self._param("workload", block.name, fields, "jitter", block.span, f"{block.name}.jitter.{pool.name}", (block.name, "jitter", pool.name))
+            for pool in cluster.pools
+        )
+        state_default = Fraction(16 if kind == "training" else 2)
+        state = p["state_bytes"] or m.Param(state_default, u.DATA, block.span)
+        workload = m.Workload(block.name, cluster, kind, p["params"], p["batch"], p["efficiency"], balance, jitter, shards, p["overlap"], p["grad_bytes"], state, p["flops_per_token"], block.span)
+        self._add(block, workload, kind)
+        self._workload_invariants(workload, fields)
+
+    def _workload_invariants(self, w: m.Workload, fields: dict[str, nodes.Field]) -> None:
+        where = fields["shards"].span if "shards" in fields else w.span
+        n_total = w.cluster.gpus
+        self._static(f"{w.name}: {n_total} GPUs divide into {w.shards} shards", where, n_total % w.shards == 0, f"{n_total} GPUs are not a multiple of shards = {w.shards}")
+        memory = m.QRef((w.name, "memory_per_gpu"), u.DATA, w.span)
+        for pool in w.cluster.pools:
+            self._invariant(f"{w.name} fits in the memory of pool {pool.name}", fields.get("params", None).span if "params" in fields else w.span,
+                            m.Comparison(memory, "<=", m.QRef((pool.gpu.name, "memory"), u.DATA, pool.span), f"{w.name}.memory_per_gpu <= {pool.gpu.name}.memory"))
+        net = w.cluster.network
+        if w.kind == "training" and net is not None and net.topology == "hierarchical" and net.domain is not None and n_total % w.shards == 0:
+            group = n_total // w.shards
+            self._static(f"{w.name}: each data-parallel group of {group} GPUs divides into domains of {net.domain}", net.span, group % net.domain == 0, f"a data-parallel group of {group} GPUs is not a multiple of domain = {net.domain}")
+
+    def _no_on(self, block: nodes.Block) -> None:
+        if block.on is not None and block.on_span is not None:
+            self.fail(block.on_span, "syntax", f"only a workload runs 'on' a cluster; a {block.kind} does not")
+
+    def _add(self, block: nodes.Block, resolved: m.Block, kind: str) -> None:
+        self.blocks[block.name] = resolved
+        self.kinds[block.name] = kind
+
+    # ---- claims -----------------------------------------------------------------------
+
+    def _claim(self, claim: nodes.Claim) -> m.Claim:
+        left = self._expr(claim.left)
+        right = self._expr(claim.right)
+        if left.dim != right.dim:
+            raise self._mismatch(claim.span, (left.dim, _unit_of(left)), (right.dim, _unit_of(right)))
+        text = _slice(self.spec.lines, claim.left.span, claim.right.span)
+        return m.Claim(claim.name, claim.kind, (m.Comparison(left, claim.op, right, text),), claim.span)
+
+    def _expr(self, expr: nodes.Expr) -> m.Expr:
+        if isinstance(expr, nodes.Quantity):
+            value, dim, unit = self._constant(expr)
+            return m.Lit(value, dim, unit, expr.span)
+        if isinstance(expr, nodes.Negate):
+            operand = self._expr(expr.operand)
+            return m.Neg(operand, operand.dim, expr.span)
+        if isinstance(expr, nodes.Binary):
+            left, right = self._expr(expr.left), self._expr(expr.right)
+            if expr.op in "+-":
+                if left.dim != right.dim:
+                    raise self._mismatch(expr.span, (left.dim, _unit_of(left)), (right.dim, _unit_of(right)))
+                dim = left.dim
+            elif expr.op == "*":
+                dim = left.dim * right.dim
+            else:
+                if isinstance(right, m.Lit) and right.value == 0:
+                    raise self.fail(right.span, "division-by-zero", "division by zero")
+                dim = left.dim / right.dim
+            return m.Op(expr.op, left, right, dim, expr.span)
+        if isinstance(expr, nodes.Call):
+            if expr.function not in ("min", "max"):
+                raise self.fail(expr.name_span, "unknown-function", f"unknown function '{expr.function}'{_suggest(expr.function, ('min', 'max'))}; the functions are min and max")
+            if not expr.args:
+                raise self.fail(expr.span, "syntax", f"{expr.function}() needs at least one argument")
+            args = tuple(self._expr(a) for a in expr.args)
+            for arg in args[1:]:
+                if arg.dim != args[0].dim:
+                    raise self._mismatch(arg.span, (args[0].dim, _unit_of(args[0])), (arg.dim, _unit_of(arg)))
+            return m.Fn(expr.function, args, args[0].dim, expr.span)
+        return self._ref(expr)
+
+    def _ref(self, ref: nodes.Ref) -> m.QRef:
+        head, *rest = ref.parts
+        if head not in self.blocks:
+            if head in self.kinds or head in {b.name for b in self.spec.statements if isinstance(b, nodes.Block)}:
+                raise self.fail(ref.part_spans[0], "unknown-name", f"'{head}' could not be resolved (see the errors above)")
+            raise self.fail(ref.part_spans[0], "unknown-name", f"unknown name '{head}'{_suggest(head, self.blocks)}")
+        block = self.blocks[head]
+        kind = self.kinds[head]
+        names = self._namespace(block, kind)
+        path = tuple(rest)
+        if path in names:
+            return m.QRef((head,) + path, names[path], ref.span)
+        shown = sorted(".".join(p) for p in names)
+        tail = ".".join(rest) if rest else ""
+        span = ref.part_spans[1] if len(ref.part_spans) > 1 else ref.span
+        if not rest:
+            raise self.fail(span, "unknown-field", f"'{head}' is a {kind}; name one of its quantities, e.g. {head}.{shown[0]}")
+        raise self.fail(span, "unknown-field", f"{kind} '{head}' has no quantity '{tail}'{_suggest(tail, shown)}")
+
+    def _namespace(self, block: m.Block, kind: str) -> dict[tuple[str, ...], u.Dim]:
+        names: dict[tuple[str, ...], u.Dim] = {}
+        if isinstance(block, m.Radiator):
+            for spec in schema.RADIATOR:
+                names[(spec.name,)] = spec.dims[0]
+            names.update({(k,): d for k, d in schema.DERIVED["radiator"].items()})
+        elif isinstance(block, m.Gpu):
+            for spec in schema.GPU:
+                names[(spec.name,)] = block.floor.dim if spec.name == "floor" else spec.dims[0]
+        elif isinstance(block, m.Cluster):
+            names.update({(k,): d for k, d in schema.DERIVED["cluster"].items()})
+            if block.network is not None:
+                for spec in schema.NETWORK:
+                    if spec.kind == "number" and getattr(block.network, spec.name) is not None:
+                        names[("network", spec.name)] = spec.dims[0]
+            if block.power is not None:
+                for spec in schema.POWER:
+                    if getattr(block.power, spec.name) is not None:
+                        names[("power", spec.name)] = spec.dims[0]
+                names[("power", "draw")] = u.POWER
+        elif isinstance(block, m.Workload):
+            for spec in schema.WORKLOAD:
+                if spec.kind == "number" and spec.name != "jitter" and (spec.name not in ("batch", "flops_per_token") or getattr(block, spec.name) is not None):
+                    names[(spec.name,)] = spec.dims[0]
+            names.update({(k,): d for k, d in schema.DERIVED[kind].items()})
+            for pool in block.cluster.pools:
+                names[("jitter", pool.name)] = u.ONE
+                for k, d in schema.PER_POOL[kind].items():
+                    names[(k, pool.name)] = d
+        return names
+
+
+def _unit_of(expr: m.Expr) -> str | None:
+    return expr.unit if isinstance(expr, m.Lit) else None
+
+
+def _slice(lines: tuple[str, ...], start: Span, end: Span) -> str:
+    if start.line == end.end_line and 1 <= start.line <= len(lines):
+        return lines[start.line - 1][start.column - 1 : end.end_column - 1].strip()
+    return "(claim spanning lines)"
+
+
+def _show(value: Fraction | None) -> str:
+    return "a range" if value is None else fmt(value)
+
+
+def resolve(spec: nodes.SpecFile) -> tuple[m.Model | None, list[Diagnostic]]:
+    resolver = Resolver(spec)
+    model = resolver.resolve()
+    return model, resolver.diagnostics

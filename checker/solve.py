@@ -1,0 +1,410 @@
+"""The only owner of a Z3 solver: proved, violated or unknown; vacuity; worst cases.
+
+Each obligation gets a fresh solver with fixed seeds, a timeout and a resource limit. Every
+range and assumption is asserted with a label, so an unsat core names the facts a proof rests
+on and the assumptions that clash. Results leave this module as plain Python values.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+
+import z3
+
+from checker import model as m
+from checker.encode import Encoding, EncodingError, encode
+
+TOLERANCE = Fraction(1, 1000)  # worst cases are reported within 0.1 %
+MAX_PROBES = 80
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    timeout_ms: int = 20_000
+    rlimit: int = 50_000_000
+    memory_mb: int = 2048
+    seed: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Point:
+    """A value for every unknown, by unknown id (exact where Z3's value is rational)."""
+
+    values: tuple[tuple[str, Fraction], ...]
+    approximate: bool = False
+
+    def get(self, unknown_id: str) -> Fraction:
+        return dict(self.values)[unknown_id]
+
+
+@dataclass(frozen=True, slots=True)
+class Worst:
+    value: Fraction  # attained at `point`
+    bound: Fraction  # the true extreme lies between value and bound
+    exact: bool  # value is the extreme itself (the solver showed nothing beyond it)
+    point: Point
+    free: tuple[str, ...]  # unknowns whose value does not change the worst case
+    maximize: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    claim: m.Claim
+    status: str  # proved, violated, unknown
+    point: Point | None = None  # the counterexample
+    failing: int = 0  # which condition of the claim fails at the point
+    left: Fraction | None = None
+    right: Fraction | None = None
+    values: tuple[tuple[tuple[str, ...], Fraction], ...] = ()  # quantities that explain the point
+    zero_divisor: bool = False
+    worst: Worst | None = None
+    margin: Fraction | None = None  # right − left (or left − right) at the worst case
+    rests_on: tuple[str, ...] = ()  # unknown ids and assumption names in the unsat core
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Vacuity:
+    assumptions: tuple[str, ...]  # names of the assumptions that clash
+    unknowns: tuple[str, ...]  # ranges involved
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    verdicts: tuple[Verdict, ...]
+    vacuity: Vacuity | None
+    undecided: str = ""  # why the consistency of the assumptions could not be decided
+
+
+def configure(limits: Limits) -> None:
+    z3.set_param("smt.random_seed", limits.seed)
+    z3.set_param("sat.random_seed", limits.seed)
+    z3.set_param("nlsat.seed", limits.seed)
+    z3.set_param("memory_max_size", limits.memory_mb)
+
+
+def fraction(value: z3.ExprRef) -> tuple[Fraction, bool]:
+    """A Z3 numeral as a Fraction; algebraic numbers are approximated to 40 digits (flag True)."""
+    if z3.is_rational_value(value):
+        return Fraction(value.numerator_as_long(), value.denominator_as_long()), False
+    if z3.is_algebraic_value(value):
+        return fraction(value.approx(40))[0], True
+    raise EncodingError(f"not a numeral: {value}")
+
+
+class _Session:
+    """One model's obligations: a fresh solver per query, all sharing the base facts."""
+
+    def __init__(self, model: m.Model, limits: Limits) -> None:
+        self.model = model
+        self.limits = limits
+        self.enc: Encoding = encode(model)
+        self.labels: dict[str, tuple[str, str]] = {}  # z3 label -> (kind, name)
+
+    def solver(self, track: bool) -> z3.Solver:
+        s = z3.Solver()
+        s.set("timeout", self.limits.timeout_ms)
+        s.set("rlimit", self.limits.rlimit)
+        s.set("random_seed", self.limits.seed)
+        base: list[tuple[str, str, z3.BoolRef]] = [("range", u.id, c) for u, c in self.enc.ranges()]
+        for claim in self.model.assumptions:
+            holds = z3.And([self.enc.comparison(c, [])[0] for c in claim.conditions])
+            base.append(("assume", claim.name, holds))
+        for index, (kind, name, fact) in enumerate(base):
+            if track:
+                label = f"l{index}"
+                self.labels[label] = (kind, name)
+                s.assert_and_track(fact, z3.Bool(label))
+            else:
+                s.add(fact)
+        return s
+
+    def finish(self, s: z3.Solver) -> None:
+        # definitions are added last: encoding the claims may have created auxiliary variables
+        for _, definition in self.enc.definitions:
+            s.add(definition)
+
+    def point(self, model: z3.ModelRef) -> Point:
+        values, approximate = [], False
+        for unknown in self.model.unknowns:
+            value, approx = fraction(model.eval(self.enc.variables[unknown.id], model_completion=True))
+            approximate = approximate or approx
+            values.append((unknown.id, value))
+        return Point(tuple(values), approximate)
+
+    def core(self, s: z3.Solver) -> list[tuple[str, str]]:
+        return sorted(self.labels[str(label)] for label in s.unsat_core())
+
+    # ---- vacuity ------------------------------------------------------------------------
+
+    def vacuity(self) -> tuple[Vacuity | None, str]:
+        s = self.solver(track=True)
+        for claim in self.model.checks:  # encode every claim first so definitions are complete
+            for c in claim.conditions:
+                self.enc.comparison(c, [])
+        self.finish(s)
+        result = s.check()
+        if result == z3.unsat:
+            core = self.core(s)
+            return Vacuity(tuple(n for k, n in core if k == "assume"), tuple(n for k, n in core if k == "range")), ""
+        if result == z3.unknown:
+            return None, s.reason_unknown()
+        return None, ""
+
+    # ---- checks ---------------------------------------------------------------------------
+
+    def check(self, claim: m.Claim) -> Verdict:
+        if claim.static is not None:
+            holds, why = claim.static
+            return Verdict(claim, "proved" if holds else "violated", reason="" if holds else why)
+        s = self.solver(track=True)
+        divisors: list[z3.ArithRef] = []
+        encoded = [self.enc.comparison(c, divisors) for c in claim.conditions]
+        self.finish(s)
+        bad = z3.Or([z3.Not(holds) for holds, _, _ in encoded] + [d == 0 for d in divisors])
+        s.add(bad)
+        result = s.check()
+        if result == z3.unknown:
+            return Verdict(claim, "unknown", reason=s.reason_unknown())
+        if result == z3.unsat:
+            rests = tuple(f"{kind} {name}" for kind, name in self.core(s))
+            verdict = Verdict(claim, "proved", rests_on=rests)
+            if claim.kind == "check" and len(claim.conditions) == 1:
+                return self.with_worst(verdict, encoded[0])
+            return verdict
+        point = self.polish_counterexample(bad, self.point(s.model()))
+        model = self.model_at(bad, point) or s.model()
+        failing = 0
+        for index, (holds, _, _) in enumerate(encoded):
+            if z3.is_false(model.eval(holds, model_completion=True)):
+                failing = index
+                break
+        _, left, right = encoded[failing]
+        zero = any(fraction(model.eval(d, model_completion=True))[0] == 0 for d in divisors)
+        worst = None
+        if claim.kind == "check" and len(claim.conditions) == 1 and claim.conditions[0].op != "==":
+            worst = self.extreme(left, claim.conditions[0].op in ("<=", "<"), bound=None)
+        return Verdict(
+            claim,
+            "violated",
+            point=point,
+            failing=failing,
+            left=fraction(model.eval(left, model_completion=True))[0],
+            right=fraction(model.eval(right, model_completion=True))[0],
+            values=self.explain(claim.conditions[failing], model),
+            zero_divisor=zero,
+            worst=worst,
+        )
+
+    def model_at(self, fact: z3.BoolRef, point: Point) -> z3.ModelRef | None:
+        """A model with every unknown fixed at the point and the fact true, if there is one."""
+        s = self.solver(track=False)
+        for uid, value in point.values:
+            s.add(self.enc.variables[uid] == z3.RealVal(f"{value.numerator}/{value.denominator}"))
+        s.add(fact)
+        self.finish(s)
+        return s.model() if s.check() == z3.sat else None
+
+    def polish_counterexample(self, bad: z3.BoolRef, point: Point) -> Point:
+        """Move each unknown to an end of its range, or a short decimal, while the claim stays broken."""
+        replaced: set[str] = set()
+        for unknown in self.model.unknowns:
+            current = point.get(unknown.id)
+            for candidate in (unknown.low, unknown.high, _short(current, current - (unknown.high - unknown.low) / 100, current + (unknown.high - unknown.low) / 100)):
+                if candidate == current or not unknown.low <= candidate <= unknown.high:
+                    continue
+                trial = Point(tuple((uid, candidate if uid == unknown.id else v) for uid, v in point.values))
+                if self.model_at(bad, trial) is not None:
+                    point = trial
+                    replaced.add(unknown.id)
+                    break
+        if point.approximate and len(replaced) == len(self.model.unknowns):
+            point = Point(point.values, approximate=False)
+        return point
+
+    def explain(self, comparison: m.Comparison, model: z3.ModelRef) -> tuple[tuple[tuple[str, ...], Fraction], ...]:
+        out = []
+        for path in related(self.model, comparison):
+            value = model.eval(self.enc.quantity(path), model_completion=True)
+            out.append((path, fraction(value)[0]))
+        return tuple(out)
+
+    # ---- worst cases ------------------------------------------------------------------------
+
+    def with_worst(self, verdict: Verdict, encoded: tuple[z3.BoolRef, z3.ArithRef, z3.ArithRef]) -> Verdict:
+        comparison = verdict.claim.conditions[0]
+        if comparison.op == "==":
+            return verdict
+        _, left, right = encoded
+        maximize = comparison.op in ("<=", "<")
+        worst = self.extreme(left, maximize, bound=self.constant(right))
+        if worst is None:
+            return verdict
+        slack = self.constant(right)
+        if slack is not None:
+            margin = slack - worst.value if maximize else worst.value - slack
+        else:
+            gap = self.extreme(right - left if maximize else left - right, maximize=False, bound=Fraction(0))
+            margin = gap.value if gap is not None else None
+        return Verdict(verdict.claim, verdict.status, worst=worst, margin=margin, rests_on=verdict.rests_on)
+
+    def constant(self, term: z3.ArithRef) -> Fraction | None:
+        simple = z3.simplify(term)
+        return fraction(simple)[0] if z3.is_rational_value(simple) or z3.is_algebraic_value(simple) else None
+
+    def probe(self, term: z3.ArithRef, beyond: Fraction | None, maximize: bool, fixed: Point | None = None) -> tuple[str, Fraction | None, Point | None]:
+        """Is there a point with term beyond the value? Returns (sat/unsat/unknown, value, point)."""
+        s = self.solver(track=False)
+        if beyond is not None:
+            target = z3.RealVal(f"{beyond.numerator}/{beyond.denominator}")
+            s.add(term > target if maximize else term < target)
+        if fixed is not None:
+            for uid, value in fixed.values:
+                s.add(self.enc.variables[uid] == z3.RealVal(f"{value.numerator}/{value.denominator}"))
+        self.finish(s)
+        result = s.check()
+        if result != z3.sat:
+            return ("unsat" if result == z3.unsat else "unknown"), None, None
+        model = s.model()
+        return "sat", fraction(model.eval(term, model_completion=True))[0], self.point(model)
+
+    def extreme(self, term: z3.ArithRef, maximize: bool, bound: Fraction | None) -> Worst | None:
+        sign = 1 if maximize else -1
+        status, best, point = self.probe(term, None, maximize)
+        if status != "sat" or best is None or point is None:
+            return None
+        # the far end: the claim's constant side when it has one, else gallop outwards
+        far = bound
+        step = max(abs(best), Fraction(1))
+        probes = 0
+        while far is None and probes < MAX_PROBES:
+            probes += 1
+            status, value, where = self.probe(term, best + sign * step, maximize)
+            if status == "unknown":
+                return Worst(best, best, False, point, (), maximize)
+            if status == "unsat":
+                far = best + sign * step
+            else:
+                best, point, step = value, where, step * 2
+        if far is None:
+            return None
+        while probes < MAX_PROBES and abs(far - best) > TOLERANCE * max(abs(best), abs(far)) / 2:
+            probes += 1
+            middle = _short(best + (far - best) / 2, best, far)
+            status, value, where = self.probe(term, middle, maximize)
+            if status == "unknown":
+                break
+            if status == "unsat":
+                far = middle
+            else:
+                best, point = value, where
+        best, point = self.polish(term, best, point, maximize)
+        status, _, _ = self.probe(term, best, maximize)
+        exact = status == "unsat"
+        if exact:
+            far = best
+        free = self.free_unknowns(term, best, point)
+        return Worst(best, far, exact, point, free, maximize)
+
+    def value_at(self, term: z3.ArithRef, point: Point) -> Fraction | None:
+        status, value, _ = self.probe(term, None, True, fixed=point)
+        return value if status == "sat" else None
+
+    def polish(self, term: z3.ArithRef, best: Fraction, point: Point, maximize: bool) -> tuple[Fraction, Point]:
+        """Snap each unknown to an end of its range when that is at least as bad: worst cases of
+        monotone quantities sit at corners, and a corner is exact and readable."""
+        for unknown in self.model.unknowns:
+            for end in (unknown.low, unknown.high):
+                trial = Point(tuple((uid, end if uid == unknown.id else v) for uid, v in point.values))
+                if not self.admissible(trial):
+                    continue
+                value = self.value_at(term, trial)
+                if value is not None and (value >= best if maximize else value <= best):
+                    best, point = value, trial
+        return best, point
+
+    def admissible(self, point: Point) -> bool:
+        s = self.solver(track=False)
+        for uid, value in point.values:
+            s.add(self.enc.variables[uid] == z3.RealVal(f"{value.numerator}/{value.denominator}"))
+        self.finish(s)
+        return s.check() == z3.sat
+
+    def free_unknowns(self, term: z3.ArithRef, best: Fraction, point: Point) -> tuple[str, ...]:
+        """Unknowns that can together take any values in their ranges without changing the worst
+        case (built greedily in declaration order, so the set is jointly free, not just one by one)."""
+        free: list[str] = []
+        for unknown in self.model.unknowns:
+            if unknown.low == unknown.high:
+                continue
+            trial = free + [unknown.id]
+            s = self.solver(track=False)
+            for uid, value in point.values:
+                if uid not in trial:
+                    s.add(self.enc.variables[uid] == z3.RealVal(f"{value.numerator}/{value.denominator}"))
+            self.finish(s)
+            s.push()
+            mine = self.enc.variables[unknown.id]
+            s.add(mine != z3.RealVal(f"{point.get(unknown.id).numerator}/{point.get(unknown.id).denominator}"))
+            movable = s.check() == z3.sat  # an assumption may pin it to the others
+            s.pop()
+            s.add(term != z3.RealVal(f"{best.numerator}/{best.denominator}"))
+            if movable and s.check() == z3.unsat:
+                free.append(unknown.id)
+        return tuple(free)
+
+
+def _short(middle: Fraction, low: Fraction, high: Fraction) -> Fraction:
+    """A rational with a small denominator strictly between low and high, near the middle."""
+    lo, hi = min(low, high), max(low, high)
+    width = hi - lo
+    for digits in range(0, 40):
+        scale = 10**digits
+        candidate = Fraction(round(middle * scale), scale)
+        if lo < candidate < hi and abs(candidate - middle) <= width / 4:
+            return candidate
+    return middle
+
+
+def related(model: m.Model, comparison: m.Comparison) -> list[tuple[str, ...]]:
+    """The quantities that explain a claim: those it names, and what a workload's step is made of."""
+    paths: list[tuple[str, ...]] = []
+
+    def walk(e: m.Expr) -> None:
+        if isinstance(e, m.QRef):
+            block = model.block(e.path[0])
+            if isinstance(block, m.Workload) and block.kind == "training" and e.path[1] not in ("params", "batch", "jitter", "memory_per_gpu"):
+                for pool in block.cluster.pools:
+                    paths.append((block.name, "pool_time", pool.name))
+                paths.extend([(block.name, "compute_time"), (block.name, "comm_time"), (block.name, "step_time")])
+            paths.append(e.path)
+        elif isinstance(e, (m.Op,)):
+            walk(e.left)
+            walk(e.right)
+        elif isinstance(e, m.Neg):
+            walk(e.operand)
+        elif isinstance(e, m.Fn):
+            for a in e.args:
+                walk(a)
+
+    walk(comparison.left)
+    walk(comparison.right)
+    unknown_paths = {tuple(u.id.split(".")) for u in model.unknowns}
+    seen: list[tuple[str, ...]] = []
+    for path in paths:
+        if path not in seen and path not in unknown_paths:
+            seen.append(path)
+    return seen
+
+
+def solve(model: m.Model, limits: Limits = Limits()) -> Outcome:
+    configure(limits)
+    session = _Session(model, limits)
+    vacuity, undecided = session.vacuity()
+    if vacuity is not None:
+        return Outcome((), vacuity)
+    if undecided:
+        verdicts = tuple(Verdict(c, "unknown", reason=f"the consistency of the assumptions is undecided ({undecided})") for c in model.checks)
+        return Outcome(verdicts, None, undecided)
+    return Outcome(tuple(session.check(claim) for claim in model.checks), None)
