@@ -139,7 +139,7 @@ class Encoding:
         if name == "temperature":
             if r.temperature is not None:
                 return self.param(r.temperature)
-            t = z3.Real(f"{r.name}.temperature")
+            t = z3.Real(f"aux:{r.name}.temperature")
             fourth = sink**4 + heat / (per_area * self.param(r.area))
             # total: a root exists whenever the right side is positive; otherwise T is pinned to 0
             self.definitions.append((f"{r.name}.temperature", z3.And(t >= 0, z3.If(fourth > 0, t**4 == fourth, t == 0))))
@@ -277,6 +277,27 @@ class Encoding:
             outer = 2 * val(domains - 1) * alpha + 2 * val((domains - 1) / domains) * (size / val(g)) / bandwidth
             return 2 * inner + outer
         raise EncodingError(f"unknown topology {net.topology}")
+
+
+def variables_of(terms, definitions: list[tuple[str, z3.BoolRef]]) -> set[str]:
+    """The names of the unknowns a set of terms depends on, through auxiliary definitions too."""
+    defined = {f"aux:{name}": fact for name, fact in definitions}
+    names: set[str] = set()
+    stack = list(terms)
+    seen: set[int] = set()
+    while stack:
+        e = stack.pop()
+        if e.get_id() in seen:
+            continue
+        seen.add(e.get_id())
+        if z3.is_const(e) and e.decl().kind() == z3.Z3_OP_UNINTERPRETED:
+            name = e.decl().name()
+            if name in defined:
+                stack.append(defined.pop(name))
+            else:
+                names.add(name)
+        stack.extend(e.children())
+    return names
 
 
 def encode(model: m.Model) -> Encoding:

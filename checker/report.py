@@ -55,12 +55,16 @@ def _dim_of(model: m.Model, path: tuple[str, ...]):
 
 
 class _Point:
-    def __init__(self, model: m.Model, point: Point, free: tuple[str, ...] = ()) -> None:
-        self.model, self.point, self.free = model, point, free
+    """The values of the unknowns a claim depends on; the others are left out."""
+
+    def __init__(self, model: m.Model, point: Point, relevant: tuple[str, ...], free: tuple[str, ...] = ()) -> None:
+        self.model, self.point, self.free, self.relevant = model, point, free, relevant
 
     def lines(self) -> list[str]:
         out = []
         for unknown in self.model.unknowns:
+            if unknown.id not in self.relevant:
+                continue
             if unknown.id in self.free:
                 shown = f"any value in {quantity(unknown.low, unknown.dim, unknown.unit)} .. {quantity(unknown.high, unknown.dim, unknown.unit)}"
             else:
@@ -100,11 +104,11 @@ def _verdict_detail(result: FileResult, v: Verdict) -> list[str]:
         code = "invariant" if claim.kind == "invariant" else "violated"
         out.append(f"{span}: error: {label} '{claim.name}' is violated: {comparison.text} fails [{code}]")
         out.append(excerpt(span, result.lines))
-        if v.point is not None and model.unknowns:
+        if v.point is not None and v.relevant:
             out.append("  counterexample:")
-            out.extend(f"    {line}" for line in _Point(model, v.point).lines())
+            out.extend(f"    {line}" for line in _Point(model, v.point, v.relevant).lines())
         elif v.point is not None:
-            out.append("  counterexample: the spec has no ranges; its constants alone break the claim")
+            out.append("  counterexample: the claim depends on no range; its constants alone break it")
         if v.values:
             out.append("  which gives:")
             for path, value in v.values:
@@ -114,6 +118,10 @@ def _verdict_detail(result: FileResult, v: Verdict) -> list[str]:
             out.append(f"  left side {quantity(v.left, dim, unit)}, right side {quantity(v.right, dim, unit)}: not {comparison.op}")
         if v.zero_divisor:
             out.append("  note: a divisor in the claim is zero at this point")
+        if v.worst is not None and v.relevant:
+            word = "highest" if v.worst.maximize else "lowest"
+            out.append(f"  worst case over the ranges: {_left_text(comparison)} = {quantity(v.worst.value, dim, unit)} ({word}), at:")
+            out.extend(f"    {line}" for line in _Point(model, v.worst.point, v.relevant, v.worst.free).lines())
         out.extend(_replay_lines(replay, dim, unit))
     elif v.status == "unknown":
         out.append(f"{span}: warning: {label} '{claim.name}' is unknown: the solver gave up ({v.reason or 'no reason given'}); this is not a pass [unknown]")
@@ -127,17 +135,28 @@ def _verdict_detail(result: FileResult, v: Verdict) -> list[str]:
         approx = "" if w.exact else f" (true {word} within 0.1 %: up to {quantity(w.bound, dim, unit)})"
         out.append(f"{span}: note: check '{claim.name}' is proved: {comparison.text} [proved]")
         out.append(f"  worst case: {_left_text(comparison)} = {quantity(w.value, dim, unit)}{approx}")
-        if model.unknowns:
+        if v.relevant and set(v.relevant) - set(w.free):
             out.append("    reached at:")
-            out.extend(f"      {line}" for line in _Point(model, w.point, w.free).lines())
+            out.extend(f"      {line}" for line in _Point(model, w.point, v.relevant, w.free).lines())
+        elif not v.relevant:
+            out.append("    (it depends on no range: a fact about constants)")
         if v.margin is not None:
             right = _constant_right(comparison)
             share = f" ({fmt(v.margin / abs(right) * 100)} % of the bound)" if right not in (None, 0) else ""
             out.append(f"  margin: {quantity(v.margin, dim, unit)}{share}")
         if v.rests_on:
-            out.append(f"  rests on: {', '.join(v.rests_on)}")
+            out.append(f"  rests on: {', '.join(_fact(model, fact) for fact in v.rests_on)}")
         out.extend(_replay_lines(replay, dim, unit))
     return [line for line in out if line]
+
+
+def _fact(model: m.Model, fact: str) -> str:
+    kind, _, name = fact.partition(" ")
+    if kind == "range":
+        unknown = next(u for u in model.unknowns if u.id == name)
+        return f"the range of {name} (line {unknown.span.line})"
+    claim = next(a for a in model.assumptions if a.name == name)
+    return f"assumption '{name}' (line {claim.span.line})"
 
 
 def _left_text(comparison: m.Comparison) -> str:
@@ -232,12 +251,13 @@ def _span(span: Span) -> dict:
     return {"file": span.file, "line": span.line, "column": span.column, "end_line": span.end_line, "end_column": span.end_column}
 
 
-def _point(model: m.Model, point: Point | None) -> list[dict] | None:
+def _point(model: m.Model, point: Point | None, relevant: tuple[str, ...]) -> list[dict] | None:
     if point is None:
         return None
     out = []
     for unknown in model.unknowns:
-        out.append({"name": unknown.id, "value": _number(point.get(unknown.id), unknown.dim, unknown.unit), "span": _span(unknown.span)})
+        if unknown.id in relevant:
+            out.append({"name": unknown.id, "value": _number(point.get(unknown.id), unknown.dim, unknown.unit), "span": _span(unknown.span)})
     return out
 
 
@@ -257,7 +277,7 @@ def _verdict_json(result: FileResult, v: Verdict) -> dict:
     }
     if v.status == "violated":
         out["counterexample"] = {
-            "unknowns": _point(model, v.point),
+            "unknowns": _point(model, v.point, v.relevant),
             "left": _number(v.left, dim, unit),
             "right": _number(v.right, dim, unit),
             "values": [{"quantity": _path(p), "value": _number(x, _dim_of(model, p))} for p, x in v.values],
@@ -272,12 +292,12 @@ def _verdict_json(result: FileResult, v: Verdict) -> dict:
             "bound": _number(v.worst.bound, dim, unit),
             "exact": v.worst.exact,
             "direction": "max" if v.worst.maximize else "min",
-            "at": _point(model, v.worst.point),
+            "at": _point(model, v.worst.point, v.relevant),
             "free": list(v.worst.free),
         }
         out["margin"] = _number(v.margin, dim, unit)
     if v.status == "proved":
-        out["rests_on"] = list(v.rests_on)
+        out["rests_on"] = [_fact(model, fact) for fact in v.rests_on]
     replay = result.replays.get(claim.name)
     if replay is not None:
         out["replay"] = {"status": replay.status, "left": _number(replay.left, dim, unit), "right": _number(replay.right, dim, unit), "expected": _number(replay.expected, dim, unit), "detail": replay.detail}

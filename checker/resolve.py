@@ -75,8 +75,7 @@ class Resolver:
             (assumptions if claim.kind == "assume" else checks).append(resolved)
         if any(d.severity == "error" for d in self.diagnostics):
             return None
-        user_blocks = tuple(self.blocks[b.name] for b in seen.values() if b.name in self.blocks)
-        return m.Model(self.spec.path, user_blocks, tuple(self.unknowns), tuple(assumptions), tuple(checks) + tuple(self.invariants))
+        return m.Model(self.spec.path, tuple(self.blocks.values()), tuple(self.unknowns), tuple(assumptions), tuple(checks) + tuple(self.invariants))
 
     # ---- field values --------------------------------------------------------------
 
@@ -278,7 +277,9 @@ class Resolver:
         if name in catalog.CATALOG:
             peak, memory, tdp, _ = catalog.CATALOG[name]
             zero = m.Param(Fraction(0), u.POWER, span)
-            return m.Gpu(name, m.Param(peak, u.RATE, span), m.Param(memory, u.DATA, span), m.Param(tdp, u.POWER, span), zero, zero, False, None, span)
+            gpu = m.Gpu(name, m.Param(peak, u.RATE, span), m.Param(memory, u.DATA, span), m.Param(tdp, u.POWER, span), zero, zero, False, None, span)
+            self.blocks[name], self.kinds[name] = gpu, "gpu"  # a catalog entry joins the model once used
+            return gpu
         gpus = [n for n, k in self.kinds.items() if k == "gpu"] + list(catalog.CATALOG)
         raise self.fail(span, "unknown-name", f"no gpu named '{name}'{_suggest(name, gpus)}", f"declare it with a gpu block, or use a built-in one: {', '.join(catalog.CATALOG)}")
 
@@ -468,7 +469,7 @@ class Resolver:
                 names[("power", "draw")] = u.POWER
         elif isinstance(block, m.Workload):
             for spec in schema.WORKLOAD:
-                if spec.kind == "number" and spec.name != "jitter" and (spec.name not in ("batch", "flops_per_token") or getattr(block, spec.name) is not None):
+                if spec.kind == "number" and spec.name != "jitter" and (spec.name != "batch" or block.batch is not None):
                     names[(spec.name,)] = spec.dims[0]
             names.update({(k,): d for k, d in schema.DERIVED[kind].items()})
             for pool in block.cluster.pools:

@@ -13,7 +13,7 @@ from fractions import Fraction
 import z3
 
 from checker import model as m
-from checker.encode import Encoding, EncodingError, encode
+from checker.encode import Encoding, EncodingError, encode, variables_of
 
 TOLERANCE = Fraction(1, 1000)  # worst cases are reported within 0.1 %
 MAX_PROBES = 80
@@ -60,8 +60,9 @@ class Verdict:
     zero_divisor: bool = False
     worst: Worst | None = None
     margin: Fraction | None = None  # right − left (or left − right) at the worst case
-    rests_on: tuple[str, ...] = ()  # unknown ids and assumption names in the unsat core
+    rests_on: tuple[str, ...] = ()  # "range ID" and "assume NAME" labels in the unsat core
     reason: str = ""
+    relevant: tuple[str, ...] = ()  # the unknowns the claim depends on (through assumptions too)
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,6 +126,19 @@ class _Session:
         for _, definition in self.enc.definitions:
             s.add(definition)
 
+    def relevant(self, terms: list[z3.ArithRef]) -> tuple[str, ...]:
+        """Unknowns the terms depend on, directly or through an assumption that ties them."""
+        names = variables_of(terms, self.enc.definitions)
+        links = [variables_of([self.enc.comparison(c, [])[0] for c in a.conditions], self.enc.definitions) for a in self.model.assumptions]
+        grew = True
+        while grew:
+            grew = False
+            for link in links:
+                if link & names and not link <= names:
+                    names |= link
+                    grew = True
+        return tuple(u.id for u in self.model.unknowns if u.id in names)
+
     def point(self, model: z3.ModelRef) -> Point:
         values, approximate = [], False
         for unknown in self.model.unknowns:
@@ -162,14 +176,15 @@ class _Session:
         divisors: list[z3.ArithRef] = []
         encoded = [self.enc.comparison(c, divisors) for c in claim.conditions]
         self.finish(s)
+        relevant = self.relevant([t for _, left, right in encoded for t in (left, right)])
         bad = z3.Or([z3.Not(holds) for holds, _, _ in encoded] + [d == 0 for d in divisors])
         s.add(bad)
         result = s.check()
         if result == z3.unknown:
-            return Verdict(claim, "unknown", reason=s.reason_unknown())
+            return Verdict(claim, "unknown", reason=s.reason_unknown(), relevant=relevant)
         if result == z3.unsat:
             rests = tuple(f"{kind} {name}" for kind, name in self.core(s))
-            verdict = Verdict(claim, "proved", rests_on=rests)
+            verdict = Verdict(claim, "proved", rests_on=rests, relevant=relevant)
             if claim.kind == "check" and len(claim.conditions) == 1:
                 return self.with_worst(verdict, encoded[0])
             return verdict
@@ -195,6 +210,7 @@ class _Session:
             values=self.explain(claim.conditions[failing], model),
             zero_divisor=zero,
             worst=worst,
+            relevant=relevant,
         )
 
     def model_at(self, fact: z3.BoolRef, point: Point) -> z3.ModelRef | None:
@@ -247,7 +263,7 @@ class _Session:
         else:
             gap = self.extreme(right - left if maximize else left - right, maximize=False, bound=Fraction(0))
             margin = gap.value if gap is not None else None
-        return Verdict(verdict.claim, verdict.status, worst=worst, margin=margin, rests_on=verdict.rests_on)
+        return Verdict(verdict.claim, verdict.status, worst=worst, margin=margin, rests_on=verdict.rests_on, relevant=verdict.relevant)
 
     def constant(self, term: z3.ArithRef) -> Fraction | None:
         simple = z3.simplify(term)
@@ -374,7 +390,7 @@ def related(model: m.Model, comparison: m.Comparison) -> list[tuple[str, ...]]:
     def walk(e: m.Expr) -> None:
         if isinstance(e, m.QRef):
             block = model.block(e.path[0])
-            if isinstance(block, m.Workload) and block.kind == "training" and e.path[1] not in ("params", "batch", "jitter", "memory_per_gpu"):
+            if isinstance(block, m.Workload) and block.kind == "training" and e.path[1] not in ("params", "batch", "jitter", "memory_per_gpu", "swing", "ramp", "floor_cost", "flops_per_token", "efficiency", "overlap", "grad_bytes", "state_bytes"):
                 for pool in block.cluster.pools:
                     paths.append((block.name, "pool_time", pool.name))
                 paths.extend([(block.name, "compute_time"), (block.name, "comm_time"), (block.name, "step_time")])

@@ -1,0 +1,32 @@
+"""The simulation core: an independent, exact, step-by-step replay of the pinned semantics.
+
+Plain Python on ``fractions.Fraction``; it imports nothing outside ``checker.sim`` and the
+standard library (no z3, no lark). The PEP 316 contracts sit on small integer kernels
+(``later``, ``stretch``, ``exposed``, ``track``, ``energy_units``, ``toward``,
+``broadcast_round``) that CrossHair checks; the Fraction-level API scales values onto a
+common denominator and calls them.
+"""
+
+from .collectives import (Transfer, binomial_rounds, broadcast_round, hierarchical_allreduce,
+                          ring_allreduce, ring_holdings, ring_schedule, tree_allreduce)
+from .inference import serving_throughput
+from .power import (Segment, average_power, energy, energy_units, gpu_max_slew,
+                    gpu_slew_trace, gpu_step_segments, gpu_swing, gpu_swing_trace,
+                    merge_traces, site_ramp, site_step_segments, site_swing, smooth, track)
+from .radiator import (GRID, STEFAN_BOLTZMANN, area_for, radiated_power, temperature_for,
+                       toward, transient)
+from .training import (Cohort, Step, barrier, exposed, gpu_finish_times, later, simulate_training,
+                       stretch, training_step, work_per_gpu)
+
+__all__ = [
+    "Transfer", "ring_allreduce", "tree_allreduce", "hierarchical_allreduce", "ring_schedule",
+    "ring_holdings", "binomial_rounds", "broadcast_round",
+    "Cohort", "Step", "work_per_gpu", "gpu_finish_times", "barrier", "training_step",
+    "simulate_training", "later", "stretch", "exposed",
+    "serving_throughput",
+    "Segment", "gpu_step_segments", "merge_traces", "site_step_segments", "energy",
+    "average_power", "smooth", "gpu_swing_trace", "gpu_swing", "gpu_slew_trace",
+    "gpu_max_slew", "site_swing", "site_ramp", "track", "energy_units",
+    "STEFAN_BOLTZMANN", "GRID", "radiated_power", "area_for", "temperature_for", "transient",
+    "toward",
+]

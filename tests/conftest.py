@@ -1,0 +1,43 @@
+"""Shared helpers: run the checker in-process the way a user runs it."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+
+from checker.cli import run
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "examples"
+SHARED = ROOT.parent / "shared"
+
+
+class Run:
+    def __init__(self, code: int, out: str, err: str) -> None:
+        self.code, self.out, self.err = code, out, err
+
+
+def verify(*args: str) -> Run:
+    out, err = io.StringIO(), io.StringIO()
+    try:
+        code = run(list(args), out, err)
+    except SystemExit as exc:  # argparse's --help and --version
+        code = exc.code if isinstance(exc.code, int) else 4
+    return Run(code, out.getvalue(), err.getvalue())
+
+
+@pytest.fixture
+def spec(tmp_path: Path):
+    """Write a spec text to a file and return its path."""
+
+    def make(text: str, name: str = "t.spec", raw: bytes | None = None) -> str:
+        path = tmp_path / name
+        if raw is not None:
+            path.write_bytes(raw)
+        else:
+            path.write_text(text, encoding="utf-8")
+        return str(path)
+
+    return make

@@ -1,0 +1,110 @@
+"""The command line: exit codes over several files, directories, formats, no tracebacks."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from conftest import ROOT, verify
+
+PROVED = "radiator p { heat = 1 MW; emissivity = 0.9; temperature = 330 K }\ncheck ok: p.area <= 2000 m^2\n"
+VIOLATED = "radiator p { heat = 1 MW; emissivity = 0.9; temperature = 330 K }\ncheck no: p.area <= 100 m^2\n"
+INVALID = "radiator p { heat = 1 MW emissivity = 0.9 }\n"
+
+
+def test_exit_codes_of_single_files(spec):
+    assert verify(spec(PROVED)).code == 0
+    assert verify(spec(VIOLATED)).code == 1
+    assert verify(spec(INVALID)).code == 2
+
+
+@pytest.mark.parametrize(
+    "files, expected",
+    [
+        ((PROVED, PROVED), 0),
+        ((PROVED, VIOLATED), 1),
+        ((VIOLATED, INVALID), 2),
+        ((INVALID, PROVED, VIOLATED), 2),
+    ],
+)
+def test_most_severe_wins_and_every_file_is_checked(spec, files, expected):
+    paths = [spec(text, name=f"f{i}.spec") for i, text in enumerate(files)]
+    result = verify(*paths)
+    assert result.code == expected
+    for path in paths:
+        assert result.out.count(f"{path}: ") >= 1, path  # every file has its own verdict line
+
+
+def test_unknown_counts_below_a_violation_and_above_a_pass(spec, monkeypatch):
+    # an rlimit of 1 makes the solver give up on everything: unknown, exit 3, never a pass
+    result = verify("--rlimit", "1", spec(PROVED))
+    assert result.code == 3
+    assert "is unknown: the solver gave up" in result.out and "this is not a pass" in result.out
+    both = verify("--rlimit", "1", spec(PROVED, "a.spec"), spec(INVALID, "b.spec"))
+    assert both.code == 2
+
+
+def test_missing_file_is_a_usage_error_but_the_rest_is_checked(spec, tmp_path):
+    result = verify(str(tmp_path / "nope.spec"), spec(VIOLATED))
+    assert result.code == 4
+    assert "no such file or directory" in result.err
+    assert "violated" in result.out
+
+
+def test_directories_recurse_into_spec_files_in_order(tmp_path):
+    (tmp_path / "b").mkdir()
+    (tmp_path / "b" / "z.spec").write_text(PROVED)
+    (tmp_path / "a.spec").write_text(VIOLATED)
+    (tmp_path / "notes.txt").write_text("not a spec")
+    result = verify(str(tmp_path))
+    assert result.code == 1
+    assert result.out.index("a.spec") < result.out.index("z.spec")
+    assert "notes.txt" not in result.out
+
+
+def test_usage_errors_exit_4():
+    assert verify().code == 4
+    assert verify("--format", "yaml", "x.spec").code == 4
+    assert verify("--timeout", "0", "x.spec").code == 4
+
+
+def test_help_tells_the_truth():
+    result = subprocess.run([sys.executable, "-m", "checker", "--help"], capture_output=True, text=True, cwd=ROOT)
+    assert result.returncode == 0
+    for word in ("--format", "--timeout", "--rlimit", "--output", "exit codes", "4 > 2 > 1 > 3 > 0"):
+        assert word in result.stdout
+
+
+def test_json_report_is_the_only_thing_on_stdout(spec):
+    result = verify("--format", "json", spec(VIOLATED))
+    data = json.loads(result.out)
+    assert data["schema"] == "verify-report/1" and data["exit_code"] == 1
+    check = data["files"][0]["checks"][0]
+    assert check["name"] == "no" and check["status"] == "violated"
+    assert check["counterexample"]["left"]["exact"].count("/") == 1
+    assert check["span"]["line"] == 2
+
+
+def test_output_file(spec, tmp_path):
+    target = tmp_path / "report.json"
+    result = verify("--format", "json", "--output", str(target), spec(PROVED))
+    assert result.out == "" and json.loads(target.read_text())["exit_code"] == 0
+
+
+def test_output_is_byte_identical_across_runs_and_hash_seeds(tmp_path):
+    outputs = set()
+    for seed in ("0", "1", "12345"):
+        env = dict(os.environ, PYTHONHASHSEED=seed, PYTHONPATH=str(ROOT))
+        run = subprocess.run([sys.executable, "-m", "checker", "examples/"], capture_output=True, cwd=ROOT, env=env)
+        outputs.add(run.stdout)
+    assert len(outputs) == 1
+
+
+def test_no_traceback_on_a_directory_named_like_a_spec(tmp_path):
+    (tmp_path / "dir.spec").mkdir()
+    result = verify(str(tmp_path / "dir.spec"))
+    assert "Traceback" not in result.out + result.err

@@ -1,0 +1,92 @@
+"""Names, duplicates, required fields, invariants and vacuity: each at the line that causes it."""
+
+from __future__ import annotations
+
+import pytest
+
+from conftest import verify
+
+PANEL = """radiator panel {{
+  heat        = 1 MW
+  emissivity  = {emissivity}
+  temperature = {temperature}
+  sink        = {sink}
+  sides       = {sides}
+}}
+"""
+
+
+def panel(emissivity="0.9", temperature="330 K", sink="3 K", sides="2") -> str:
+    return PANEL.format(emissivity=emissivity, temperature=temperature, sink=sink, sides=sides)
+
+
+@pytest.mark.parametrize(
+    "text, where, message",
+    [
+        (panel() + "check c: panle.area <= 900 m^2\n", ":8:10:", "unknown name 'panle'; did you mean 'panel'? [unknown-name]"),
+        (panel() + "check c: panel.aera <= 900 m^2\n", ":8:16:", "radiator 'panel' has no quantity 'aera'; did you mean 'area'? [unknown-field]"),
+        (panel().replace("heat ", "haet ") + "check c: panel.area <= 900 m^2\n", ":2:3:", "a radiator has no field 'haet'; did you mean 'heat'? [unknown-field]"),
+        (panel() + panel(), ":8:10:", "'panel' is already declared on line 1 [duplicate]"),
+        (panel().replace("  sides", "  heat = 2 MW\n  sides"), ":6:3:", "'heat' is already set on line 2 [duplicate]"),
+        (panel() + "check c: panel.area <= 1 m^2\ncheck c: panel.area <= 2 m^2\n", ":9:7:", "'c' is already used on line 8 [duplicate]"),
+        ("radiator panel { emissivity = 0.9; temperature = 300 K }\n", ":1:1:", "radiator 'panel' needs a 'heat' field (heat to reject) [missing-field]"),
+        ("radiator panel { heat = 1 MW; emissivity = 0.9 }\n", ":1:10:", "needs a 'temperature' or an 'area' field [missing-field]"),
+        ("radiator panel { heat = 1 MW; emissivity = 0.9; temperature = 300 K; area = 5 m^2 }\n", ":1:69:", "gives both temperature and area [conflicting-fields]"),
+        (panel(sides="3"), ":6:17:", "'sides' must be 1 or 2, not 3 [bad-value]"),
+        (panel(sides="1.5"), ":6:17:", "'sides' must be a positive whole number, not 1.5 [not-integer]"),
+        (panel(emissivity="0.92 .. 0.85"), ":3:17:", "the range of 'panel.emissivity' is empty [empty-range]"),
+        (panel() + "check c: sqrt(panel.area) <= 30 m\n", ":8:10:", "unknown function 'sqrt'; the functions are min and max [unknown-function]"),
+        (panel() + "check c: panel.area / 0 <= 30 m^2\n", ":8:23:", "division by zero [division-by-zero]"),
+        (panel(emissivity="panel.heat"), ":3:17:", "a field's value must be a number with its unit [not-constant]"),
+    ],
+)
+def test_resolution_errors(spec, text, where, message):
+    result = verify(spec(text))
+    assert result.code == 2, result.out
+    line = next((l for l in result.out.splitlines() if where in l), None)
+    assert line is not None and message in line, result.out
+
+
+@pytest.mark.parametrize(
+    "text, line, name",
+    [
+        (panel(emissivity="1.2"), 3, "panel.emissivity is within (0, 100 %]"),
+        (panel(emissivity="0.8 .. 1.1"), 3, "panel.emissivity is within (0, 100 %]"),
+        (panel(emissivity="0 .. 0.5"), 3, "panel.emissivity is within (0, 100 %]"),
+        (panel(temperature="3 K"), 4, "panel is hotter than its sink"),
+        (panel(temperature="200 K .. 400 K", sink="250 K"), 4, "panel is hotter than its sink"),
+        (panel(temperature="0 K"), 4, "panel.temperature is positive"),
+    ],
+)
+def test_broken_invariants_are_counterexamples_at_their_line(spec, text, line, name):
+    result = verify(spec(text + "check c: panel.area <= 1 km^2\n"))
+    assert result.code == 1, result.out
+    assert f":{line}:" in next(l for l in result.out.splitlines() if f"invariant '{name}' is violated" in l)
+    assert "[invariant]" in result.out
+
+
+def test_contradictory_assumptions_are_an_error_naming_them(spec):
+    text = panel(emissivity="0.8 .. 0.9") + (
+        "assume low: panel.emissivity <= 0.82\n"
+        "assume high: panel.emissivity >= 0.88\n"
+        "assume harmless: panel.heat >= 1 W\n"
+        "check c: panel.area <= 1 m^2\n"
+    )
+    result = verify(spec(text))
+    assert result.code == 2
+    assert "the assumptions 'high' and 'low' contradict each other" in result.out or "the assumptions 'low' and 'high' contradict each other" in result.out
+    assert "[vacuous]" in result.out
+    assert "harmless" not in result.out.split("[vacuous]")[1].split("\n\n")[0]
+    assert "proved" not in result.out.split("[vacuous]")[0]
+
+
+def test_an_assumption_outside_the_range_is_vacuous(spec):
+    text = panel(emissivity="0.8 .. 0.9") + "assume a: panel.emissivity >= 0.95\ncheck c: panel.area <= 1 m^2\n"
+    result = verify(spec(text))
+    assert result.code == 2 and "[vacuous]" in result.out and "the range of panel.emissivity (line 3)" in result.out
+
+
+def test_several_errors_are_reported_in_one_run(spec):
+    text = panel().replace("heat ", "haet ") + "check a: nothing.area <= 1 m^2\ncheck b: panel.area <= 1 W\n"
+    out = verify(spec(text)).out
+    assert "[unknown-field]" in out and "[unknown-name]" in out

@@ -1,0 +1,173 @@
+"""The pinned formulas, hand-computed: each quantity of spec/semantics.md against exact values."""
+
+from __future__ import annotations
+
+from fractions import Fraction as F
+
+import pytest
+import z3
+
+from checker.encode import SIGMA, encode, val
+from checker.parse import parse_text
+from checker.resolve import resolve
+from checker.solve import fraction
+
+US, MS, GB = F(1, 10**6), F(1, 1000), 10**9
+
+
+def value(text: str, dotted: str, **point: F) -> F:
+    """The exact value of a quantity with every unknown fixed (by id, dots as '__')."""
+    model, diagnostics = resolve(parse_text("t.spec", text))
+    assert model is not None, [d.header() for d in diagnostics]
+    enc = encode(model)
+    term = enc.quantity(tuple(dotted.split(".")))
+    fixed = {k.replace("__", "."): v for k, v in point.items()}
+    subs = [(enc.variables[u.id], val(fixed[u.id])) for u in model.unknowns]
+    simple = z3.simplify(z3.substitute(term, *subs) if subs else term)
+    assert z3.is_rational_value(simple), simple
+    return fraction(simple)[0]
+
+
+PANEL = "radiator p { heat = 1 MW; emissivity = 0.85; temperature = 330 K; sink = 3 K; sides = 2 }\n"
+
+
+def test_radiator_area_and_flux():
+    area = F(10**6) / (F(85, 100) * SIGMA * 2 * (F(330) ** 4 - 3**4))
+    assert value(PANEL, "p.area") == area
+    assert round(float(area), 1) == 874.7
+    assert value(PANEL, "p.flux") == F(10**6) / area
+
+
+def test_the_constant_is_codata():
+    assert SIGMA == F(5670374419, 10**17)
+
+
+def cluster(topology: str, pools: str = "pool a = 1024 x H100", extra: str = "") -> str:
+    return f"""gpu H100 {{ peak = 989 TFLOP/s; memory = 80 GB; tdp = 700 W; idle = 100 W }}
+gpu FAST {{ peak = 1978 TFLOP/s; memory = 80 GB; tdp = 1400 W; idle = 200 W; floor = 50 % }}
+cluster c {{
+  {pools}
+  network {{ topology = {topology}; bandwidth = 50 GB/s; latency = 5 us {extra} }}
+  power {{ facility = 10 MW; pue = 1.25; overhead = 20 %; transition = 50 ms }}
+}}
+"""
+
+
+def training(body: str = "", **kw) -> str:
+    fields = {"kind": "training", "params": "5e8", "batch": "1e6 token", "efficiency": "50 %"}
+    fields.update(kw)
+    return "workload w on c {\n" + "\n".join(f"  {k} = {v}" for k, v in fields.items()) + "\n" + body + "}\n"
+
+
+def test_ring_checkpoint_1GB_1024_gpus():
+    # a 1 GB ring all-reduce over 1024 GPUs at 50 GB/s and 5 us per hop: 50.2 ms
+    t = value(cluster("ring") + training(), "w.comm_time")
+    assert t == 2 * 1023 * 5 * US + F(2 * 1023, 1024) * F(GB, 50 * GB)
+    assert round(float(t) * 1000, 1) == 50.2
+
+
+def test_hierarchical_checkpoint_128_nodes_of_8():
+    text = cluster("hierarchical", extra="; domain = 8; domain_bandwidth = 450 GB/s; domain_latency = 2 us") + training()
+    t = value(text, "w.comm_time")
+    inner = 7 * 2 * US + F(7, 8) * F(GB, 450 * GB)
+    outer = 2 * 127 * 5 * US + 2 * F(127, 128) * F(GB, 8) / (50 * GB)
+    assert t == 2 * inner + outer
+    assert round(float(t) * 1000, 1) == 10.1
+
+
+@pytest.mark.parametrize("gpus, depth", [(1024, 10), (1000, 10), (1025, 11), (2, 1)])
+def test_tree_latency_uses_ceil_log2(gpus, depth):
+    t = value(cluster("tree", pools=f"pool a = {gpus} x H100") + training(), "w.comm_time")
+    assert t == 2 * depth * 5 * US + 2 * F(GB, 50 * GB)
+
+
+def test_a_group_of_one_exchanges_nothing():
+    text = cluster("tree", pools="pool a = 8 x H100") + training(shards="8")
+    assert value(text, "w.comm_time") == 0
+
+
+def test_shards_split_the_gradient_and_the_group():
+    t = value(cluster("ring") + training(shards="4"), "w.comm_time")
+    n, size = 256, F(GB, 4)
+    assert t == 2 * (n - 1) * 5 * US + F(2 * (n - 1), n) * size / (50 * GB)
+
+
+MIXED = "pool slow = 100 x H100\n  pool fast = 28 x FAST"
+
+
+def test_uniform_balance_waits_for_the_slow_pool():
+    text = cluster("ring", pools=MIXED) + training(jitter="0 % .. 10 %")
+    flops = 6 * F(5 * 10**8) * 10**6
+    per_gpu = flops / 128
+    slow = per_gpu / (F(989 * 10**12) * F(1, 2))
+    fast = per_gpu / (F(1978 * 10**12) * F(1, 2))
+    point = {"w__jitter__slow": F(1, 10), "w__jitter__fast": F(0)}
+    assert value(text, "w.pool_time.slow", **point) == slow * F(11, 10)
+    assert value(text, "w.pool_time.fast", **point) == fast
+    assert value(text, "w.compute_time", **point) == slow * F(11, 10)
+    comm = value(text, "w.comm_time", **point)
+    step = slow * F(11, 10) + comm
+    assert value(text, "w.step_time", **point) == step
+    peak = 100 * F(989 * 10**12) + 28 * F(1978 * 10**12)
+    assert value(text, "w.mfu", **point) == flops / (step * peak)
+    assert value(text, "w.throughput", **point) == F(10**6) / step
+    assert value(text, "w.wait.fast", **point) == 1 - fast / step
+
+
+def test_proportional_balance_equalises_compute():
+    text = cluster("ring", pools=MIXED) + training(balance="proportional")
+    assert value(text, "w.pool_time.slow") == value(text, "w.pool_time.fast")
+    flops = 6 * F(5 * 10**8) * 10**6
+    peak = 100 * F(989 * 10**12) + 28 * F(1978 * 10**12)
+    assert value(text, "w.compute_time") == flops / (peak * F(1, 2))
+
+
+def test_overlap_hides_part_of_the_exchange():
+    text = cluster("ring") + training(overlap="75 %")
+    assert value(text, "w.step_time") == value(text, "w.compute_time") + value(text, "w.comm_time") / 4
+
+
+def test_memory_per_gpu_and_flops_per_token():
+    text = cluster("ring") + training(shards="4", state_bytes="18 B", flops_per_token="4e9 FLOP/token")
+    assert value(text, "w.memory_per_gpu") == 18 * F(5 * 10**8) / 4
+    assert value(text, "w.flops_per_token") == 4 * 10**9
+    assert value(cluster("ring") + training(), "w.memory_per_gpu") == 16 * 5 * 10**8
+
+
+def test_power_draw():
+    text = cluster("ring", pools=MIXED) + training()
+    assert value(text, "c.power.draw") == (100 * 700 + 28 * 1400) * F(12, 10) * F(125, 100)
+
+
+def test_swing_ramp_and_floor_cost_in_a_mixed_cluster():
+    text = cluster("ring", pools=MIXED) + training()
+    # H100: low = idle 100 W; FAST: floor 50 % of 1400 W = 700 W above its 200 W idle
+    assert value(text, "w.swing") == 100 * (700 - 100) + 28 * (1400 - 700)
+    assert value(text, "w.ramp") == 100 * F(600) / F(1, 20) + 28 * F(700) / F(1, 20)
+    assert value(text, "w.floor_cost") == 28 * (700 - 200)
+
+
+def test_slew_limit_caps_the_ramp_and_floor_can_be_a_range():
+    text = cluster("ring").replace("idle = 100 W }", "idle = 100 W; floor = 20 % .. 90 %; ramp = 2 kW/s }") + training()
+    assert value(text, "w.swing", H100__floor=F(1, 2)) == 1024 * (700 - 350)
+    assert value(text, "w.ramp", H100__floor=F(1, 2)) == 1024 * 2000  # 350 W / 50 ms = 7 kW/s > 2 kW/s
+    assert value(text, "w.ramp", H100__floor=F(9, 10)) == 1024 * F(70) / F(1, 20)  # 1.4 kW/s < 2 kW/s
+    assert value(text, "w.floor_cost", H100__floor=F(1, 5)) == 1024 * (140 - 100)
+
+
+def test_average_power_and_energy():
+    text = cluster("ring", pools=MIXED) + training()
+    step = value(text, "w.step_time")
+    t_slow, t_fast = value(text, "w.pool_time.slow"), value(text, "w.pool_time.fast")
+    energy = 100 * (700 * t_slow + 100 * (step - t_slow)) + 28 * (1400 * t_fast + 700 * (step - t_fast))
+    assert value(text, "w.average_power") == energy / step
+    assert value(text, "w.energy_per_step") == energy
+    assert value(text, "w.energy_per_token") == energy / 10**6
+
+
+def test_inference_has_no_barrier_and_no_swing():
+    text = cluster("ring", pools=MIXED) + training(kind="inference", efficiency="40 %").replace("  batch = 1e6 token\n", "")
+    peak = 100 * F(989 * 10**12) + 28 * F(1978 * 10**12)
+    assert value(text, "w.throughput") == peak * F(2, 5) / (2 * F(5 * 10**8))
+    assert value(text, "w.swing") == 0 and value(text, "w.ramp") == 0
+    assert value(text, "w.memory_per_gpu") == 2 * 5 * 10**8
