@@ -172,6 +172,10 @@ def _syntax_diagnostic(path: str, text: str, exc: UnexpectedInput):
             hint = f" (did you mean '{close[0]}'?)" if close else ""
             return error(span, "syntax", f"unknown statement {found}: a statement starts with {_join(list(STATEMENT_WORDS))}{hint}")
         before = _text_before(text, token.line, token.column)
+        if "RBRACE" in expected and str(token) in STATEMENT_WORDS:
+            opened = _unclosed_brace(before)
+            where = f" on line {opened[0]}" if opened else ""
+            return error(span, "syntax", f"the '{{'{where} is never closed: expected '}}' before '{token}'")
         if before.endswith(".."):
             return error(span, "syntax", f"a range needs both ends: expected a number after '..', found {found}")
         if "EQUAL" in expected and "LBRACE" in expected:

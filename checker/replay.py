@@ -224,6 +224,8 @@ def replay_verdict(model: m.Model, verdict: Verdict) -> Replay | None:
             left, right = simulation.expr(comparison.left), simulation.expr(comparison.right)
         except Unsupported as exc:
             return Replay("skipped", detail=str(exc))
+        except ValueError as exc:  # the core's own preconditions: e.g. an emissivity above 1
+            return Replay("skipped", detail=f"outside what the simulation core models: {exc}")
         tolerance = AGREE if not verdict.point.approximate else WORST_AGREE
         agree = close(left, verdict.left, tolerance) and close(right, verdict.right, tolerance)
         fails = not holds(left, comparison.op, right) or verdict.zero_divisor
@@ -240,6 +242,8 @@ def replay_verdict(model: m.Model, verdict: Verdict) -> Replay | None:
             left = Simulation(model, verdict.worst.point).expr(comparison.left)
         except Unsupported as exc:
             return Replay("skipped", detail=str(exc))
+        except ValueError as exc:
+            return Replay("skipped", detail=f"outside what the simulation core models: {exc}")
         if close(left, verdict.worst.value, WORST_AGREE):
             return Replay("confirmed", left, None, verdict.worst.value)
         return Replay("disagrees", left, None, verdict.worst.value, "the worst case differs")

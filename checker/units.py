@@ -129,7 +129,7 @@ def parse_unit(text: str) -> tuple[Fraction, Dim]:
         match = _TERM.match(term)
         symbol = match.group(1) if match else term
         if not match or symbol not in UNITS:
-            close = difflib.get_close_matches(symbol, UNITS, n=1)
+            close = difflib.get_close_matches(symbol, UNITS, n=1, cutoff=0.5)
             raise UnitError(symbol, close[0] if close else None)
         power = int(match.group(2) or 1)
         if abs(power) > 4:

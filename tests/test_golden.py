@@ -43,7 +43,7 @@ def test_examples_state_their_verdicts_in_comments():
     for case in (ROOT / "examples").glob("*.spec"):
         result = verify(str(case))
         text = case.read_text(encoding="utf-8")
-        stated = re.findall(r"^#\s+(\w+)\s+(proved|violated)\b", text, re.M)
+        stated = re.findall(r"^#\s+(\w+)\s{2,}(proved|violated)\b", text, re.M)
         stated += re.findall(r"^check\s+(\w+)\s*:.*#\s*(proved|violated)\b", text, re.M)
         assert stated, f"{case.name} states no expected verdicts"
         for name, verdict in stated:

@@ -30,14 +30,14 @@ def panel(emissivity="0.9", temperature="330 K", sink="3 K", sides="2") -> str:
         (panel().replace("  sides", "  heat = 2 MW\n  sides"), ":6:3:", "'heat' is already set on line 2 [duplicate]"),
         (panel() + "check c: panel.area <= 1 m^2\ncheck c: panel.area <= 2 m^2\n", ":9:7:", "'c' is already used on line 8 [duplicate]"),
         ("radiator panel { emissivity = 0.9; temperature = 300 K }\n", ":1:1:", "radiator 'panel' needs a 'heat' field (heat to reject) [missing-field]"),
-        ("radiator panel { heat = 1 MW; emissivity = 0.9 }\n", ":1:10:", "needs a 'temperature' or an 'area' field [missing-field]"),
-        ("radiator panel { heat = 1 MW; emissivity = 0.9; temperature = 300 K; area = 5 m^2 }\n", ":1:69:", "gives both temperature and area [conflicting-fields]"),
+        ("radiator panel { heat = 1 MW; emissivity = 0.9 }\n", ":1:10:", "needs a 'temperature' or an 'area' field (the other is derived) [missing-field]"),
+        ("radiator panel { heat = 1 MW; emissivity = 0.9; temperature = 300 K; area = 5 m^2 }\n", ":1:70:", "gives both temperature and area; give one, the other is derived [conflicting-fields]"),
         (panel(sides="3"), ":6:17:", "'sides' must be 1 or 2, not 3 [bad-value]"),
         (panel(sides="1.5"), ":6:17:", "'sides' must be a positive whole number, not 1.5 [not-integer]"),
-        (panel(emissivity="0.92 .. 0.85"), ":3:17:", "the range of 'panel.emissivity' is empty [empty-range]"),
+        (panel(emissivity="0.92 .. 0.85"), ":3:17:", "the range of 'panel.emissivity' is empty: its low end is above its high end [empty-range]"),
         (panel() + "check c: sqrt(panel.area) <= 30 m\n", ":8:10:", "unknown function 'sqrt'; the functions are min and max [unknown-function]"),
         (panel() + "check c: panel.area / 0 <= 30 m^2\n", ":8:23:", "division by zero [division-by-zero]"),
-        (panel(emissivity="panel.heat"), ":3:17:", "a field's value must be a number with its unit [not-constant]"),
+        (panel(emissivity="panel.heat"), ":3:17:", "a field's value must be a number with its unit (or a range of them), not a reference or a call [not-constant]"),
     ],
 )
 def test_resolution_errors(spec, text, where, message):

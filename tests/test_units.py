@@ -55,7 +55,7 @@ RADIATOR = "radiator p {{ heat = {heat}; emissivity = 0.9; temperature = 300 K }
 @pytest.mark.parametrize(
     "text, line, column, message",
     [
-        (RADIATOR.format(heat="1 MWatt"), 1, 22, "unknown unit 'MWatt'; did you mean 'MW'? [unknown-unit]"),
+        (RADIATOR.format(heat="1 MWatt"), 1, 23, "unknown unit 'MWatt'; did you mean 'MW'? [unknown-unit]"),
         (RADIATOR.format(heat="1"), 1, 21, "'heat' needs a unit of W, kW, MW, GW; found a bare number [unit-mismatch]"),
         (RADIATOR.format(heat="1 m^2"), 1, 21, "units do not match (m^2 and W): 'heat' takes W, kW, MW, GW [unit-mismatch]"),
         (RADIATOR.format(heat="1 MW") + "check c: p.area <= 900 W\n", 2, 1, "units do not match (m^2 and W) [unit-mismatch]"),

@@ -8,12 +8,9 @@ import sys
 import venv
 from pathlib import Path
 
-import pytest
-
 from conftest import EXAMPLES, ROOT
 
 
-@pytest.mark.slow
 def test_wheel_installs_and_verifies_outside_the_repository(tmp_path: Path):
     dist = tmp_path / "dist"
     build = subprocess.run(

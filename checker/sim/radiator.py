@@ -108,8 +108,11 @@ def transient(heat: Fraction, emissivity: Fraction, area: Fraction, sink: Fracti
         raise ValueError("need heat >= 0, area > 0, capacity > 0, dt > 0, steps >= 0, start >= 0")
     emissivity, sink = as_fraction(emissivity, "emissivity"), as_fraction(sink, "sink")
     k = radiated_power(area, emissivity, Fraction(1), Fraction(0), sides)  # W / K^4
-    equilibrium_above = _bracket(heat, emissivity, area, sink, sides)[1] if heat > 0 else sink
-    hottest = max(start, equilibrium_above, sink)
+    lo, hi = _bracket(heat, emissivity, area, sink, sides)
+    while hi - lo > 1:  # a bound within 1 K above the equilibrium is tight enough here
+        mid = (lo + hi) / 2
+        lo, hi = (mid, hi) if radiated_power(area, emissivity, mid, sink, sides) < heat else (lo, mid)
+    hottest = max(start, hi)
     if dt * 4 * k * hottest**3 > capacity:
         raise ValueError("dt too large for a stable, monotone explicit step")
     state = floor(start * GRID)

@@ -1,0 +1,86 @@
+"""Power traces and the smoothing controller, for a GB200-class GPU (1200 W tdp, 150 W idle)."""
+
+from __future__ import annotations
+
+from fractions import Fraction as F
+
+import pytest
+
+from checker.sim import (Segment, average_power, energy, gpu_max_slew, gpu_step_segments,
+                         gpu_swing, merge_traces, site_ramp, site_step_segments, site_swing,
+                         smooth)
+
+TDP, IDLE = F(1200), F(150)
+TRANSITION = F(1, 20)  # 50 ms
+
+
+def test_gpu_step_segments_by_hand():
+    trace = gpu_step_segments(F(3), F(5), TDP, IDLE)
+    assert trace == (Segment(F(3), TDP), Segment(F(2), IDLE))
+    assert energy(trace) == 3 * 1200 + 2 * 150
+    assert average_power(trace) == F(3900, 5)
+    assert gpu_step_segments(F(5), F(5), TDP, IDLE) == (Segment(F(5), TDP),)
+
+
+def test_site_trace_merges_gpus_on_one_timeline():
+    cohorts = ((2, F(3), TDP, IDLE), (1, F(4), F(700), F(100)))
+    site = site_step_segments(cohorts, F(5))
+    assert site == (Segment(F(3), F(3100)), Segment(F(1), F(1000)), Segment(F(1), F(400)))
+    per_gpu = sum(n * energy(gpu_step_segments(c, F(5), t, lo)) for n, c, t, lo in cohorts)
+    assert energy(site) == per_gpu == 10700
+
+
+def test_merge_joins_equal_neighbours_and_checks_spans():
+    a = (Segment(F(1), F(10)), Segment(F(1), F(20)))
+    b = (Segment(F(1), F(20)), Segment(F(1), F(10)))
+    assert merge_traces((a, b), (1, 1)) == (Segment(F(2), F(30)),)
+    with pytest.raises(ValueError):
+        merge_traces((a, (Segment(F(1), F(1)),)), (1, 1))
+
+
+def test_average_power_needs_time():
+    with pytest.raises(ValueError):
+        average_power(())
+
+
+def test_controller_by_hand():
+    # 10 ms tick, 50 kW/s slew limit = 500 W per tick, floor 300 W
+    demand = (TDP, IDLE, IDLE, IDLE, TDP)
+    out = smooth(demand, F(1, 100), F(300), F(50_000), TDP, TDP)
+    assert out == (F(1200), F(700), F(300), F(300), F(800))
+    assert smooth(demand, F(1, 100), F(300), None, TDP, TDP) == (
+        F(1200), F(300), F(300), F(300), F(1200))
+    with pytest.raises(ValueError):
+        smooth(demand, F(1, 100), F(300), None, TDP, F(100))  # start below the floor
+
+
+@pytest.mark.parametrize("floor, swing", [(F(0), F(1050)), (F(100), F(1050)),
+                                          (F(600), F(600)), (F(1200), F(0))])
+def test_gpu_swing(floor, swing):
+    assert gpu_swing(TDP, IDLE, floor) == swing
+
+
+@pytest.mark.parametrize("floor, ramp, slew", [
+    (F(0), None, F(21_000)),           # (1200 - 150) W / 50 ms
+    (F(0), F(5_000), F(5_000)),        # the slew limit binds
+    (F(600), None, F(12_000)),         # (1200 - 600) W / 50 ms
+    (F(600), F(20_000), F(12_000)),    # the limit is above the natural slope
+    (F(1200), F(5_000), F(0)),         # a floor at tdp: flat
+])
+def test_gpu_max_slew(floor, ramp, slew):
+    for ticks in (1, 7, 64):
+        assert gpu_max_slew(TDP, IDLE, floor, ramp, TRANSITION, ticks) == slew
+
+
+def test_site_swing_and_ramp_add_the_gpus():
+    fleet = ((150_000, F(700), F(100), F(0)), (50_000, F(700), F(100), F(0)),
+             (20_000, TDP, IDLE, F(0)))
+    assert site_swing(fleet) == 150_000 * 600 + 50_000 * 600 + 20_000 * 1050  # 141 MW
+    ramps = ((10, TDP, IDLE, F(600), F(5_000)), (4, F(700), F(100), F(0), None))
+    # 10 * min(5000, 12000) + 4 * (600 W / 50 ms)
+    assert site_ramp(ramps, TRANSITION, 16) == 10 * 5_000 + 4 * 12_000
+
+
+def test_levels_outside_tdp_are_refused():
+    with pytest.raises(ValueError):
+        gpu_swing(TDP, F(1300), F(0))
