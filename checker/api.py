@@ -91,8 +91,13 @@ def _vacuity(model: m.Model, vacuity) -> Diagnostic:
     notes = [f"assumption '{a.name}' (line {a.span.line}): {a.conditions[0].text}" for a in clashing]
     unknowns = {u.id: u for u in model.unknowns}
     notes += [f"the range of {uid} (line {unknowns[uid].span.line})" for uid in vacuity.unknowns if uid in unknowns]
-    names = " and ".join(f"'{a.name}'" for a in clashing) or "the ranges"
-    return error(span, "vacuous", f"the assumptions {names} contradict each other (with the ranges), so every claim would hold vacuously", *notes)
+    if len(clashing) == 1:
+        what = f"the assumption '{clashing[0].name}' contradicts the ranges"
+    elif clashing:
+        what = "the assumptions " + " and ".join(f"'{a.name}'" for a in clashing) + " contradict each other" + (" and the ranges" if vacuity.unknowns else "")
+    else:
+        what = "the ranges contradict each other"
+    return error(span, "vacuous", f"{what}, so every claim would hold vacuously", *notes)
 
 
 def check_file(path: str, limits: Limits = Limits()) -> FileResult:

@@ -7,11 +7,12 @@ Exit codes: 0 every check proved; 1 a counterexample; 2 the spec is invalid; 3 u
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from typing import TextIO
 
 from checker import __version__
-from checker.api import EXIT_ERROR, FileResult, check_file, expand, most_severe
+from checker.api import EXIT_ERROR, EXIT_OK, EXIT_UNKNOWN, FileResult, check_file, expand, most_severe
 from checker.solve import Limits
 
 EPILOG = """\
@@ -22,6 +23,7 @@ exit codes:
   3  the solver could not decide a check (unknown never counts as a pass)
   4  usage or internal error, or the solver and the simulation disagree
 With several files every file is checked and the most severe code wins (4 > 2 > 1 > 3 > 0).
+With --allow-unknown an unknown check is a warning: a file with nothing worse exits 0.
 """
 
 
@@ -40,9 +42,11 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("paths", nargs="+", metavar="PATH", help="spec files, or directories to search for *.spec files")
-    parser.add_argument("--format", choices=("text", "json"), default="text", help="report format (default: text)")
+    parser.add_argument("--format", choices=("text", "json", "junit", "sarif"), default="text", help="report format: text, json (schema verify-report/1), junit (XML) or sarif (2.1.0) (default: text)")
     parser.add_argument("--output", metavar="FILE", help="write the report to FILE instead of standard output")
-    parser.add_argument("--quiet", action="store_true", help="print only failures")
+    parser.add_argument("--quiet", action="store_true", help="text: print only failures and unknown checks, no summary")
+    parser.add_argument("--allow-unknown", action="store_true", help="an unknown check is a warning, not a failure (exit 0 instead of 3 when nothing else fails)")
+    parser.add_argument("--baseline", metavar="OLD.json", help="compare worst cases and margins with an earlier --format json report (text and json; sarif sets baselineState)")
     parser.add_argument("--timeout", type=float, default=20.0, metavar="SECONDS", help="solver time limit per query (default: 20)")
     parser.add_argument("--rlimit", type=int, default=50_000_000, metavar="N", help="solver resource limit per query, deterministic across machines (default: 50000000)")
     parser.add_argument("--seed", type=int, default=0, help="solver random seed (default: 0)")
@@ -56,6 +60,17 @@ def run(argv: list[str], stdout: TextIO, stderr: TextIO) -> int:
         stderr.write("verify: error: --timeout and --rlimit must be positive\n")
         return EXIT_ERROR
     limits = Limits(timeout_ms=max(1, int(args.timeout * 1000)), rlimit=args.rlimit, seed=args.seed)
+    old = None
+    if args.baseline:
+        from checker import baseline
+
+        try:
+            old = baseline.load(args.baseline)
+        except baseline.BaselineError as exc:
+            stderr.write(f"verify: error: {exc}\n")
+            return EXIT_ERROR
+        if args.format == "junit":
+            stderr.write("verify: note: --baseline is not shown in --format junit\n")
     files, missing = expand(args.paths)
     for path in missing:
         stderr.write(f"verify: error: no such file or directory: {path}\n")
@@ -63,26 +78,54 @@ def run(argv: list[str], stdout: TextIO, stderr: TextIO) -> int:
         stderr.write("verify: error: no .spec files found\n")
         return EXIT_ERROR
     results: list[FileResult] = [check_file(path, limits) for path in files]
-    from checker import report  # imported here so `verify --help` stays fast
-
+    code = gate(results, args.allow_unknown, missing)
     if args.output:
         try:
             with open(args.output, "w", encoding="utf-8", newline="\n") as handle:
-                _write(report, args, results, handle)
+                _write(args, results, code, old, handle, color=False)
         except OSError as exc:
             stderr.write(f"verify: error: cannot write {args.output}: {exc.strerror or exc}\n")
             return EXIT_ERROR
     else:
-        _write(report, args, results, stdout)
-    code = most_severe(r.exit_code for r in results)
-    return most_severe([code, EXIT_ERROR]) if missing else code
+        _write(args, results, code, old, stdout, color=args.format == "text" and use_color(stdout))
+    return code
 
 
-def _write(report, args, results, out: TextIO) -> None:
+def gate(results: list[FileResult], allow_unknown: bool = False, missing: list[str] | None = None) -> int:
+    """The exit code: the most severe file's, unknown counting as a pass with --allow-unknown."""
+    codes = [EXIT_OK if allow_unknown and r.exit_code == EXIT_UNKNOWN else r.exit_code for r in results]
+    return most_severe([*codes, EXIT_ERROR] if missing else codes)
+
+
+def use_color(stream: TextIO) -> bool:
+    """Colour only on a terminal, and never when NO_COLOR is set to anything (https://no-color.org)."""
+    if os.environ.get("NO_COLOR", ""):
+        return False
+    isatty = getattr(stream, "isatty", None)
+    try:
+        return bool(isatty and isatty())
+    except ValueError:  # a closed stream
+        return False
+
+
+def _write(args, results: list[FileResult], code: int, old: dict | None, out: TextIO, color: bool) -> None:
+    from checker import baseline, formats, report  # imported here so `verify --help` stays fast
+
+    comparison = states = None
+    if old is not None:
+        new = report.to_json(results, exit_code=code)
+        comparison = baseline.compare(old, new, args.baseline)
+        states = baseline.states(old, new)
     if args.format == "json":
-        report.write_json(results, out)
+        report.write_json(results, out, exit_code=code, baseline=comparison)
+    elif args.format == "junit":
+        formats.write_junit(results, out, allow_unknown=args.allow_unknown)
+    elif args.format == "sarif":
+        formats.write_sarif(results, out, exit_code=code, allow_unknown=args.allow_unknown, states=states)
     else:
-        report.write_text(results, out, quiet=args.quiet)
+        report.write_text(results, out, quiet=args.quiet, color=color, exit_code=code)
+        if comparison is not None:  # after the report; --quiet already ends each file with a blank line
+            out.write(("" if args.quiet else "\n") + "\n".join(baseline.text_lines(comparison)) + "\n")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -90,6 +133,12 @@ def main(argv: list[str] | None = None) -> int:
         return run(sys.argv[1:] if argv is None else argv, sys.stdout, sys.stderr)
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else EXIT_ERROR
+    except BrokenPipeError:  # the reader went away (e.g. `verify ... | head`): not an error of ours
+        try:
+            sys.stdout = open(os.devnull, "w")
+        except OSError:
+            pass
+        return EXIT_ERROR
     except KeyboardInterrupt:
         sys.stderr.write("verify: interrupted\n")
         return EXIT_ERROR

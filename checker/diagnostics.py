@@ -18,7 +18,6 @@ CODES: dict[str, str] = {
     "bad-character": "a character that cannot start any token",
     "number-range": "a number literal too large or too small to be meant",
     # names and structure
-    "unknown-block": "a block kind the language does not have",
     "unknown-name": "a reference to a name that is not declared",
     "unknown-field": "a field or derived quantity the block does not have",
     "duplicate": "a name declared twice",

@@ -153,6 +153,7 @@ class Network:
     domain_bandwidth: Param | None
     domain_latency: Param | None
     span: Span
+    domain_span: Span | None = None  # where 'domain' is written, for its invariant
 
 
 @dataclass(frozen=True, slots=True)

@@ -132,7 +132,12 @@ def _verdict_detail(result: FileResult, v: Verdict) -> list[str]:
         dim = comparison.left.dim
         w = v.worst
         word = "highest" if w.maximize else "lowest"
-        approx = "" if w.exact else f" (true {word} within 0.1 %: up to {quantity(w.bound, dim, unit)})"
+        if w.exact:
+            approx = ""
+        elif w.bound is None:
+            approx = f" (the search for the true {word} stopped early; it may lie beyond)"
+        else:
+            approx = f" (the true {word} is at most {quantity(w.bound, dim, unit)})" if w.maximize else f" (the true {word} is at least {quantity(w.bound, dim, unit)})"
         out.append(f"{span}: note: check '{claim.name}' is proved: {comparison.text} [proved]")
         out.append(f"  worst case: {_left_text(comparison)} = {quantity(w.value, dim, unit)}{approx}")
         if v.relevant and set(v.relevant) - set(w.free):
@@ -184,36 +189,60 @@ def _replay_lines(replay: Replay | None, dim, unit: str | None) -> list[str]:
     return [f"  error: the simulation disagrees ({replay.detail}) [inconsistent]"]
 
 
-def summary_line(results: list[FileResult]) -> str:
+def summary_line(results: list[FileResult], exit_code: int | None = None) -> str:
     counts = {"proved": 0, "violated": 0, "unknown": 0}
     for r in results:
         for v in r.verdicts:
             if v.claim.kind == "check":
                 counts[v.status] += 1
-    broken = sum(1 for r in results for v in r.verdicts if v.claim.kind == "invariant" and v.status != "proved")
+    broken = sum(1 for r in results for v in r.verdicts if v.claim.kind == "invariant" and v.status == "violated")
+    undecided = sum(1 for r in results for v in r.verdicts if v.claim.kind == "invariant" and v.status == "unknown")
     invalid = sum(1 for r in results if r.invalid)
     files = f"{len(results)} file{'s' if len(results) != 1 else ''}"
     return (
         f"{files}: {counts['proved']} proved, {counts['violated']} violated, {counts['unknown']} unknown, "
-        f"{broken} broken invariant{'s' if broken != 1 else ''}, {invalid} invalid; exit {most_severe(r.exit_code for r in results) if results else 0}"
+        f"{broken} broken invariant{'s' if broken != 1 else ''}, {f'{undecided} undecided invariants, ' if undecided else ''}{invalid} invalid; exit {_exit(results, exit_code)}"
     )
 
 
-def write_text(results: list[FileResult], out: TextIO, quiet: bool = False) -> None:
+def _exit(results: list[FileResult], exit_code: int | None) -> int:
+    if exit_code is not None:
+        return exit_code
+    return most_severe(r.exit_code for r in results) if results else 0
+
+
+# ANSI colours for the verdict words only, and only when the CLI says the stream is a terminal
+COLORS = {"proved": "32", "violated": "31", "invalid": "31", "inconsistent": "35", "unknown": "33"}
+
+
+def paint(word: str, color: bool, width: int = 0) -> str:
+    """A verdict word, padded to width, with the colour around the word and not the padding."""
+    pad = " " * max(width - len(word), 0)
+    if not color or word not in COLORS:
+        return word + pad
+    return f"\033[{COLORS[word]}m{word}\033[0m{pad}"
+
+
+def write_text(results: list[FileResult], out: TextIO, quiet: bool = False, color: bool = False, exit_code: int | None = None) -> None:
+    """The text report. quiet: only files that are not proved, and in them only what is not
+    proved (unknown checks too, even when --allow-unknown makes them a warning); no summary.
+    color: ANSI colour around the verdict words (the CLI decides: a terminal, no NO_COLOR)."""
     for result in results:
         lines: list[str] = []
         checks = [v for v in result.verdicts if v.claim.kind == "check"]
         invariants = [v for v in result.verdicts if v.claim.kind == "invariant"]
         if not quiet or result.exit_code != 0:
-            lines.append(f"{result.path}: {result.status}")
+            lines.append(f"{result.path}: {paint(result.status, color)}")
             for v in checks:
-                lines.append(f"  {v.status:<9} {v.claim.name}  (line {v.claim.span.line})")
+                if quiet and v.status == "proved":
+                    continue
+                lines.append(f"  {paint(v.status, color, 9)} {v.claim.name}  (line {v.claim.span.line})")
             broken = [v for v in invariants if v.status != "proved"]
-            if invariants:
+            if invariants and not (quiet and not broken):
                 held = len(invariants) - len(broken)
                 lines.append(f"  built-in invariants: {held} of {len(invariants)} hold")
-                for v in broken:
-                    lines.append(f"  {v.status:<9} invariant: {v.claim.name}  (line {v.claim.span.line})")
+            for v in broken:
+                lines.append(f"  {paint(v.status, color, 9)} invariant: {v.claim.name}  (line {v.claim.span.line})")
         details: list[list[str]] = [_diagnostic_text(d, result.lines) for d in result.diagnostics]
         for v in result.verdicts:
             if quiet and v.status == "proved":
@@ -230,7 +259,7 @@ def write_text(results: list[FileResult], out: TextIO, quiet: bool = False) -> N
         if lines or details:
             out.write("\n")
     if not quiet:
-        out.write(summary_line(results) + "\n")
+        out.write(summary_line(results, exit_code) + "\n")
         out.write(f"({ROUNDING})\n")
 
 
@@ -289,13 +318,13 @@ def _verdict_json(result: FileResult, v: Verdict) -> dict:
     if v.worst is not None:
         out["worst_case"] = {
             "value": _number(v.worst.value, dim, unit),
-            "bound": _number(v.worst.bound, dim, unit),
+            "bound": _number(v.worst.bound, dim, unit) if v.worst.bound is not None else None,
             "exact": v.worst.exact,
             "direction": "max" if v.worst.maximize else "min",
             "at": _point(model, v.worst.point, v.relevant),
             "free": list(v.worst.free),
         }
-        out["margin"] = _number(v.margin, dim, unit)
+        out["margin"] = _number(_margin(v, comparison), dim, unit)
     if v.status == "proved":
         out["rests_on"] = [_fact(model, fact) for fact in v.rests_on]
     replay = result.replays.get(claim.name)
@@ -304,14 +333,25 @@ def _verdict_json(result: FileResult, v: Verdict) -> dict:
     return out
 
 
+def _margin(v: Verdict, comparison: m.Comparison | None) -> Fraction | None:
+    """The solver's margin; for a violated check against a constant, the (negative) distance
+    from the worst case to the bound, so that margins compare across revisions."""
+    if v.margin is not None or v.worst is None or comparison is None or v.status != "violated":
+        return v.margin
+    right = _constant_right(comparison)
+    if right is None:
+        return None
+    return right - v.worst.value if v.worst.maximize else v.worst.value - right
+
+
 def _diagnostic_json(d: Diagnostic) -> dict:
     return {**_span(d.span), "severity": d.severity, "code": d.code, "message": d.message, "notes": list(d.notes)}
 
 
-def to_json(results: list[FileResult]) -> dict:
+def to_json(results: list[FileResult], exit_code: int | None = None) -> dict:
     return {
         "schema": SCHEMA,
-        "exit_code": most_severe(r.exit_code for r in results) if results else 0,
+        "exit_code": _exit(results, exit_code),
         "files": [
             {
                 "path": r.path,
@@ -325,6 +365,9 @@ def to_json(results: list[FileResult]) -> dict:
     }
 
 
-def write_json(results: list[FileResult], out: TextIO) -> None:
-    json.dump(to_json(results), out, indent=2, ensure_ascii=False)
+def write_json(results: list[FileResult], out: TextIO, exit_code: int | None = None, baseline: dict | None = None) -> None:
+    data = to_json(results, exit_code)
+    if baseline is not None:
+        data["baseline"] = baseline
+    json.dump(data, out, indent=2, ensure_ascii=False)
     out.write("\n")

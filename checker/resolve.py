@@ -324,7 +324,8 @@ class Resolver:
                     self.fail(section.name_span, "missing-field", f"a hierarchical network needs '{name}'")
         if topology is None or p["bandwidth"] is None or p["latency"] is None or (topology == "hierarchical" and (domain is None or p["domain_bandwidth"] is None or p["domain_latency"] is None)):
             raise _Stop()
-        return m.Network(topology, p["bandwidth"], p["latency"], domain, p["domain_bandwidth"], p["domain_latency"], section.span)
+        domain_span = fields["domain"].span if "domain" in fields else None
+        return m.Network(topology, p["bandwidth"], p["latency"], domain, p["domain_bandwidth"], p["domain_latency"], section.span, domain_span)
 
     def _power(self, owner: str, section: nodes.Section) -> m.Power:
         where = f"{owner}.power"
@@ -376,7 +377,7 @@ class Resolver:
         net = w.cluster.network
         if w.kind == "training" and net is not None and net.topology == "hierarchical" and net.domain is not None and n_total % w.shards == 0:
             group = n_total // w.shards
-            self._static(f"{w.name}: each data-parallel group of {group} GPUs divides into domains of {net.domain}", net.span, group % net.domain == 0, f"a data-parallel group of {group} GPUs is not a multiple of domain = {net.domain}")
+            self._static(f"{w.name}: each data-parallel group of {group} GPUs divides into domains of {net.domain}", net.domain_span or net.span, group % net.domain == 0, f"a data-parallel group of {group} GPUs is not a multiple of domain = {net.domain}")
 
     def _no_on(self, block: nodes.Block) -> None:
         if block.on is not None and block.on_span is not None:
@@ -455,7 +456,8 @@ class Resolver:
             names.update({(k,): d for k, d in schema.DERIVED["radiator"].items()})
         elif isinstance(block, m.Gpu):
             for spec in schema.GPU:
-                names[(spec.name,)] = block.floor.dim if spec.name == "floor" else spec.dims[0]
+                if getattr(block, spec.name) is not None:  # a gpu without a slew limit has no ramp
+                    names[(spec.name,)] = block.floor.dim if spec.name == "floor" else spec.dims[0]
         elif isinstance(block, m.Cluster):
             names.update({(k,): d for k, d in schema.DERIVED["cluster"].items()})
             if block.network is not None:

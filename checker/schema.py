@@ -123,6 +123,7 @@ DERIVED: dict[str, dict[str, u.Dim]] = {
         "memory_per_gpu": u.DATA,
         "swing": u.POWER,
         "ramp": u.SLEW,
+        "floor_cost": u.POWER,
     },
 }
 PER_POOL: dict[str, dict[str, u.Dim]] = {"training": {"wait": ONE, "pool_time": u.TIME}, "inference": {}}

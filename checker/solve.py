@@ -8,6 +8,7 @@ on and the assumptions that clash. Results leave this module as plain Python val
 from __future__ import annotations
 
 from dataclasses import dataclass
+import time
 from fractions import Fraction
 
 import z3
@@ -25,6 +26,7 @@ class Limits:
     rlimit: int = 50_000_000
     memory_mb: int = 2048
     seed: int = 0
+    search_ms: int = 60_000  # wall-clock budget for one worst-case search (it stops early, honestly)
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,7 +43,7 @@ class Point:
 @dataclass(frozen=True, slots=True)
 class Worst:
     value: Fraction  # attained at `point`
-    bound: Fraction  # the true extreme lies between value and bound
+    bound: Fraction | None  # proved: the true extreme lies between value and bound (None: not established)
     exact: bool  # value is the extreme itself (the solver showed nothing beyond it)
     point: Point
     free: tuple[str, ...]  # unknowns whose value does not change the worst case
@@ -199,7 +201,7 @@ class _Session:
         zero = any(fraction(model.eval(d, model_completion=True))[0] == 0 for d in divisors)
         worst = None
         if claim.kind == "check" and len(claim.conditions) == 1 and claim.conditions[0].op != "==":
-            worst = self.extreme(left, claim.conditions[0].op in ("<=", "<"), bound=None)
+            worst = self.extreme(left, claim.conditions[0].op in ("<=", "<"), bound=None, among=relevant)
         return Verdict(
             claim,
             "violated",
@@ -254,14 +256,14 @@ class _Session:
             return verdict
         _, left, right = encoded
         maximize = comparison.op in ("<=", "<")
-        worst = self.extreme(left, maximize, bound=self.constant(right))
+        worst = self.extreme(left, maximize, bound=self.constant(right), among=verdict.relevant)
         if worst is None:
             return verdict
         slack = self.constant(right)
         if slack is not None:
             margin = slack - worst.value if maximize else worst.value - slack
         else:
-            gap = self.extreme(right - left if maximize else left - right, maximize=False, bound=Fraction(0))
+            gap = self.extreme(right - left if maximize else left - right, maximize=False, bound=Fraction(0), among=verdict.relevant)
             margin = gap.value if gap is not None else None
         return Verdict(verdict.claim, verdict.status, worst=worst, margin=margin, rests_on=verdict.rests_on, relevant=verdict.relevant)
 
@@ -285,7 +287,10 @@ class _Session:
         model = s.model()
         return "sat", fraction(model.eval(term, model_completion=True))[0], self.point(model)
 
-    def extreme(self, term: z3.ArithRef, maximize: bool, bound: Fraction | None) -> Worst | None:
+    def extreme(self, term: z3.ArithRef, maximize: bool, bound: Fraction | None, among: tuple[str, ...]) -> Worst | None:
+        """`among`: the unknowns the claim depends on; no other can move the term, so only these are
+        snapped to corners or tested for freedom (this keeps the work per claim linear in them)."""
+        deadline = time.monotonic() + self.limits.search_ms / 1000
         sign = 1 if maximize else -1
         status, best, point = self.probe(term, None, maximize)
         if status != "sat" or best is None or point is None:
@@ -294,18 +299,18 @@ class _Session:
         far = bound
         step = max(abs(best), Fraction(1))
         probes = 0
-        while far is None and probes < MAX_PROBES:
+        while far is None and probes < MAX_PROBES and time.monotonic() < deadline:
             probes += 1
             status, value, where = self.probe(term, best + sign * step, maximize)
             if status == "unknown":
-                return Worst(best, best, False, point, (), maximize)
+                return Worst(best, None, False, point, (), maximize)
             if status == "unsat":
                 far = best + sign * step
             else:
                 best, point, step = value, where, step * 2
         if far is None:
-            return None
-        while probes < MAX_PROBES and abs(far - best) > TOLERANCE * max(abs(best), abs(far)) / 2:
+            return Worst(best, None, False, point, (), maximize)
+        while probes < MAX_PROBES and time.monotonic() < deadline and abs(far - best) > TOLERANCE * max(abs(best), abs(far)) / 2:
             probes += 1
             middle = _short(best + (far - best) / 2, best, far)
             status, value, where = self.probe(term, middle, maximize)
@@ -315,22 +320,24 @@ class _Session:
                 far = middle
             else:
                 best, point = value, where
-        best, point = self.polish(term, best, point, maximize)
+        best, point = self.polish(term, best, point, maximize, among)
         status, _, _ = self.probe(term, best, maximize)
         exact = status == "unsat"
         if exact:
             far = best
-        free = self.free_unknowns(term, best, point)
+        free = self.free_unknowns(term, best, point, among)
         return Worst(best, far, exact, point, free, maximize)
 
     def value_at(self, term: z3.ArithRef, point: Point) -> Fraction | None:
         status, value, _ = self.probe(term, None, True, fixed=point)
         return value if status == "sat" else None
 
-    def polish(self, term: z3.ArithRef, best: Fraction, point: Point, maximize: bool) -> tuple[Fraction, Point]:
+    def polish(self, term: z3.ArithRef, best: Fraction, point: Point, maximize: bool, among: tuple[str, ...]) -> tuple[Fraction, Point]:
         """Snap each unknown to an end of its range when that is at least as bad: worst cases of
         monotone quantities sit at corners, and a corner is exact and readable."""
         for unknown in self.model.unknowns:
+            if unknown.id not in among:
+                continue
             for end in (unknown.low, unknown.high):
                 trial = Point(tuple((uid, end if uid == unknown.id else v) for uid, v in point.values))
                 if not self.admissible(trial):
@@ -347,12 +354,12 @@ class _Session:
         self.finish(s)
         return s.check() == z3.sat
 
-    def free_unknowns(self, term: z3.ArithRef, best: Fraction, point: Point) -> tuple[str, ...]:
+    def free_unknowns(self, term: z3.ArithRef, best: Fraction, point: Point, among: tuple[str, ...]) -> tuple[str, ...]:
         """Unknowns that can together take any values in their ranges without changing the worst
         case (built greedily in declaration order, so the set is jointly free, not just one by one)."""
         free: list[str] = []
         for unknown in self.model.unknowns:
-            if unknown.low == unknown.high:
+            if unknown.low == unknown.high or unknown.id not in among:
                 continue
             trial = free + [unknown.id]
             s = self.solver(track=False)

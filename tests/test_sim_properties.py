@@ -32,11 +32,11 @@ def holds(fn, *args) -> None:
     """Call fn if its preconditions hold (else discard the example) and assert every postcondition."""
     names = dict(zip(inspect.signature(fn).parameters, args))
     scope = dict(vars(inspect.getmodule(fn)))
-    if not all(eval(pre, scope, names) for pre in _conditions(fn, "pre")):  # noqa: S307
+    if not all(eval(pre, {**scope, **names}) for pre in _conditions(fn, "pre")):  # noqa: S307
         assume(False)
     result = fn(*args)
     for post in _conditions(fn, "post"):
-        assert eval(post, scope, {**names, "__return__": result}), (fn.__name__, args, post)  # noqa: S307
+        assert eval(post, {**scope, **names, "__return__": result}), (fn.__name__, post)  # noqa: S307
 
 
 ints = st.integers(-10**6, 10**6)
@@ -71,8 +71,9 @@ def test_exposed_contract(comm, overlap, unit):
 
 
 @FAST
-@given(ints, ints, ints, ints, st.none() | small)
-def test_track_contract(prev, demand, floor, cap, limit):
+@given(st.lists(ints, min_size=3, max_size=3).map(sorted), ints, st.none() | small)
+def test_track_contract(levels, demand, limit):
+    floor, prev, cap = levels
     holds(sim.track, prev, demand, floor, cap, limit)
 
 
