@@ -1,7 +1,8 @@
 """How the report writes exact rationals: the only place where numbers are rounded.
 
 A value is written exactly when it is a decimal of at most 6 significant digits; otherwise it
-is rounded half-even to 4 significant digits. Exact values are always in the JSON output.
+is rounded half-even to 4 significant digits, in scientific notation from 10^4 up so that a
+rounded number never ends in zeros that look exact. Exact values are always in the JSON.
 """
 
 from __future__ import annotations
@@ -46,7 +47,8 @@ def fmt(value: Fraction) -> str:
         return str(value.numerator)
     exact = _exact_decimal(value)
     number = exact if exact is not None else rounded(value)
-    if number != 0 and (abs(number) >= Decimal(10) ** 15 or abs(number) < Decimal(10) ** -6):
+    # a rounded value at or above 10^4 would end in zeros that look exact: write it as 1.234e+7
+    if number != 0 and (abs(number) >= Decimal(10) ** 15 or abs(number) < Decimal(10) ** -6 or (exact is None and abs(number) >= 10**4)):
         return f"{number:.{SIGNIFICANT - 1}e}"
     text = format(number, "f")
     if "." in text:

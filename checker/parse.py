@@ -25,6 +25,8 @@ MAX_NESTING = 64
 MAX_STATEMENTS = 2_000
 MAX_EXPONENT = 100
 MAX_DIGITS = 60
+MAX_DEPTH = 100  # levels of the syntax tree: each operator of a chain like 1 + 1 + ... is one
+MAX_POOL_GPUS = 10**9
 
 STATEMENT_WORDS = ("check", "assume", "radiator", "gpu", "cluster", "workload")
 
@@ -92,10 +94,16 @@ def decode(path: str, data: bytes) -> str:
         raise SpecError(error(Span(path, line, column, line, column + 1), "read-error", "the file is not valid UTF-8 text")) from None
     if text.startswith("\ufeff"):
         text = text[1:]
+    _check_lines(path, text)
+    return text
+
+
+def _check_lines(path: str, text: str) -> None:
+    if len(text) > MAX_FILE_BYTES:
+        raise SpecError(error(Span(path, 1, 1, 1, 1), "too-large", f"the text is {len(text)} characters long; the limit is {MAX_FILE_BYTES}"))
     for number, line_text in enumerate(text.split("\n"), start=1):
         if len(line_text) > MAX_LINE_CHARS:
             raise SpecError(error(Span(path, number, 1, number, 2), "too-large", f"line {number} is {len(line_text)} characters long; the limit is {MAX_LINE_CHARS}"))
-    return text
 
 
 def source_lines(text: str) -> tuple[str, ...]:
@@ -104,15 +112,29 @@ def source_lines(text: str) -> tuple[str, ...]:
 
 def parse_text(path: str, text: str) -> nodes.SpecFile:
     lines = source_lines(text)
+    _check_lines(path, text)  # again: check_text may be given text that never went through decode
     _check_nesting(path, text)
     try:
         tree = _parser().parse(text)
     except UnexpectedInput as exc:
         raise SpecError(_syntax_diagnostic(path, text, exc)) from None
+    _check_depth(path, tree)
     statements = tuple(_Builder(path).statement(child) for child in tree.children)
     if len(statements) > MAX_STATEMENTS:
         raise SpecError(error(statements[MAX_STATEMENTS].span, "too-large", f"the file has {len(statements)} statements; the limit is {MAX_STATEMENTS}"))
     return nodes.SpecFile(path, lines, statements)
+
+
+def _check_depth(path: str, tree: Tree) -> None:
+    """Refuse a syntax tree deeper than MAX_DEPTH before building on it: every later stage walks
+    expressions recursively, and a chain like 1 + 1 + ... nests one level per operator."""
+    stack: list[tuple[Tree, int, Tree | None]] = [(tree, 0, None)]
+    while stack:
+        node, depth, top = stack.pop()
+        top = top or (node if node.data in ("binary", "negate", "call", "range") else None)
+        if depth > MAX_DEPTH:
+            raise SpecError(error(_span(path, top or node), "too-large", f"this expression nests more than {MAX_DEPTH} levels deep (each operator in a chain like 1 + 1 + ... is a level)"))
+        stack.extend((child, depth + 1, top) for child in node.children if isinstance(child, Tree))
 
 
 def _check_nesting(path: str, text: str) -> None:
@@ -257,7 +279,10 @@ class _Builder:
 
     def pool(self, tree: Tree) -> nodes.Pool:
         name, count, gpu = tree.children
-        return nodes.Pool(str(name), number(self.path, count), str(gpu), self.span(tree), self.span(name), self.span(count), self.span(gpu))
+        value = number(self.path, count)
+        if value > MAX_POOL_GPUS:
+            raise SpecError(error(self.span(count), "number-range", f"a pool of {str(count)[:40]} GPUs is out of range: at most {MAX_POOL_GPUS:,} GPUs in a pool".replace(",", " ")))
+        return nodes.Pool(str(name), value, str(gpu), self.span(tree), self.span(name), self.span(count), self.span(gpu))
 
     def section(self, tree: Tree) -> nodes.Section:
         name, body = tree.children

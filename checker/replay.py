@@ -19,6 +19,7 @@ from checker.solve import Point, Verdict
 AGREE = Fraction(1, 10**9)  # relative: exact values agree exactly; approximated roots within this
 WORST_AGREE = Fraction(1, 1000)  # a worst case is reproduced within 0.1 %
 TICKS = 64  # ticks per transition when the power controller is simulated
+MAX_RING = 1_000_000  # GPUs in a ring the simulation steps through hop by hop (a larger one is not replayed)
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,6 +123,9 @@ class Simulation:
         size = self.v(w.grad_bytes) * self.v(w.params) / w.shards
         if n == 1:
             return Fraction(0)
+        ring = {"ring": n, "tree": 0}.get(net.topology, max(net.domain or 1, n // (net.domain or 1)))  # hierarchical: the longer ring
+        if ring > MAX_RING:
+            raise Unsupported(f"a ring of {ring} GPUs is longer than the simulation steps through hop by hop (at most {MAX_RING})")
         if net.topology == "ring":
             return sim.ring_allreduce(n, size, self.v(net.latency), self.v(net.bandwidth)).time
         if net.topology == "tree":

@@ -1,5 +1,7 @@
 #!/usr/bin/env python3
-"""Mutation evidence: deliberate formula mistakes in the encoder must fail the differential tests.
+"""Mutation evidence: deliberate formula mistakes in the encoder must fail the differential tests
+(tests/test_differential.py, encoder against simulation core); the hand-computed tests
+(tests/test_semantics.py) are run too and their result shown beside it.
 
 Each mutation is applied to a temporary copy of the project (the working tree is never
 touched); the differential tests run there and must fail. Prints one line per mutation and
@@ -48,11 +50,14 @@ def copy_project(into: Path) -> None:
             shutil.copy(source, into / name)
 
 
-def run_tests(where: Path) -> tuple[bool, float]:
+SUITES = {"differential": "tests/test_differential.py", "hand-computed": "tests/test_semantics.py"}
+
+
+def run_tests(where: Path, suite: str) -> tuple[bool, float]:
     start = time.perf_counter()
     try:
         run = subprocess.run(
-            [sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", "tests/test_semantics.py", "tests/test_differential.py"],
+            [sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", suite],
             cwd=where, capture_output=True, text=True, timeout=600,
             env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(where), "PYTHONDONTWRITEBYTECODE": "1"},
         )
@@ -74,11 +79,12 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         base = Path(tmp) / "project"
         copy_project(base)
-        passed, seconds = run_tests(base)
-        print(f"unmutated: tests {'pass' if passed else 'FAIL'} ({seconds:.1f} s)", flush=True)
-        if not passed:
-            print("the unmutated project must pass first")
-            return 1
+        for label, suite in SUITES.items():
+            passed, seconds = run_tests(base, suite)
+            print(f"unmutated: {label} tests {'pass' if passed else 'FAIL'} ({seconds:.1f} s)", flush=True)
+            if not passed:
+                print("the unmutated project must pass first")
+                return 1
         for name, original, mutated in MUTATIONS:
             count = source.count(original)
             if count != 1:
@@ -86,12 +92,17 @@ def main() -> int:
                 survived += 1
                 continue
             (base / TARGET).write_text(source.replace(original, mutated), encoding="utf-8")
-            passed, seconds = run_tests(base)
-            verdict = "SURVIVED" if passed else "caught"
-            survived += passed
-            print(f"{verdict:8}  {name} ({seconds:.1f} s)", flush=True)
+            caught_by = []
+            for label, suite in SUITES.items():
+                passed, seconds = run_tests(base, suite)
+                caught_by.append(f"{label}: {'caught' if not passed else 'missed'} ({seconds:.1f} s)")
+                if label == "differential":
+                    differential_caught = not passed
+            verdict = "caught" if differential_caught else "SURVIVED"
+            survived += not differential_caught
+            print(f"{verdict:8}  {name} [{'; '.join(caught_by)}]", flush=True)
         (base / TARGET).write_text(source, encoding="utf-8")
-    print(f"{len(MUTATIONS) - survived} of {len(MUTATIONS)} mutations caught")
+    print(f"{len(MUTATIONS) - survived} of {len(MUTATIONS)} mutations caught by the differential tests")
     return 1 if survived else 0
 
 
