@@ -44,7 +44,7 @@ class FileResult:
 
     @property
     def exit_code(self) -> int:
-        if self.inconsistent:
+        if self.inconsistent or any(d.code == "internal" for d in self.diagnostics):
             return EXIT_ERROR
         if self.invalid:
             return EXIT_INVALID
@@ -57,10 +57,25 @@ class FileResult:
 
     @property
     def status(self) -> str:
-        return {EXIT_OK: "proved", EXIT_VIOLATED: "violated", EXIT_INVALID: "invalid", EXIT_UNKNOWN: "unknown", EXIT_ERROR: "inconsistent"}[self.exit_code]
+        return {EXIT_OK: "proved", EXIT_VIOLATED: "violated", EXIT_INVALID: "invalid", EXIT_UNKNOWN: "unknown", EXIT_ERROR: "inconsistent" if self.inconsistent else "error"}[self.exit_code]
 
 
 def check_text(path: str, text: str, limits: Limits = Limits()) -> FileResult:
+    """The whole pipeline for one file. A bug in a stage becomes this file's internal error
+    (exit 4); the other files of the run are still checked and reported."""
+    try:
+        return _check_text(path, text, limits)
+    except RecursionError:
+        result = FileResult(path, source_lines(text))
+        result.diagnostics.append(error(Span(path, 1, 1, 1, 1), "too-large", "the spec is nested too deeply to check"))
+        return result
+    except Exception as exc:  # noqa: BLE001 - reported, never swallowed
+        result = FileResult(path, source_lines(text))
+        result.diagnostics.append(error(Span(path, 1, 1, 1, 1), "internal", f"internal error while checking this file: {type(exc).__name__}: {exc}; this is a bug in verify, please report it with the spec"))
+        return result
+
+
+def _check_text(path: str, text: str, limits: Limits) -> FileResult:
     result = FileResult(path, source_lines(text))
     try:
         spec = parse_text(path, text)

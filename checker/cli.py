@@ -56,7 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def run(argv: list[str], stdout: TextIO, stderr: TextIO) -> int:
     args = build_parser().parse_args(argv)
-    if args.timeout <= 0 or args.rlimit <= 0:
+    if not 0 < args.timeout < float("inf") or args.rlimit <= 0:  # `not 0 < x` also refuses nan
         stderr.write("verify: error: --timeout and --rlimit must be positive\n")
         return EXIT_ERROR
     limits = Limits(timeout_ms=max(1, int(args.timeout * 1000)), rlimit=args.rlimit, seed=args.seed)
@@ -109,19 +109,24 @@ def use_color(stream: TextIO) -> bool:
 
 
 def _write(args, results: list[FileResult], code: int, old: dict | None, out: TextIO, color: bool) -> None:
-    from checker import baseline, formats, report  # imported here so `verify --help` stays fast
+    from checker import report  # imported here so `verify --help` stays fast; the rest only when used
 
     comparison = states = None
     if old is not None:
+        from checker import baseline
+
         new = report.to_json(results, exit_code=code)
         comparison = baseline.compare(old, new, args.baseline)
         states = baseline.states(old, new)
     if args.format == "json":
         report.write_json(results, out, exit_code=code, baseline=comparison)
-    elif args.format == "junit":
-        formats.write_junit(results, out, allow_unknown=args.allow_unknown)
-    elif args.format == "sarif":
-        formats.write_sarif(results, out, exit_code=code, allow_unknown=args.allow_unknown, states=states)
+    elif args.format in ("junit", "sarif"):
+        from checker import formats
+
+        if args.format == "junit":
+            formats.write_junit(results, out, allow_unknown=args.allow_unknown)
+        else:
+            formats.write_sarif(results, out, exit_code=code, allow_unknown=args.allow_unknown, states=states)
     else:
         report.write_text(results, out, quiet=args.quiet, color=color, exit_code=code)
         if comparison is not None:  # after the report; --quiet already ends each file with a blank line

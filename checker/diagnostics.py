@@ -40,6 +40,7 @@ CODES: dict[str, str] = {
     "violated": "a check has a counterexample",
     "unknown": "the solver could not decide a check",
     "inconsistent": "the solver and the simulation core disagree (an internal error)",
+    "internal": "a bug in verify while checking this file (exit 4); the other files are still checked",
 }
 
 SEVERITIES = ("error", "warning", "note")

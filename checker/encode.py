@@ -300,6 +300,27 @@ def variables_of(terms, definitions: list[tuple[str, z3.BoolRef]]) -> set[str]:
     return names
 
 
+def denominators(terms, definitions: list[tuple[str, z3.BoolRef]]) -> list[z3.ArithRef]:
+    """Every non-constant divisor in the terms (through auxiliary definitions too). Z3's division
+    is total, so where one of these is zero a quantity has an arbitrary value: callers treat such
+    points as failures (claims), exclude them (assumptions, worst-case searches)."""
+    defined = {f"aux:{name}": fact for name, fact in definitions}
+    found: dict[int, z3.ArithRef] = {}
+    stack = list(terms)
+    seen: set[int] = set()
+    while stack:
+        e = stack.pop()
+        if e.get_id() in seen:
+            continue
+        seen.add(e.get_id())
+        if z3.is_app_of(e, z3.Z3_OP_DIV) and not z3.is_rational_value(e.arg(1)):
+            found.setdefault(e.arg(1).get_id(), e.arg(1))
+        if z3.is_const(e) and e.decl().name() in defined:
+            stack.append(defined.pop(e.decl().name()))
+        stack.extend(e.children())
+    return [found[k] for k in sorted(found)]
+
+
 def encode(model: m.Model) -> Encoding:
     enc = Encoding(model)
     for unknown in model.unknowns:

@@ -93,6 +93,7 @@ class Comparison:
     op: str
     right: Expr
     text: str  # the claim as the user wrote it, for reports
+    left_text: str = ""  # the text of `left` (after resolution may have put a constant side right)
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +107,7 @@ class Claim:
     # For invariants decided from constants alone (a count that does not divide): the verdict
     # and why. None for everything the solver decides.
     static: tuple[bool, str] | None = None
+    subject: str | None = None  # the workload a static invariant is about
 
 
 # ---- blocks ------------------------------------------------------------------

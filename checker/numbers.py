@@ -41,17 +41,18 @@ def rounded(value: Fraction, significant: int = SIGNIFICANT) -> Decimal:
     return Context(prec=significant, rounding=ROUND_HALF_EVEN).plus(exact)
 
 
-def fmt(value: Fraction) -> str:
-    """Text for a value: exact when short, else 4 significant digits; never scientific below 1e15."""
+def fmt(value: Fraction, significant: int = SIGNIFICANT) -> str:
+    """Text for a value: exact when short, else `significant` digits, keeping the zeros that
+    are significant (900.0 is a rounded 900.0156, 900 is exactly 900)."""
     if value.denominator == 1 and abs(value.numerator) < 10**15:
         return str(value.numerator)
     exact = _exact_decimal(value)
-    number = exact if exact is not None else rounded(value)
+    number = exact if exact is not None else rounded(value, significant)
     # a rounded value at or above 10^4 would end in zeros that look exact: write it as 1.234e+7
     if number != 0 and (abs(number) >= Decimal(10) ** 15 or abs(number) < Decimal(10) ** -6 or (exact is None and abs(number) >= 10**4)):
-        return f"{number:.{SIGNIFICANT - 1}e}"
+        return f"{number:.{significant - 1}e}"
     text = format(number, "f")
-    if "." in text:
+    if "." in text and exact is not None:
         text = text.rstrip("0").rstrip(".")
     return text
 

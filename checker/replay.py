@@ -16,19 +16,19 @@ from checker import model as m
 from checker import sim
 from checker.solve import Point, Verdict
 
-AGREE = Fraction(1, 10**9)  # relative: exact values agree exactly; approximated roots within this
-WORST_AGREE = Fraction(1, 1000)  # a worst case is reproduced within 0.1 %
+AGREE = Fraction(1, 10**9)  # relative, where either side is approximate (an irrational root); else exact
 TICKS = 64  # ticks per transition when the power controller is simulated
 MAX_RING = 1_000_000  # GPUs in a ring the simulation steps through hop by hop (a larger one is not replayed)
 
 
 @dataclass(frozen=True, slots=True)
 class Replay:
-    status: str  # confirmed, disagrees, skipped
+    status: str  # confirmed, indeterminate (too close to call at the simulation's precision), disagrees, skipped
     left: Fraction | None = None
     right: Fraction | None = None
     expected: Fraction | None = None  # what Z3 said the left side is
     detail: str = ""
+    worst: Fraction | None = None  # a violated check's worst case, reproduced by the simulation
 
 
 class Unsupported(Exception):
@@ -42,6 +42,7 @@ class Simulation:
         self.model = model
         self.values = dict(point.values)
         self.cache: dict[tuple[str, ...], Fraction] = {}
+        self.approximate = False  # set when a value comes from a bisection (a radiator's temperature)
 
     def v(self, p: m.Param | None) -> Fraction:
         if p is None:
@@ -79,6 +80,7 @@ class Simulation:
         if name == "temperature":
             if r.temperature is not None:
                 return self.v(r.temperature)
+            self.approximate = True
             return sim.temperature_for(heat, eps, self.v(r.area), sink, r.sides)
         if name == "flux":
             return heat / self.quantity((r.name, "area"))
@@ -220,35 +222,52 @@ def close(a: Fraction, b: Fraction, tolerance: Fraction) -> bool:
 
 
 def replay_verdict(model: m.Model, verdict: Verdict) -> Replay | None:
-    """Run a counterexample, or a proved check's worst case, through the simulation core."""
+    """Run a counterexample, and the worst case, through the simulation core."""
+    try:
+        return _replay(model, verdict)
+    except Unsupported as exc:
+        return Replay("skipped", detail=str(exc))
+    except (ValueError, ArithmeticError) as exc:  # the core's preconditions, e.g. an emissivity above 1
+        return Replay("skipped", detail=f"outside what the simulation core models ({type(exc).__name__}: {exc})")
+
+
+def _agree(simulated: Fraction, solver: Fraction, exact: bool) -> bool:
+    return simulated == solver if exact else close(simulated, solver, AGREE)
+
+
+def _worst(model: m.Model, verdict: Verdict) -> tuple[Fraction, bool] | None:
+    """The left side at the worst-case point, by simulation, and whether it agrees."""
+    worst = verdict.worst
+    if worst is None:
+        return None
+    simulation = Simulation(model, worst.point)
+    left = simulation.expr(verdict.claim.conditions[0].left)
+    exact = not worst.point.approximate and not simulation.approximate
+    return left, _agree(left, worst.value, exact)
+
+
+def _replay(model: m.Model, verdict: Verdict) -> Replay | None:
     if verdict.status == "violated" and verdict.point is not None and verdict.left is not None and verdict.right is not None:
         comparison = verdict.claim.conditions[verdict.failing]
-        try:
-            simulation = Simulation(model, verdict.point)
-            left, right = simulation.expr(comparison.left), simulation.expr(comparison.right)
-        except Unsupported as exc:
-            return Replay("skipped", detail=str(exc))
-        except ValueError as exc:  # the core's own preconditions: e.g. an emissivity above 1
-            return Replay("skipped", detail=f"outside what the simulation core models: {exc}")
-        tolerance = AGREE if not verdict.point.approximate else WORST_AGREE
-        agree = close(left, verdict.left, tolerance) and close(right, verdict.right, tolerance)
+        simulation = Simulation(model, verdict.point)
+        left, right = simulation.expr(comparison.left), simulation.expr(comparison.right)
+        exact = not verdict.point.approximate and not simulation.approximate
+        agree = _agree(left, verdict.left, exact) and _agree(right, verdict.right, exact)
         fails = not holds(left, comparison.op, right) or verdict.zero_divisor
+        worst = _worst(model, verdict)
+        if agree and worst is not None and not worst[1]:
+            return Replay("disagrees", worst[0], None, verdict.worst.value if verdict.worst else None, "the worst case differs")
+        worst_left = worst[0] if worst is not None else None
         if agree and fails:
-            return Replay("confirmed", left, right, verdict.left)
-        if agree and verdict.point.approximate:
-            # an irrational counterexample was rounded to a rational one on the claim's boundary
-            return Replay("confirmed", left, right, verdict.left, "within rounding of an irrational point")
+            return Replay("confirmed", left, right, verdict.left, "" if exact else "to one part in 10^9", worst_left)
+        if agree and not exact:
+            # the values agree to the simulation's precision, which cannot tell which side of the bound
+            return Replay("indeterminate", left, right, verdict.left, "the values agree to one part in 10^9, too close to the bound to decide", worst_left)
         why = "the simulation does not find the claim broken" if agree else "the values differ"
-        return Replay("disagrees", left, right, verdict.left, why)
+        return Replay("disagrees", left, right, verdict.left, why, worst_left)
     if verdict.status == "proved" and verdict.worst is not None:
-        comparison = verdict.claim.conditions[0]
-        try:
-            left = Simulation(model, verdict.worst.point).expr(comparison.left)
-        except Unsupported as exc:
-            return Replay("skipped", detail=str(exc))
-        except ValueError as exc:
-            return Replay("skipped", detail=f"outside what the simulation core models: {exc}")
-        if close(left, verdict.worst.value, WORST_AGREE):
+        left, agree = _worst(model, verdict) or (None, False)
+        if agree:
             return Replay("confirmed", left, None, verdict.worst.value)
         return Replay("disagrees", left, None, verdict.worst.value, "the worst case differs")
     return None

@@ -22,9 +22,9 @@ SCHEMA = "verify-report/1"
 ROUNDING = "numbers are exact when short, else rounded half-even to 4 significant digits; --format json has exact values"
 
 
-def quantity(value: Fraction, dim, unit: str | None = None) -> str:
+def quantity(value: Fraction, dim, unit: str | None = None, digits: int = 4) -> str:
     shown, text = display_unit(value, dim, unit)
-    return f"{fmt(shown)} {text}".rstrip()
+    return f"{fmt(shown, digits)} {text}".rstrip()
 
 
 def _preferred(comparison: m.Comparison) -> str | None:
@@ -39,6 +39,7 @@ def _path(path: tuple[str, ...]) -> str:
 
 
 def _dim_of(model: m.Model, path: tuple[str, ...]):
+    """The dimension of a quantity named in a report: a field's own, or the derived table's."""
     from checker import schema
 
     block = model.block(path[0])
@@ -48,6 +49,14 @@ def _dim_of(model: m.Model, path: tuple[str, ...]):
             return schema.PER_POOL[block.kind][name]
         if name in schema.DERIVED[block.kind]:
             return schema.DERIVED[block.kind][name]
+    if isinstance(block, m.Cluster) and len(path) == 3:
+        section = getattr(block, path[1], None)
+        field = getattr(section, path[2], None) if section is not None else None
+        if isinstance(field, m.Param):
+            return field.dim
+    field = getattr(block, name, None) if name else None
+    if isinstance(field, m.Param):
+        return field.dim
     for table in schema.DERIVED.values():
         if path[-1] in table:
             return table[path[-1]]
@@ -66,7 +75,8 @@ class _Point:
             if unknown.id not in self.relevant:
                 continue
             if unknown.id in self.free:
-                shown = f"any value in {quantity(unknown.low, unknown.dim, unknown.unit)} .. {quantity(unknown.high, unknown.dim, unknown.unit)}"
+                allowed = " the assumptions allow" if self.model.assumptions else ""
+                shown = f"any value in {quantity(unknown.low, unknown.dim, unknown.unit)} .. {quantity(unknown.high, unknown.dim, unknown.unit)}{allowed}"
             else:
                 shown = quantity(self.point.get(unknown.id), unknown.dim, unknown.unit)
             out.append(f"{unknown.id} = {shown}  (line {unknown.span.line})")
@@ -115,16 +125,18 @@ def _verdict_detail(result: FileResult, v: Verdict) -> list[str]:
                 qdim = _dim_of(model, path)
                 out.append(f"    {_path(path)} = {quantity(value, qdim, unit if qdim == dim else None) if qdim is not None else fmt(value)}")
         if v.left is not None and v.right is not None:
-            out.append(f"  left side {quantity(v.left, dim, unit)}, right side {quantity(v.right, dim, unit)}: not {comparison.op}")
+            left_text, right_text = _distinct(v.left, v.right, dim, unit)
+            out.append(f"  so {_left_text(comparison)} = {left_text}, which is not {comparison.op} {right_text}")
         if v.zero_divisor:
-            out.append("  note: a divisor in the claim is zero at this point")
+            out.append("  note: a divisor is zero at this point (in the claim or in a quantity it uses), where the value is undefined")
         if v.worst is not None and v.relevant:
             word = "highest" if v.worst.maximize else "lowest"
             out.append(f"  worst case over the ranges: {_left_text(comparison)} = {quantity(v.worst.value, dim, unit)} ({word}), at:")
             out.extend(f"    {line}" for line in _Point(model, v.worst.point, v.relevant, v.worst.free).lines())
-        out.extend(_replay_lines(replay, dim, unit))
+        out.extend(_replay_lines(replay, dim, unit, _left_text(comparison)))
     elif v.status == "unknown":
-        out.append(f"{span}: warning: {label} '{claim.name}' is unknown: the solver gave up ({v.reason or 'no reason given'}); this is not a pass [unknown]")
+        why = v.reason if v.reason.startswith("not established") else f"the solver gave up ({v.reason or 'no reason given'})"
+        out.append(f"{span}: warning: {label} '{claim.name}' is unknown: {why}; this is not a pass [unknown]")
         out.append(excerpt(span, result.lines))
     elif v.worst is not None:
         comparison = claim.conditions[0]
@@ -148,10 +160,13 @@ def _verdict_detail(result: FileResult, v: Verdict) -> list[str]:
         if v.margin is not None:
             right = _constant_right(comparison)
             share = f" ({fmt(v.margin / abs(right) * 100)} % of the bound)" if right not in (None, 0) else ""
+            if not w.exact and right is not None and w.bound is not None:
+                proved = right - w.bound if w.maximize else w.bound - right
+                share += f"; proved: at least {quantity(proved, dim, unit)}"
             out.append(f"  margin: {quantity(v.margin, dim, unit)}{share}")
         if v.rests_on:
             out.append(f"  rests on: {', '.join(_fact(model, fact) for fact in v.rests_on)}")
-        out.extend(_replay_lines(replay, dim, unit))
+        out.extend(_replay_lines(replay, dim, unit, _left_text(comparison)))
     return [line for line in out if line]
 
 
@@ -165,6 +180,8 @@ def _fact(model: m.Model, fact: str) -> str:
 
 
 def _left_text(comparison: m.Comparison) -> str:
+    if comparison.left_text:
+        return comparison.left_text
     text = comparison.text
     for op in ("<=", ">=", "==", "<", ">"):
         if op in text:
@@ -176,17 +193,30 @@ def _constant_right(comparison: m.Comparison) -> Fraction | None:
     return comparison.right.value if isinstance(comparison.right, m.Lit) else None
 
 
-def _replay_lines(replay: Replay | None, dim, unit: str | None) -> list[str]:
+def _replay_lines(replay: Replay | None, dim, unit: str | None, name: str = "left side") -> list[str]:
     if replay is None:
         return []
+    worst = f"; worst case {quantity(replay.worst, dim, unit)} reproduced" if replay.worst is not None else ""
     if replay.status == "confirmed" and replay.left is not None:
         extra = f" ({replay.detail})" if replay.detail else ""
-        return [f"  confirmed by simulation: left side {quantity(replay.left, dim, unit)}{extra}"]
+        return [f"  confirmed by simulation: {name} = {quantity(replay.left, dim, unit)}{extra}{worst}"]
+    if replay.status == "indeterminate" and replay.left is not None:
+        return [f"  not confirmed by simulation: {name} = {quantity(replay.left, dim, unit)}: {replay.detail}{worst}"]
     if replay.status == "skipped":
         return [f"  not replayed: {replay.detail}"]
     if replay.left is not None and replay.expected is not None:
-        return [f"  error: the simulation disagrees: it computes {quantity(replay.left, dim, unit)} where the solver has {quantity(replay.expected, dim, unit)} ({replay.detail}); this is an internal inconsistency [inconsistent]"]
+        shown, expected = _distinct(replay.left, replay.expected, dim, unit)
+        return [f"  error: the simulation disagrees: it computes {shown} where the solver has {expected} ({replay.detail}); this is an internal inconsistency [inconsistent]"]
     return [f"  error: the simulation disagrees ({replay.detail}) [inconsistent]"]
+
+
+def _distinct(a: Fraction, b: Fraction, dim, unit: str | None) -> tuple[str, str]:
+    """Two values written with as many digits as it takes to tell them apart (up to 30)."""
+    for digits in (4, 6, 9, 12, 15, 20, 30):
+        x, y = quantity(a, dim, unit, digits), quantity(b, dim, unit, digits)
+        if x != y or a == b:
+            return x, y
+    return x, y
 
 
 def summary_line(results: list[FileResult], exit_code: int | None = None) -> str:
@@ -300,7 +330,7 @@ def _verdict_json(result: FileResult, v: Verdict) -> dict:
     out: dict = {
         "name": claim.name,
         "kind": claim.kind,
-        "claim": " and ".join(c.text for c in claim.conditions) if claim.conditions else (claim.static[1] if claim.static else ""),
+        "claim": " and ".join(c.text for c in claim.conditions) if claim.conditions else claim.name,
         "span": _span(claim.span),
         "status": v.status,
     }

@@ -36,6 +36,7 @@ class Resolver:
         self.invariants: list[m.Claim] = []
         self.blocks: dict[str, m.Block] = {}
         self.kinds: dict[str, str] = {}  # block name -> radiator/gpu/cluster/training/inference
+        self.failed: set[str] = set()  # blocks with errors already reported: no cascade of errors
 
     # ---- diagnostics -------------------------------------------------------------
 
@@ -60,7 +61,7 @@ class Resolver:
             try:
                 getattr(self, "_" + block.kind)(block)
             except _Stop:
-                pass
+                self.failed.add(block.name)
         assumptions, checks = [], []
         names: dict[str, nodes.Claim] = {}
         for claim in claims:
@@ -228,8 +229,8 @@ class Resolver:
     def _invariant(self, name: str, span: Span, *conditions: m.Comparison) -> None:
         self.invariants.append(m.Claim(name, "invariant", conditions, span))
 
-    def _static(self, name: str, span: Span, holds: bool, why: str) -> None:
-        self.invariants.append(m.Claim(name, "invariant", (), span, static=(holds, why)))
+    def _static(self, name: str, span: Span, holds: bool, why: str, subject: str) -> None:
+        self.invariants.append(m.Claim(name, "invariant", (), span, static=(holds, why), subject=subject))
 
     # ---- blocks -------------------------------------------------------------------
 
@@ -286,6 +287,7 @@ class Resolver:
     def _cluster(self, block: nodes.Block) -> None:
         self._no_on(block)
         pools: list[m.Pool] = []
+        broken_pool = False
         sections: dict[str, nodes.Section] = {}
         for member in block.members:
             if isinstance(member, nodes.Pool):
@@ -296,7 +298,7 @@ class Resolver:
                     count = self._whole(member.count, member.count_span, f"pool {member.name}")
                     pools.append(m.Pool(member.name, count, self._gpu_named(member.gpu, member.gpu_span), member.span))
                 except _Stop:
-                    pass
+                    broken_pool = True
             elif isinstance(member, nodes.Section):
                 if member.name not in schema.SECTIONS["cluster"]:
                     self.fail(member.name_span, "unknown-field", f"a cluster has no section '{member.name}'{_suggest(member.name, schema.SECTIONS['cluster'])}")
@@ -306,6 +308,8 @@ class Resolver:
                     sections[member.name] = member
             else:
                 self.fail(member.name_span, "unknown-field", f"a cluster has pools and the sections network and power, not a field '{member.name}'")
+        if broken_pool:
+            raise _Stop()
         if not pools:
             raise self.fail(block.name_span, "missing-field", f"cluster '{block.name}' needs at least one pool: 'pool NAME = COUNT x GPU'")
         network = self._network(block.name, sections["network"]) if "network" in sections else None
@@ -337,6 +341,8 @@ class Resolver:
         if block.on is None or block.on_span is None:
             raise self.fail(block.name_span, "missing-field", f"workload '{block.name}' needs the cluster it runs on: 'workload {block.name} on CLUSTER {{'")
         cluster = self.blocks.get(block.on)
+        if block.on in self.failed:
+            raise _Stop()
         if not isinstance(cluster, m.Cluster):
             clusters = [n for n, k in self.kinds.items() if k == "cluster"]
             if block.on in self.kinds:
@@ -369,7 +375,7 @@ class Resolver:
     def _workload_invariants(self, w: m.Workload, fields: dict[str, nodes.Field]) -> None:
         where = fields["shards"].span if "shards" in fields else w.span
         n_total = w.cluster.gpus
-        self._static(f"{w.name}: {n_total} GPUs divide into {w.shards} shards", where, n_total % w.shards == 0, f"{n_total} GPUs are not a multiple of shards = {w.shards}")
+        self._static(f"{w.name}: {n_total} GPUs divide into {w.shards} shards", where, n_total % w.shards == 0, f"{n_total} GPUs are not a multiple of shards = {w.shards}", w.name)
         memory = m.QRef((w.name, "memory_per_gpu"), u.DATA, w.span)
         for pool in w.cluster.pools:
             self._invariant(f"{w.name} fits in the memory of pool {pool.name}", fields.get("params", None).span if "params" in fields else w.span,
@@ -377,7 +383,7 @@ class Resolver:
         net = w.cluster.network
         if w.kind == "training" and net is not None and net.topology == "hierarchical" and net.domain is not None and n_total % w.shards == 0:
             group = n_total // w.shards
-            self._static(f"{w.name}: each data-parallel group of {group} GPUs divides into domains of {net.domain}", net.domain_span or net.span, group % net.domain == 0, f"a data-parallel group of {group} GPUs is not a multiple of domain = {net.domain}")
+            self._static(f"{w.name}: each data-parallel group of {group} GPUs divides into domains of {net.domain}", net.domain_span or net.span, group % net.domain == 0, f"a data-parallel group of {group} GPUs is not a multiple of domain = {net.domain}", w.name)
 
     def _no_on(self, block: nodes.Block) -> None:
         if block.on is not None and block.on_span is not None:
@@ -395,7 +401,13 @@ class Resolver:
         if left.dim != right.dim:
             raise self._mismatch(claim.span, (left.dim, _unit_of(left)), (right.dim, _unit_of(right)))
         text = _slice(self.spec.lines, claim.left.span, claim.right.span)
-        return m.Claim(claim.name, claim.kind, (m.Comparison(left, claim.op, right, text),), claim.span)
+        left_text = _slice(self.spec.lines, claim.left.span, claim.left.span)
+        op = claim.op
+        if not _mentions(left) and _mentions(right):
+            # `900 m^2 >= panel.area` is `panel.area <= 900 m^2`: the worst case is the quantity's
+            left, right, op = right, left, {"<=": ">=", "<": ">", ">=": "<=", ">": "<", "==": "=="}[op]
+            left_text = _slice(self.spec.lines, claim.right.span, claim.right.span)
+        return m.Claim(claim.name, claim.kind, (m.Comparison(left, op, right, text, left_text),), claim.span)
 
     def _expr(self, expr: nodes.Expr) -> m.Expr:
         if isinstance(expr, nodes.Quantity):
@@ -432,8 +444,8 @@ class Resolver:
     def _ref(self, ref: nodes.Ref) -> m.QRef:
         head, *rest = ref.parts
         if head not in self.blocks:
-            if head in self.kinds or head in {b.name for b in self.spec.statements if isinstance(b, nodes.Block)}:
-                raise self.fail(ref.part_spans[0], "unknown-name", f"'{head}' could not be resolved (see the errors above)")
+            if head in self.failed:
+                raise _Stop()  # its own errors are reported already
             raise self.fail(ref.part_spans[0], "unknown-name", f"unknown name '{head}'{_suggest(head, self.blocks)}")
         block = self.blocks[head]
         kind = self.kinds[head]
@@ -479,6 +491,19 @@ class Resolver:
                 for k, d in schema.PER_POOL[kind].items():
                     names[(k, pool.name)] = d
         return names
+
+
+def _mentions(expr: m.Expr) -> bool:
+    """Whether an expression names any quantity of the model (else it is a constant)."""
+    if isinstance(expr, m.QRef):
+        return True
+    if isinstance(expr, m.Op):
+        return _mentions(expr.left) or _mentions(expr.right)
+    if isinstance(expr, m.Neg):
+        return _mentions(expr.operand)
+    if isinstance(expr, m.Fn):
+        return any(_mentions(a) for a in expr.args)
+    return False
 
 
 def _unit_of(expr: m.Expr) -> str | None:

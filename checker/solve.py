@@ -14,10 +14,11 @@ from fractions import Fraction
 import z3
 
 from checker import model as m
-from checker.encode import Encoding, EncodingError, encode, variables_of
+from checker.encode import Encoding, EncodingError, denominators, encode, variables_of
 
 TOLERANCE = Fraction(1, 1000)  # worst cases are reported within 0.1 %
 MAX_PROBES = 80
+UINT_MAX = 2**32 - 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,7 +85,27 @@ def configure(limits: Limits) -> None:
     z3.set_param("smt.random_seed", limits.seed)
     z3.set_param("sat.random_seed", limits.seed)
     z3.set_param("nlsat.seed", limits.seed)
-    z3.set_param("memory_max_size", limits.memory_mb)
+    # each solver stops cleanly at memory_mb ('max. memory exceeded': unknown); this hard cap, where
+    # Z3 fails an allocation, is only a backstop for memory that solver never polls
+    z3.set_param("memory_max_size", max(2 * limits.memory_mb, limits.memory_mb + 256))
+
+
+def gave_up(reason: str, limits: Limits) -> str:
+    """Z3's reason for giving up, naming the limit that was hit and the option that sets it."""
+    if reason == "timeout":
+        return f"timeout: the time limit of {limits.timeout_ms / 1000:g} s per query was reached (--timeout)"
+    if "resource limit" in reason:
+        return f"{reason}: the resource limit of {limits.rlimit} per query was reached (--rlimit)"
+    if reason == "canceled":
+        return f"canceled: the resource limit of {limits.rlimit} (--rlimit) or the time limit of {limits.timeout_ms / 1000:g} s (--timeout) per query was reached"
+    if "memory" in reason:
+        return f"{reason}: the memory limit of {limits.memory_mb} MB was reached"
+    return reason or "no reason given"
+
+
+def _failure(exc: z3.Z3Exception, limits: Limits) -> str:
+    value = exc.value.decode(errors="replace") if isinstance(exc.value, bytes) else str(exc.value)
+    return gave_up(value, limits) if "memory" in value else f"the solver failed: {value}"
 
 
 def fraction(value: z3.ExprRef) -> tuple[Fraction, bool]:
@@ -107,12 +128,16 @@ class _Session:
 
     def solver(self, track: bool) -> z3.Solver:
         s = z3.Solver()
-        s.set("timeout", self.limits.timeout_ms)
-        s.set("rlimit", self.limits.rlimit)
+        s.set("timeout", min(self.limits.timeout_ms, UINT_MAX))  # Z3 keeps these in 32 bits: larger
+        s.set("rlimit", min(self.limits.rlimit, UINT_MAX))  # values would wrap round to tiny ones
         s.set("random_seed", self.limits.seed)
+        s.set("max_memory", self.limits.memory_mb)
         base: list[tuple[str, str, z3.BoolRef]] = [("range", u.id, c) for u, c in self.enc.ranges()]
         for claim in self.model.assumptions:
-            holds = z3.And([self.enc.comparison(c, [])[0] for c in claim.conditions])
+            encoded = [self.enc.comparison(c, []) for c in claim.conditions]
+            # an assumption holds only where it is defined: none of its divisors is zero
+            defined = [d != 0 for d in denominators([t for _, l, r in encoded for t in (l, r)], self.enc.definitions)]
+            holds = z3.And([h for h, _, _ in encoded] + defined)
             base.append(("assume", claim.name, holds))
         for index, (kind, name, fact) in enumerate(base):
             if track:
@@ -165,7 +190,7 @@ class _Session:
             core = self.core(s)
             return Vacuity(tuple(n for k, n in core if k == "assume"), tuple(n for k, n in core if k == "range")), ""
         if result == z3.unknown:
-            return None, s.reason_unknown()
+            return None, gave_up(s.reason_unknown(), self.limits)
         return None, ""
 
     # ---- checks ---------------------------------------------------------------------------
@@ -175,15 +200,16 @@ class _Session:
             holds, why = claim.static
             return Verdict(claim, "proved" if holds else "violated", reason="" if holds else why)
         s = self.solver(track=True)
-        divisors: list[z3.ArithRef] = []
-        encoded = [self.enc.comparison(c, divisors) for c in claim.conditions]
+        encoded = [self.enc.comparison(c, []) for c in claim.conditions]
+        # a point where any divisor (the claim's or a derived quantity's) is zero breaks the claim
+        divisors = denominators([t for _, left, right in encoded for t in (left, right)], self.enc.definitions)
         self.finish(s)
         relevant = self.relevant([t for _, left, right in encoded for t in (left, right)])
         bad = z3.Or([z3.Not(holds) for holds, _, _ in encoded] + [d == 0 for d in divisors])
         s.add(bad)
         result = s.check()
         if result == z3.unknown:
-            return Verdict(claim, "unknown", reason=s.reason_unknown(), relevant=relevant)
+            return Verdict(claim, "unknown", reason=gave_up(s.reason_unknown(), self.limits), relevant=relevant)
         if result == z3.unsat:
             rests = tuple(f"{kind} {name}" for kind, name in self.core(s))
             verdict = Verdict(claim, "proved", rests_on=rests, relevant=relevant)
@@ -280,12 +306,18 @@ class _Session:
         if fixed is not None:
             for uid, value in fixed.values:
                 s.add(self.enc.variables[uid] == z3.RealVal(f"{value.numerator}/{value.denominator}"))
+        for d in denominators([term], self.enc.definitions):
+            s.add(d != 0)  # where a divisor is zero the term's value is arbitrary: not a worst case
         self.finish(s)
         result = s.check()
         if result != z3.sat:
             return ("unsat" if result == z3.unsat else "unknown"), None, None
         model = s.model()
-        return "sat", fraction(model.eval(term, model_completion=True))[0], self.point(model)
+        value, approximate = fraction(model.eval(term, model_completion=True))
+        point = self.point(model)
+        if approximate and not point.approximate:
+            point = Point(point.values, approximate=True)  # the value is an irrational's approximation
+        return "sat", value, point
 
     def extreme(self, term: z3.ArithRef, maximize: bool, bound: Fraction | None, among: tuple[str, ...]) -> Worst | None:
         """`among`: the unknowns the claim depends on; no other can move the term, so only these are
@@ -322,10 +354,10 @@ class _Session:
                 best, point = value, where
         best, point = self.polish(term, best, point, maximize, among)
         status, _, _ = self.probe(term, best, maximize)
-        exact = status == "unsat"
-        if exact:
-            far = best
-        free = self.free_unknowns(term, best, point, among)
+        if status == "unsat":
+            far = best  # nothing lies beyond best: with a rational best, it is the extreme itself
+        exact = status == "unsat" and not point.approximate
+        free = () if point.approximate else self.free_unknowns(term, best, point, among)
         return Worst(best, far, exact, point, free, maximize)
 
     def value_at(self, term: z3.ArithRef, point: Point) -> Fraction | None:
@@ -422,12 +454,54 @@ def related(model: m.Model, comparison: m.Comparison) -> list[tuple[str, ...]]:
 
 
 def solve(model: m.Model, limits: Limits = Limits()) -> Outcome:
+    # A fresh Z3 context for every model. Z3's search depends on what its context saw before
+    # (the fresh names k!N its preprocessing numbers on, its term ids), so with one shared context
+    # a file's counterexamples and worst cases depended on the files checked before it in the
+    # same process. The z3 package offers no public setter for its default context.
+    z3.z3._main_ctx = None
     configure(limits)
-    session = _Session(model, limits)
-    vacuity, undecided = session.vacuity()
+    try:
+        session = _Session(model, limits)
+        vacuity, undecided = session.vacuity()
+    except z3.Z3Exception as exc:  # e.g. the hard memory cap: unknown, never a traceback
+        vacuity, undecided = None, _failure(exc, limits)
     if vacuity is not None:
         return Outcome((), vacuity)
     if undecided:
         verdicts = tuple(Verdict(c, "unknown", reason=f"the consistency of the assumptions is undecided ({undecided})") for c in model.checks)
         return Outcome(verdicts, None, undecided)
-    return Outcome(tuple(session.check(claim) for claim in model.checks), None)
+    # a workload whose GPUs do not divide into whole groups has no defined exchange: checks that
+    # name it are not established (the broken invariant itself is the counterexample)
+    broken = {c.subject: c.name for c in model.checks if c.static is not None and not c.static[0] and c.subject}
+    verdicts = []
+    for claim in model.checks:
+        blocked = sorted(broken.keys() & _blocks_named(claim)) if claim.kind == "check" else []
+        if blocked:
+            reason = f"not established: the invariant '{broken[blocked[0]]}' is broken, so {blocked[0]}'s exchange is undefined"
+            verdicts.append(Verdict(claim, "unknown", reason=reason))
+        else:
+            verdicts.append(_guarded(session, claim, limits))
+    return Outcome(tuple(verdicts), None)
+
+
+def _blocks_named(claim: m.Claim) -> set[str]:
+    names: set[str] = set()
+    stack: list[m.Expr] = [e for c in claim.conditions for e in (c.left, c.right)]
+    while stack:
+        e = stack.pop()
+        if isinstance(e, m.QRef):
+            names.add(e.path[0])
+        elif isinstance(e, m.Op):
+            stack += [e.left, e.right]
+        elif isinstance(e, m.Neg):
+            stack.append(e.operand)
+        elif isinstance(e, m.Fn):
+            stack += list(e.args)
+    return names
+
+
+def _guarded(session: _Session, claim: m.Claim, limits: Limits) -> Verdict:
+    try:
+        return session.check(claim)
+    except z3.Z3Exception as exc:  # e.g. the hard memory cap: unknown, never a traceback
+        return Verdict(claim, "unknown", reason=_failure(exc, limits))

@@ -39,7 +39,7 @@ def test_golden_baseline_report(old_json: Path):
         GOLDEN.write_text(text, encoding="utf-8")
     assert text == GOLDEN.read_text(encoding="utf-8")
     # the lines a pull request wants to see
-    assert "  mfu_target: now violated (was proved); worst case fell from 39.26 % to 32.87 %; margin fell from 1.255 % to -5.13 %" in result.out
+    assert "  mfu_target: now violated (was proved); worst case fell from 39.26 % to 32.87 %; margin fell from 1.255 % to -5.130 %" in result.out
     assert "  tokens: new check, violated" in result.out and "  step: removed (was proved)" in result.out
 
 

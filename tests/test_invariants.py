@@ -63,7 +63,7 @@ def test_the_baseline_spec_is_clean(spec):
 def test_each_invariant_breaks_at_its_line(spec, over, line, name):
     result = verify(spec(spec_text(**over)))
     assert result.code == 1, result.out
-    header = next((l for l in result.out.splitlines() if f"invariant '{name}'" in l), None)
+    header = next((l for l in result.out.splitlines() if f"error: invariant '{name}'" in l), None)
     assert header is not None, result.out
     assert f".spec:{line}:" in header, header
     assert "[invariant]" in header

@@ -1,0 +1,258 @@
+#!/usr/bin/env python3
+"""Benchmarks of `verify`, with the standard library only. Prints medians of several runs.
+
+    python scripts/bench.py              # everything, 5 runs each
+    python scripts/bench.py --runs 3 --only startup,pools
+
+(a) startup: a cold `verify` of each example (a fresh `python -m checker`) against a bare
+    `python -c "import z3, lark"` on the same machine, as a ratio (target: at most 1.5x);
+(b) pools:   solver time for a training workload on two pools of 20, 20 thousand and
+    20 million GPUs each (target: flat), beside the whole check (which includes the replay);
+(c) many:    100 spec files in one run (target: under 15 s on 2 cores);
+(d) memory:  the peak resident memory of every run above (target: under 150 MB);
+(e) needle:  a violation confined to 1e-6 of a range's width, found by `verify`, against
+    uniform random sampling of the same range for the same wall time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from fractions import Fraction
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+ENV = dict(os.environ, PYTHONPATH=str(ROOT))
+EXAMPLES = sorted((ROOT / "examples").glob("*.spec"))
+VERIFY = [sys.executable, "-m", "checker"]
+BARE = [sys.executable, "-c", "import z3, lark"]
+
+# runs a command, then prints its wall time and the peak RSS of its process tree (KiB on Linux)
+_MEASURE = (
+    "import resource, subprocess, sys, time\n"
+    "start = time.perf_counter()\n"
+    "done = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL)\n"
+    "elapsed = time.perf_counter() - start\n"
+    "print(elapsed, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, done.returncode)\n"
+)
+PEAKS: dict[str, float] = {}  # what was run -> peak RSS in MB
+
+
+def measure(command: list[str], label: str) -> tuple[float, float, int]:
+    """Wall seconds and peak RSS (MB) of one cold run of the command, and its exit code."""
+    done = subprocess.run([sys.executable, "-c", _MEASURE, *command], capture_output=True, text=True, env=ENV, cwd=ROOT, check=True)
+    seconds, kib, code = done.stdout.split()
+    megabytes = int(kib) / 1024 if sys.platform != "darwin" else int(kib) / 2**20
+    PEAKS[label] = max(PEAKS.get(label, 0.0), megabytes)
+    return float(seconds), megabytes, int(code)
+
+
+def median_run(command: list[str], label: str, runs: int) -> float:
+    return statistics.median(measure(command, label)[0] for _ in range(runs))
+
+
+# ---- (a) startup ---------------------------------------------------------------------------
+
+
+def startup(runs: int) -> None:
+    print("(a) a cold verify of each example against a bare `python -c \"import z3, lark\"` (median of %d)" % runs)
+    bare = median_run(BARE, "python -c 'import z3, lark'", runs)
+    print(f"    {'bare import of z3 and lark':<34}{bare * 1000:8.0f} ms")
+    ratios = []
+    for example in EXAMPLES:
+        seconds = median_run([*VERIFY, str(example.relative_to(ROOT))], f"verify {example.name}", runs)
+        ratios.append(seconds / bare)
+        print(f"    verify {example.name:<27}{seconds * 1000:8.0f} ms  {seconds / bare:5.2f}x")
+    help_time = median_run([*VERIFY, "--help"], "verify --help", runs)
+    print(f"    {'verify --help':<34}{help_time * 1000:8.0f} ms  {help_time / bare:5.2f}x")
+    worst = max(ratios)
+    print(f"    median ratio {statistics.median(ratios):.2f}x, worst {worst:.2f}x: target <= 1.5x {'met' if worst <= 1.5 else 'MISSED'}")
+
+
+# ---- (b) pools -----------------------------------------------------------------------------
+
+
+def pool_spec(count: int) -> str:
+    return f"""\
+gpu H100 {{ peak = 989 TFLOP/s; memory = 80 GB; tdp = 700 W; idle = 100 W }}
+cluster fleet {{
+  pool a = {count} x H100
+  pool b = {count} x H100
+  network {{ topology = ring; bandwidth = 50 GB/s; latency = 5 us }}
+  power {{ facility = 40 GW; pue = 1.2; overhead = 30 % }}
+}}
+workload train on fleet {{
+  kind = training; params = 70e9; batch = 16e6 token; efficiency = 40 %
+  jitter = 0 % .. 5 %; shards = 8; overlap = 50 %
+}}
+check mfu:  train.mfu >= 30 %
+check step: train.step_time <= 30 s
+check grid: fleet.power.draw <= fleet.power.facility
+"""
+
+
+def pools(runs: int) -> None:
+    from checker.api import check_text
+    from checker.parse import parse_text
+    from checker.resolve import resolve
+    from checker.solve import solve
+
+    print(f"(b) solver time, a training workload on two pools of N GPUs each (median of {runs})")
+    print(f"    {'N':>10}  {'solve':>9}  {'whole check':>11}  {'cold verify':>11}  verdicts")
+    rows = []
+    with tempfile.TemporaryDirectory() as scratch:
+        for count in (20, 20_000, 20_000_000):
+            text = pool_spec(count)
+            model, diagnostics = resolve(parse_text("pools.spec", text))
+            assert model is not None, [d.header() for d in diagnostics]
+            solve_times, check_times = [], []
+            for _ in range(runs):
+                start = time.perf_counter()
+                outcome = solve(model)
+                solve_times.append(time.perf_counter() - start)
+                start = time.perf_counter()
+                result = check_text("pools.spec", text)
+                check_times.append(time.perf_counter() - start)
+            path = Path(scratch) / f"pools-{count}.spec"
+            path.write_text(text)
+            cold = median_run([*VERIFY, str(path)], f"verify two pools of {count}", runs)
+            verdicts = ", ".join(f"{v.claim.name} {v.status}" for v in outcome.verdicts if v.claim.kind == "check")
+            skipped = sum(1 for r in result.replays.values() if r.status == "skipped")
+            rows.append(statistics.median(solve_times))
+            print(f"    {count:>10}  {statistics.median(solve_times) * 1000:7.0f} ms  {statistics.median(check_times) * 1000:8.0f} ms  {cold * 1000:8.0f} ms  {verdicts}" + (f"; {skipped} replays skipped" if skipped else ""))
+    spread = max(rows) / min(rows)
+    print(f"    largest / smallest solve time: {spread:.2f}x: target flat {'met' if spread <= 1.5 else 'MISSED'}")
+
+
+# ---- (c) many files ----------------------------------------------------------------------------
+
+
+def many(runs: int, files: int = 100) -> None:
+    print(f"(c) {files} spec files in one run (the examples, copied round-robin; median of {runs})")
+    with tempfile.TemporaryDirectory() as scratch:
+        for index in range(files):
+            source = EXAMPLES[index % len(EXAMPLES)]
+            shutil.copy(source, Path(scratch) / f"{index:03d}-{source.name}")
+        times = []
+        for _ in range(runs):
+            seconds, _, code = measure([*VERIFY, scratch], f"verify {files} files")
+            times.append(seconds)
+        seconds = statistics.median(times)
+    print(f"    {seconds:.2f} s ({seconds / files * 1000:.0f} ms a file, exit {code}) on {os.cpu_count()} cores: target < 15 s {'met' if seconds < 15 else 'MISSED'}")
+
+
+# ---- (d) memory ----------------------------------------------------------------------------
+
+
+def memory() -> None:
+    print("(d) peak resident memory of each command run above")
+    for label, megabytes in sorted(PEAKS.items(), key=lambda item: -item[1])[:6]:
+        print(f"    {label:<40}{megabytes:7.1f} MB")
+    worst = max(PEAKS.values(), default=0.0)
+    print(f"    highest {worst:.1f} MB: target < 150 MB {'met' if worst < 150 else 'MISSED'}")
+
+
+# ---- (e) needle ----------------------------------------------------------------------------
+
+LOW, HIGH = Fraction(1, 2), Fraction(1)  # the emissivity range
+A = Fraction(4, 5)  # the violation lies in A < emissivity < B, 1e-6 of the range's width
+B = A + (HIGH - LOW) / 10**6
+NEEDLE = f"""\
+# A panel whose claim holds for every emissivity in 0.5 .. 1 except in a window 1e-6 of the range wide
+radiator panel {{
+  heat        = 1 MW
+  emissivity  = 0.5 .. 1
+  temperature = 330 K
+  sink        = 3 K
+  sides       = 2
+}}
+# the product is negative exactly when A < emissivity < B
+check avoids_band: (panel.emissivity - {float(A)}) * (panel.emissivity - {float(B)}) >= 0
+"""
+
+
+def needle(runs: int) -> None:
+    from checker.model import Comparison
+    from checker.replay import Simulation
+    from checker.solve import Point
+
+    print(f"(e) a needle: the claim fails only for {float(A)} < emissivity < {float(B)}, 1e-6 of the range 0.5 .. 1")
+    with tempfile.TemporaryDirectory() as scratch:
+        path = Path(scratch) / "needle.spec"
+        path.write_text(NEEDLE)
+        times, found = [], None
+        for _ in range(runs):
+            start = time.perf_counter()
+            done = subprocess.run([*VERIFY, "--format", "json", str(path)], capture_output=True, text=True, env=ENV, cwd=ROOT)
+            times.append(time.perf_counter() - start)
+            check = json.loads(done.stdout)["files"][0]["checks"][0]
+            if check["status"] == "violated":
+                found = Fraction(check["counterexample"]["unknowns"][0]["value"]["exact"])
+        budget = statistics.median(times)
+    inside = found is not None and A < found < B
+    print(f"    verify: {budget * 1000:.0f} ms (cold, median of {runs}), status {check['status']}, counterexample emissivity = {float(found) if found is not None else None!r} ({'inside' if inside else 'NOT inside'} the window)")
+
+    # the same claim, sampled the way a script checks a spreadsheet: uniform points, each computed
+    # by the checker's own simulation core, for the same wall time
+    from checker.api import check_text
+
+    model = check_text("needle.spec", NEEDLE).model
+    assert model is not None
+    comparison: Comparison = next(c for c in model.checks if c.name == "avoids_band").conditions[0]
+    rng = random.Random(0)
+    samples = hits = 0
+    deadline = time.perf_counter() + budget
+    while time.perf_counter() < deadline:
+        e = LOW + (HIGH - LOW) * Fraction(rng.getrandbits(53), 2**53)
+        simulation = Simulation(model, Point((("panel.emissivity", e),)))
+        samples += 1
+        if simulation.expr(comparison.left) < 0:
+            hits += 1
+    print(f"    sampling through the simulation core, same {budget * 1000:.0f} ms: {samples} samples, {hits} hits (chance of any hit: {1 - (1 - 1e-6) ** samples:.2%})")
+
+    # the fastest possible sampler: a float loop over the closed form, same wall time
+    a, b, low, width = float(A), float(B), float(LOW), float(HIGH - LOW)
+    uniform = rng.random
+    samples = hits = 0
+    deadline = time.perf_counter() + budget
+    while time.perf_counter() < deadline:
+        for _ in range(10_000):
+            e = low + width * uniform()
+            if (e - a) * (e - b) < 0:
+                hits += 1
+        samples += 10_000
+    print(f"    a bare float loop over the closed form, same time: {samples} samples, {hits} hits (chance of any hit: {1 - (1 - 1e-6) ** samples:.2%})")
+    print(f"    to be 99 % sure of one hit a sampler needs {int(4.6 / 1e-6):,} samples; verify needs one run and then proves the rest of the range")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--runs", type=int, default=5, help="runs per measurement; medians are printed (default: 5)")
+    parser.add_argument("--only", default="startup,pools,many,memory,needle", help="comma-separated parts to run")
+    args = parser.parse_args(argv)
+    parts = args.only.split(",")
+    import lark
+    import z3
+
+    print(f"verify bench: Python {platform.python_version()}, z3 {z3.get_version_string()}, lark {lark.__version__}, {os.cpu_count()} cores, {platform.platform()}")
+    for name, part in (("startup", startup), ("pools", pools), ("many", many), ("needle", needle)):
+        if name in parts:
+            part(args.runs)
+            print()
+    if "memory" in parts:
+        memory()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
