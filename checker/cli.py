@@ -7,6 +7,7 @@ Exit codes: 0 every check proved; 1 a counterexample; 2 the spec is invalid; 3 u
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import sys
 from typing import TextIO
@@ -56,7 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def run(argv: list[str], stdout: TextIO, stderr: TextIO) -> int:
     args = build_parser().parse_args(argv)
-    if not 0 < args.timeout < float("inf") or args.rlimit <= 0:  # `not 0 < x` also refuses nan
+    if not (math.isfinite(args.timeout) and args.timeout > 0) or args.rlimit <= 0:
         stderr.write("verify: error: --timeout and --rlimit must be positive\n")
         return EXIT_ERROR
     limits = Limits(timeout_ms=max(1, int(args.timeout * 1000)), rlimit=args.rlimit, seed=args.seed)

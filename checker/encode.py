@@ -279,10 +279,10 @@ class Encoding:
         raise EncodingError(f"unknown topology {net.topology}")
 
 
-def variables_of(terms, definitions: list[tuple[str, z3.BoolRef]]) -> set[str]:
-    """The names of the unknowns a set of terms depends on, through auxiliary definitions too."""
+def _nodes(terms, definitions: list[tuple[str, z3.BoolRef]]):
+    """Every subterm of the terms, once each, following auxiliary variables into their
+    definitions; yields (node, is_unknown) where is_unknown marks a leaf that is an unknown."""
     defined = {f"aux:{name}": fact for name, fact in definitions}
-    names: set[str] = set()
     stack = list(terms)
     seen: set[int] = set()
     while stack:
@@ -290,34 +290,24 @@ def variables_of(terms, definitions: list[tuple[str, z3.BoolRef]]) -> set[str]:
         if e.get_id() in seen:
             continue
         seen.add(e.get_id())
-        if z3.is_const(e) and e.decl().kind() == z3.Z3_OP_UNINTERPRETED:
-            name = e.decl().name()
-            if name in defined:
-                stack.append(defined.pop(name))
-            else:
-                names.add(name)
+        leaf = z3.is_const(e) and e.decl().kind() == z3.Z3_OP_UNINTERPRETED
+        if leaf and e.decl().name() in defined:
+            stack.append(defined.pop(e.decl().name()))
+            leaf = False
+        yield e, leaf
         stack.extend(e.children())
-    return names
+
+
+def variables_of(terms, definitions: list[tuple[str, z3.BoolRef]]) -> set[str]:
+    """The names of the unknowns a set of terms depends on, through auxiliary definitions too."""
+    return {e.decl().name() for e, leaf in _nodes(terms, definitions) if leaf}
 
 
 def denominators(terms, definitions: list[tuple[str, z3.BoolRef]]) -> list[z3.ArithRef]:
     """Every non-constant divisor in the terms (through auxiliary definitions too). Z3's division
     is total, so where one of these is zero a quantity has an arbitrary value: callers treat such
     points as failures (claims), exclude them (assumptions, worst-case searches)."""
-    defined = {f"aux:{name}": fact for name, fact in definitions}
-    found: dict[int, z3.ArithRef] = {}
-    stack = list(terms)
-    seen: set[int] = set()
-    while stack:
-        e = stack.pop()
-        if e.get_id() in seen:
-            continue
-        seen.add(e.get_id())
-        if z3.is_app_of(e, z3.Z3_OP_DIV) and not z3.is_rational_value(e.arg(1)):
-            found.setdefault(e.arg(1).get_id(), e.arg(1))
-        if z3.is_const(e) and e.decl().name() in defined:
-            stack.append(defined.pop(e.decl().name()))
-        stack.extend(e.children())
+    found = {e.arg(1).get_id(): e.arg(1) for e, _ in _nodes(terms, definitions) if z3.is_app_of(e, z3.Z3_OP_DIV) and not z3.is_rational_value(e.arg(1))}
     return [found[k] for k in sorted(found)]
 
 
