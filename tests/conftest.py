@@ -11,7 +11,7 @@ from checker.cli import run
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
-SHARED = ROOT.parent / "shared"
+DATA = ROOT / "tests" / "data"  # public schemas copied into the repository, with their sources
 
 
 class Run:

@@ -118,7 +118,7 @@ def test_sarif_with_a_baseline_marks_what_is_new(old_json: Path, monkeypatch):
     import jsonschema
 
     monkeypatch.chdir(ROOT)
-    schema = json.loads((ROOT.parent / "shared" / "data" / "sarif-schema-2.1.0.json").read_text(encoding="utf-8"))
+    schema = json.loads((ROOT / "tests" / "data" / "sarif-schema-2.1.0.json").read_text(encoding="utf-8"))
     document = json.loads(verify("--format", "sarif", "--baseline", str(old_json), AFTER).out)
     jsonschema.validators.validator_for(schema)(schema).validate(document)
     found = {r["ruleId"]: r["baselineState"] for r in document["runs"][0]["results"]}

@@ -1,8 +1,8 @@
 """Machine formats and the gate: SARIF and JUnit validated against the official schemas, the
 exit-code matrix over several files, --allow-unknown, --quiet, colour, and the CI recipes.
 
-The schemas are read where the project keeps them, beside the repository (../shared/data),
-never copied into it.
+The schemas are public copies kept in tests/data (tests/data/README.md names their sources and
+licences), so a clone needs nothing beside it.
 """
 
 from __future__ import annotations
@@ -25,13 +25,13 @@ from checker.api import FileResult
 from checker.cli import run
 from checker.diagnostics import CODES
 from checker.replay import Replay
-from conftest import EXAMPLES, ROOT, SHARED, verify
+from conftest import DATA, EXAMPLES, ROOT, verify
 
 import jsonschema  # noqa: E402 - test dependencies: missing, the tests fail rather than skip
 import xmlschema  # noqa: E402
 
-SARIF_SCHEMA = SHARED / "data" / "sarif-schema-2.1.0.json"
-JUNIT_XSD = SHARED / "data" / "junit.xsd"
+SARIF_SCHEMA = DATA / "sarif-schema-2.1.0.json"
+JUNIT_XSD = DATA / "junit.xsd"
 BAD = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "tests" / "bad").glob("*.spec"))
 
 PROVED = "radiator p { heat = 1 MW; emissivity = 0.9; temperature = 330 K }\ncheck ok: p.area <= 2000 m^2\n"
