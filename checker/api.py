@@ -15,7 +15,7 @@ from checker.diagnostics import Diagnostic, Span, SpecError, error
 from checker.parse import decode, parse_text, source_lines
 from checker.replay import Replay, replay_verdict
 from checker.resolve import resolve
-from checker.solve import Limits, Verdict, solve
+from checker.solve import Limits, Status, Verdict, solve
 
 EXIT_OK, EXIT_VIOLATED, EXIT_INVALID, EXIT_UNKNOWN, EXIT_ERROR = 0, 1, 2, 3, 4
 SEVERITY_ORDER = (EXIT_OK, EXIT_UNKNOWN, EXIT_VIOLATED, EXIT_INVALID, EXIT_ERROR)  # least to most severe
@@ -43,20 +43,28 @@ class FileResult:
         return any(r.status == "disagrees" for r in self.replays.values())
 
     @property
+    def replay_failed(self) -> bool:
+        """The simulation core raised on a point it should model: an internal error (exit 4)."""
+        return any(r.status == "failed" for r in self.replays.values())
+
+    @property
     def exit_code(self) -> int:
-        if self.inconsistent or any(d.code == "internal" for d in self.diagnostics):
+        if self.inconsistent or self.replay_failed or any(d.code == "internal" for d in self.diagnostics):
             return EXIT_ERROR
         if self.invalid:
             return EXIT_INVALID
         statuses = {v.status for v in self.verdicts}
-        if "violated" in statuses:
+        if Status.VIOLATED in statuses:
             return EXIT_VIOLATED
-        if "unknown" in statuses:
+        # not established: the invariant it rests on is broken (that one is exit 1) or undecided
+        if Status.UNKNOWN in statuses or Status.NOT_ESTABLISHED in statuses:
             return EXIT_UNKNOWN
         return EXIT_OK
 
     @property
     def status(self) -> str:
+        if self.model is not None and self.exit_code == EXIT_OK and not any(v.claim.kind == "check" for v in self.verdicts):
+            return "no-checks"  # nothing was claimed: not a proof of anything
         return {EXIT_OK: "proved", EXIT_VIOLATED: "violated", EXIT_INVALID: "invalid", EXIT_UNKNOWN: "unknown", EXIT_ERROR: "inconsistent" if self.inconsistent else "error"}[self.exit_code]
 
 
@@ -65,13 +73,11 @@ def check_text(path: str, text: str, limits: Limits = Limits()) -> FileResult:
     (exit 4); the other files of the run are still checked and reported."""
     try:
         return _check_text(path, text, limits)
-    except RecursionError:
+    except Exception:  # noqa: BLE001 - reported, never swallowed
+        if os.environ.get("VERIFY_DEBUG"):
+            raise  # a developer asked for the traceback
         result = FileResult(path, source_lines(text))
-        result.diagnostics.append(error(Span(path, 1, 1, 1, 1), "too-large", "the spec is nested too deeply to check"))
-        return result
-    except Exception as exc:  # noqa: BLE001 - reported, never swallowed
-        result = FileResult(path, source_lines(text))
-        result.diagnostics.append(error(Span(path, 1, 1, 1, 1), "internal", f"internal error while checking this file: {type(exc).__name__}: {exc}; this is a bug in verify, please report it with the spec"))
+        result.diagnostics.append(error(Span(path, 1, 1, 1, 1), "internal", "internal error while checking this file; this is a bug in verify, please report it with the spec (VERIFY_DEBUG=1 shows where it happened)"))
         return result
 
 
@@ -81,6 +87,9 @@ def _check_text(path: str, text: str, limits: Limits) -> FileResult:
         spec = parse_text(path, text)
     except SpecError as exc:
         result.diagnostics.append(exc.diagnostic)
+        return result
+    except RecursionError:  # only the user's nesting can go this deep here; later it is a bug
+        result.diagnostics.append(error(Span(path, 1, 1, 1, 1), "too-large", "the spec is nested too deeply to check"))
         return result
     model, diagnostics = resolve(spec)
     result.diagnostics.extend(diagnostics)
@@ -115,6 +124,9 @@ def _vacuity(model: m.Model, vacuity) -> Diagnostic:
     return error(span, "vacuous", f"{what}, so every claim would hold vacuously", *notes)
 
 
+STDIN = "<stdin>"  # the name of a spec read from standard input (`verify -`) in diagnostics
+
+
 def check_file(path: str, limits: Limits = Limits()) -> FileResult:
     try:
         data = Path(path).read_bytes()
@@ -122,6 +134,11 @@ def check_file(path: str, limits: Limits = Limits()) -> FileResult:
         result = FileResult(path)
         result.diagnostics.append(error(Span(path, 1, 1, 1, 1), "read-error", f"cannot read the file: {exc.strerror or exc}"))
         return result
+    return check_bytes(path, data, limits)
+
+
+def check_bytes(path: str, data: bytes, limits: Limits = Limits()) -> FileResult:
+    """The pipeline for a spec's raw bytes (a file's, or standard input's as STDIN)."""
     try:
         text = decode(path, data)
     except SpecError as exc:
@@ -135,7 +152,9 @@ def expand(paths: list[str]) -> tuple[list[str], list[str]]:
     """Files to check, in a stable order: directories recurse into *.spec. Also the missing paths."""
     files, missing = [], []
     for path in paths:
-        if os.path.isdir(path):
+        if path == "-":
+            files.append(path)  # standard input, read by the CLI
+        elif os.path.isdir(path):
             found = sorted(str(p) for p in Path(path).rglob("*.spec") if p.is_file())
             files.extend(found)
         elif os.path.exists(path):

@@ -13,7 +13,7 @@ import sys
 from typing import TextIO
 
 from checker import __version__
-from checker.api import EXIT_ERROR, EXIT_OK, EXIT_UNKNOWN, FileResult, check_file, expand, most_severe
+from checker.api import EXIT_ERROR, EXIT_OK, EXIT_UNKNOWN, STDIN, FileResult, check_bytes, check_file, expand, most_severe
 from checker.solve import Limits
 
 EPILOG = """\
@@ -42,7 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("paths", nargs="+", metavar="PATH", help="spec files, or directories to search for *.spec files")
+    parser.add_argument("paths", nargs="+", metavar="PATH", help="spec files, directories to search for *.spec files, or - for a spec on standard input (named <stdin> in the report)")
     parser.add_argument("--format", choices=("text", "json", "junit", "sarif"), default="text", help="report format: text, json (schema verify-report/1), junit (XML) or sarif (2.1.0) (default: text)")
     parser.add_argument("--output", metavar="FILE", help="write the report to FILE instead of standard output")
     parser.add_argument("--quiet", action="store_true", help="text: print only failures and unknown checks, no summary")
@@ -55,8 +55,11 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def run(argv: list[str], stdout: TextIO, stderr: TextIO) -> int:
+def run(argv: list[str], stdout: TextIO, stderr: TextIO, stdin=None) -> int:
     args = build_parser().parse_args(argv)
+    if args.paths.count("-") > 1:
+        stderr.write("verify: error: standard input (-) can be given only once\n")
+        return EXIT_ERROR
     if not (math.isfinite(args.timeout) and args.timeout > 0) or args.rlimit <= 0:
         stderr.write("verify: error: --timeout and --rlimit must be positive\n")
         return EXIT_ERROR
@@ -78,7 +81,7 @@ def run(argv: list[str], stdout: TextIO, stderr: TextIO) -> int:
     if not files and not missing:
         stderr.write("verify: error: no .spec files found\n")
         return EXIT_ERROR
-    results: list[FileResult] = [check_file(path, limits) for path in files]
+    results: list[FileResult] = [_check_stdin(stdin, limits) if path == "-" else check_file(path, limits) for path in files]
     code = gate(results, args.allow_unknown, missing)
     if args.output:
         try:
@@ -90,6 +93,13 @@ def run(argv: list[str], stdout: TextIO, stderr: TextIO) -> int:
     else:
         _write(args, results, code, old, stdout, color=args.format == "text" and use_color(stdout))
     return code
+
+
+def _check_stdin(stdin, limits: Limits) -> FileResult:
+    stream = sys.stdin if stdin is None else stdin
+    source = getattr(stream, "buffer", stream)
+    data = source.read()
+    return check_bytes(STDIN, data.encode("utf-8") if isinstance(data, str) else data, limits)
 
 
 def gate(results: list[FileResult], allow_unknown: bool = False, missing: list[str] | None = None) -> int:

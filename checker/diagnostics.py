@@ -39,6 +39,7 @@ CODES: dict[str, str] = {
     # verdicts
     "violated": "a check has a counterexample",
     "unknown": "the solver could not decide a check",
+    "not-established": "a claim that rests on a broken or undecided built-in invariant gets no verdict (never a pass)",
     "inconsistent": "the solver and the simulation core disagree (an internal error)",
     "internal": "a bug in verify while checking this file (exit 4); the other files are still checked",
 }

@@ -55,12 +55,33 @@ class Encoding:
     variables: dict[str, z3.ArithRef] = field(default_factory=dict)  # unknown id -> var
     definitions: list[tuple[str, z3.BoolRef]] = field(default_factory=list)
     cache: dict[tuple[str, ...], z3.ArithRef] = field(default_factory=dict)
+    # what each quantity was computed from: field paths, and tokens such as (workload, "exchange")
+    uses: dict[tuple[str, ...], frozenset[tuple[str, ...]]] = field(default_factory=dict)
+    _frames: list[set[tuple[str, ...]]] = field(default_factory=list)
+
+    # ---- dependencies -------------------------------------------------------------------
+
+    def record(self, token: tuple[str, ...]) -> None:
+        """Record that the quantity being encoded rests on a field or an intermediate."""
+        if self._frames and token:
+            self._frames[-1].add(token)
+
+    def depends(self, claim: m.Claim) -> frozenset[tuple[str, ...]]:
+        """Every field path and token the claim's quantities are computed from."""
+        self._frames.append(set())
+        try:
+            for c in claim.conditions:
+                self.comparison(c, [])
+        finally:
+            found = self._frames.pop()
+        return frozenset(found)
 
     # ---- inputs ---------------------------------------------------------------------
 
     def param(self, p: m.Param | None) -> z3.ArithRef:
         if p is None:
             raise EncodingError("a missing parameter reached the encoder")
+        self.record(p.path)
         if isinstance(p.value, Fraction):
             return val(p.value)
         return self.variables[p.value.id]
@@ -106,7 +127,13 @@ class Encoding:
 
     def quantity(self, path: tuple[str, ...]) -> z3.ArithRef:
         if path not in self.cache:
-            self.cache[path] = self._quantity(path)
+            self._frames.append(set())
+            try:
+                self.cache[path] = self._quantity(path)
+            finally:
+                self.uses[path] = frozenset(self._frames.pop())
+        if self._frames:
+            self._frames[-1].update(self.uses[path])
         return self.cache[path]
 
     def _quantity(self, path: tuple[str, ...]) -> z3.ArithRef:
@@ -129,16 +156,16 @@ class Encoding:
             return self.param(getattr(r, name))
         if name == "sides":
             return val(r.sides)
+        if name == "area" and r.area is not None:
+            return self.param(r.area)
+        if name == "temperature" and r.temperature is not None:
+            return self.param(r.temperature)
         heat, eps, sink = self.param(r.heat), self.param(r.emissivity), self.param(r.sink)
         per_area = eps * val(SIGMA) * val(r.sides)
         if name == "area":
-            if r.area is not None:
-                return self.param(r.area)
             t = self.param(r.temperature)
             return heat / (per_area * (t**4 - sink**4))
         if name == "temperature":
-            if r.temperature is not None:
-                return self.param(r.temperature)
             t = z3.Real(f"aux:{r.name}.temperature")
             fourth = sink**4 + heat / (per_area * self.param(r.area))
             # total: a root exists whenever the right side is positive; otherwise T is pinned to 0
@@ -260,6 +287,7 @@ class Encoding:
         net = w.cluster.network
         if net is None:
             raise EncodingError("training without a network")
+        self.record((w.name, "exchange"))  # defined only when the GPUs divide into whole groups
         n = Fraction(w.cluster.gpus, w.shards)  # GPUs per data-parallel group
         size = self.param(w.grad_bytes) * self.param(w.params) / val(w.shards)
         alpha, bandwidth = self.param(net.latency), self.param(net.bandwidth)

@@ -135,9 +135,9 @@ def sarif_results(results: list[FileResult], allow_unknown: bool = False, states
             out.append(_sarif_result(d.code, d.severity, message, d.span, key, {"notes": list(d.notes)} if d.notes else None, baseline_state=state(key)))
         for v in result.verdicts:
             rule = rule_id(v)
-            if v.status in ("violated", "unknown"):
+            if v.status != "proved":
                 message, body = _message_and_body(result, v)
-                level = "warning" if v.status == "unknown" and allow_unknown else "error"
+                level = "warning" if v.status in ("unknown", "not-established") and allow_unknown else "error"
                 properties = {k: x for k, x in _verdict_json(result, v).items() if k not in ("name", "kind", "span")}
                 key = (result.path, rule)
                 out.append(_sarif_result(rule, level, "\n".join([message, *body]), v.claim.span, key, properties, _counterexample_locations(result, v), state(key)))
@@ -222,7 +222,7 @@ def _testcase(result: FileResult, v: Verdict, allow_unknown: bool) -> tuple[ET.E
     if allow_unknown:
         case.append(_element("skipped", {"message": f"{message} (allowed by --allow-unknown)"}, block))
         return case, "skipped"
-    case.append(_element("error", {"message": message, "type": "unknown"}, block))
+    case.append(_element("error", {"message": message, "type": v.status}, block))
     return case, "errors"
 
 

@@ -34,6 +34,7 @@ class Param:
     dim: Dim
     span: Span
     unit: str | None = None
+    path: tuple[str, ...] = ()  # the field it is, e.g. ('panel', 'emissivity'): what checks depend on
 
     @property
     def constant(self) -> Fraction | None:
@@ -107,7 +108,12 @@ class Claim:
     # For invariants decided from constants alone (a count that does not divide): the verdict
     # and why. None for everything the solver decides.
     static: tuple[bool, str] | None = None
-    subject: str | None = None  # the workload a static invariant is about
+    # For invariants: what the model's meaning rests on them for. A field path (a domain such as
+    # emissivity <= 1) or a token an encoder records (a workload's data-parallel group). When the
+    # invariant is broken, a claim that depends on any of these is not established. Empty for
+    # invariants about feasibility (memory fit): the quantities still mean what they say.
+    guards: tuple[tuple[str, ...], ...] = ()
+    domain: bool = False  # a domain invariant: about one field's own value, decided first
 
 
 # ---- blocks ------------------------------------------------------------------

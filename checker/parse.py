@@ -183,7 +183,8 @@ def _syntax_diagnostic(path: str, text: str, exc: UnexpectedInput):
     if isinstance(exc, UnexpectedCharacters):
         char = text[exc.pos_in_stream] if exc.pos_in_stream < len(text) else "?"
         shown = repr(char)[1:-1] if not char.isprintable() or char == "'" else char
-        return error(Span(path, line, column, line, column + 1), "bad-character", f"unexpected character '{shown}'")
+        notes = _CHARACTER_NOTES.get(char, ())
+        return error(Span(path, line, column, line, column + 1), "bad-character", f"unexpected character '{shown}'", *notes)
     if isinstance(exc, UnexpectedToken) and exc.token.type != "$END":
         token = exc.token
         expected = set(exc.expected)
@@ -194,6 +195,16 @@ def _syntax_diagnostic(path: str, text: str, exc: UnexpectedInput):
             hint = f" (did you mean '{close[0]}'?)" if close else ""
             return error(span, "syntax", f"unknown statement {found}: a statement starts with {_join(list(STATEMENT_WORDS))}{hint}")
         before = _text_before(text, token.line, token.column)
+        prefixed = re.search(r"(?<![A-Za-z0-9_.])([0-9]+(?:\.[0-9]+)?)([kKMGTPE])$", before)
+        if prefixed and token.type in ("NAME", "UNIT"):
+            digits, prefix = prefixed.groups()
+            power = {"k": 3, "K": 3, "M": 6, "G": 9, "T": 12, "P": 15, "E": 18}[prefix]
+            return error(span, "syntax", f"'{digits}{prefix} {token}': SI prefixes belong to units, not numbers; write {digits}e{power} {token}")
+        if token.type == "EQUAL" or str(token) == "=":
+            following = text[token.end_pos : token.end_pos + 1] if token.end_pos is not None else ""
+            guess = {">": ">=", "<": "<="}.get(following, "==")
+            if "COMPARISON" in expected:
+                return error(span, "syntax", f"expected a comparison, found '={following if following in '<>' else ''}'; did you mean '{guess}'?")
         if "RBRACE" in expected and str(token) in STATEMENT_WORDS:
             opened = _unclosed_brace(before)
             where = f" on line {opened[0]}" if opened else ""
@@ -214,6 +225,16 @@ def _syntax_diagnostic(path: str, text: str, exc: UnexpectedInput):
     if _text_before(text, last + 1, 1).endswith(".."):
         words = "a number after '..' (a range needs both ends)"
     return error(Span(path, line, column, line, column + 1), "syntax", f"unexpected end of file: expected {words}")
+
+
+# what a character that starts no token probably meant
+_CHARACTER_NOTES: dict[str, tuple[str, ...]] = {
+    "$": ("money is written with the unit USD after the number, e.g. '2.6 USD/h' or '5e9 USD/yr'",),
+    "\u00b0": ("temperatures are absolute kelvin: write '300.15 K' for 27 °C",),
+    "\u2264": ("write '<=' for ≤",),
+    "\u2265": ("write '>=' for ≥",),
+    "\u00d7": ("write 'x' between a pool's count and its GPU, or '*' to multiply",),
+}
 
 
 def _found(token: Token) -> str:

@@ -23,7 +23,10 @@ MAX_RING = 1_000_000  # GPUs in a ring the simulation steps through hop by hop (
 
 @dataclass(frozen=True, slots=True)
 class Replay:
-    status: str  # confirmed, indeterminate (too close to call at the simulation's precision), disagrees, skipped
+    # confirmed; indeterminate (too close to call at the simulation's precision); disagrees;
+    # skipped (beyond what the core steps through, e.g. a ring longer than MAX_RING: said in the
+    # summary); failed (the core refused a point of a well-formed model: an internal error, exit 4)
+    status: str
     left: Fraction | None = None
     right: Fraction | None = None
     expected: Fraction | None = None  # what Z3 said the left side is
@@ -227,8 +230,11 @@ def replay_verdict(model: m.Model, verdict: Verdict) -> Replay | None:
         return _replay(model, verdict)
     except Unsupported as exc:
         return Replay("skipped", detail=str(exc))
-    except (ValueError, ArithmeticError) as exc:  # the core's preconditions, e.g. an emissivity above 1
-        return Replay("skipped", detail=f"outside what the simulation core models ({type(exc).__name__}: {exc})")
+    except (ValueError, ArithmeticError):
+        # The core checks its own preconditions (an emissivity within (0, 1], a jitter >= 0...).
+        # Checks on a model that breaks them are not established and never reach here, so a
+        # refusal now means the two semantics disagree on what the model is: an internal error.
+        return Replay("failed", detail="the simulation core refused this point of a well-formed model")
 
 
 def _agree(simulated: Fraction, solver: Fraction, exact: bool) -> bool:

@@ -15,7 +15,7 @@ from checker.api import FileResult, most_severe
 from checker.diagnostics import Diagnostic, Span, excerpt
 from checker.numbers import fmt, ratio
 from checker.replay import Replay
-from checker.solve import Point, Verdict
+from checker.solve import Point, Status, Verdict
 from checker.units import display_unit
 
 SCHEMA = "verify-report/1"
@@ -134,9 +134,12 @@ def _verdict_detail(result: FileResult, v: Verdict) -> list[str]:
             out.append(f"  worst case over the ranges: {_left_text(comparison)} = {quantity(v.worst.value, dim, unit)} ({word}), at:")
             out.extend(f"    {line}" for line in _Point(model, v.worst.point, v.relevant, v.worst.free).lines())
         out.extend(_replay_lines(replay, dim, unit, _left_text(comparison)))
-    elif v.status == "unknown":
-        why = v.reason if v.reason.startswith("not established") else f"the solver gave up ({v.reason or 'no reason given'})"
+    elif v.status == Status.UNKNOWN:
+        why = v.reason if v.reason.startswith(("the consistency", "it rests on")) else f"the solver gave up ({v.reason or 'no reason given'})"
         out.append(f"{span}: warning: {label} '{claim.name}' is unknown: {why}; this is not a pass [unknown]")
+        out.append(excerpt(span, result.lines))
+    elif v.status == Status.NOT_ESTABLISHED:
+        out.append(f"{span}: warning: {label} '{claim.name}' is not established: {v.reason}; no verdict stands on a broken model, and this is not a pass [not-established]")
         out.append(excerpt(span, result.lines))
     elif v.worst is not None:
         comparison = claim.conditions[0]
@@ -146,6 +149,8 @@ def _verdict_detail(result: FileResult, v: Verdict) -> list[str]:
         word = "highest" if w.maximize else "lowest"
         if w.exact:
             approx = ""
+        elif w.irrational:
+            approx = f" (irrational: the true {word} is within 10^-40 of it)"
         elif w.bound is None:
             approx = f" (the search for the true {word} stopped early; it may lie beyond)"
         else:
@@ -160,7 +165,7 @@ def _verdict_detail(result: FileResult, v: Verdict) -> list[str]:
         if v.margin is not None:
             right = _constant_right(comparison)
             share = f" ({fmt(v.margin / abs(right) * 100)} % of the bound)" if right not in (None, 0) else ""
-            if not w.exact and right is not None and w.bound is not None:
+            if not w.exact and not w.irrational and right is not None and w.bound is not None:
                 proved = right - w.bound if w.maximize else w.bound - right
                 share += f"; proved: at least {quantity(proved, dim, unit)}"
             out.append(f"  margin: {quantity(v.margin, dim, unit)}{share}")
@@ -204,6 +209,8 @@ def _replay_lines(replay: Replay | None, dim, unit: str | None, name: str = "lef
         return [f"  not confirmed by simulation: {name} = {quantity(replay.left, dim, unit)}: {replay.detail}{worst}"]
     if replay.status == "skipped":
         return [f"  not replayed: {replay.detail}"]
+    if replay.status == "failed":
+        return [f"  error: not replayed: {replay.detail}; this is an internal error in verify, please report it with the spec [internal]"]
     if replay.left is not None and replay.expected is not None:
         shown, expected = _distinct(replay.left, replay.expected, dim, unit)
         return [f"  error: the simulation disagrees: it computes {shown} where the solver has {expected} ({replay.detail}); this is an internal inconsistency [inconsistent]"]
@@ -220,18 +227,26 @@ def _distinct(a: Fraction, b: Fraction, dim, unit: str | None) -> tuple[str, str
 
 
 def summary_line(results: list[FileResult], exit_code: int | None = None) -> str:
-    counts = {"proved": 0, "violated": 0, "unknown": 0}
+    counts = {status: 0 for status in Status}
     for r in results:
         for v in r.verdicts:
-            if v.claim.kind == "check":
+            if v.claim.kind == "check" or v.status == Status.NOT_ESTABLISHED:
                 counts[v.status] += 1
-    broken = sum(1 for r in results for v in r.verdicts if v.claim.kind == "invariant" and v.status == "violated")
-    undecided = sum(1 for r in results for v in r.verdicts if v.claim.kind == "invariant" and v.status == "unknown")
+    broken = sum(1 for r in results for v in r.verdicts if v.claim.kind == "invariant" and v.status == Status.VIOLATED)
+    undecided = sum(1 for r in results for v in r.verdicts if v.claim.kind == "invariant" and v.status == Status.UNKNOWN)
+    unreplayed = sum(1 for r in results for x in r.replays.values() if x.status in ("skipped", "failed"))
     invalid = sum(1 for r in results if r.invalid)
     files = f"{len(results)} file{'s' if len(results) != 1 else ''}"
+    extra = ""
+    if counts[Status.NOT_ESTABLISHED]:
+        extra += f"{counts[Status.NOT_ESTABLISHED]} not established, "
+    if undecided:
+        extra += f"{undecided} undecided invariant{'s' if undecided != 1 else ''}, "
+    if unreplayed:
+        extra += f"{unreplayed} not replayed, "
     return (
-        f"{files}: {counts['proved']} proved, {counts['violated']} violated, {counts['unknown']} unknown, "
-        f"{broken} broken invariant{'s' if broken != 1 else ''}, {f'{undecided} undecided invariants, ' if undecided else ''}{invalid} invalid; exit {_exit(results, exit_code)}"
+        f"{files}: {counts[Status.PROVED]} proved, {counts[Status.VIOLATED]} violated, {counts[Status.UNKNOWN]} unknown, "
+        f"{broken} broken invariant{'s' if broken != 1 else ''}, {extra}{invalid} invalid; exit {_exit(results, exit_code)}"
     )
 
 
@@ -242,7 +257,12 @@ def _exit(results: list[FileResult], exit_code: int | None) -> int:
 
 
 # ANSI colours for the verdict words only, and only when the CLI says the stream is a terminal
-COLORS = {"proved": "32", "violated": "31", "invalid": "31", "inconsistent": "35", "unknown": "33"}
+COLORS = {"proved": "32", "violated": "31", "invalid": "31", "inconsistent": "35", "unknown": "33", "not established": "33", "no checks": "33"}
+
+
+def _word(status: str) -> str:
+    """A status as the text report writes it ('not established', not 'not-established')."""
+    return status.replace("-", " ")
 
 
 def paint(word: str, color: bool, width: int = 0) -> str:
@@ -261,18 +281,22 @@ def write_text(results: list[FileResult], out: TextIO, quiet: bool = False, colo
         lines: list[str] = []
         checks = [v for v in result.verdicts if v.claim.kind == "check"]
         invariants = [v for v in result.verdicts if v.claim.kind == "invariant"]
-        if not quiet or result.exit_code != 0:
+        width = 15 if any(v.status == Status.NOT_ESTABLISHED for v in result.verdicts) else 9
+        if result.status == "no-checks":
+            if not quiet:
+                lines.append(f"{result.path}: {paint('no checks', color)}; {len(invariants)} built-in invariant{'s' if len(invariants) != 1 else ''} hold{'s' if len(invariants) == 1 else ''}")
+        elif not quiet or result.exit_code != 0:
             lines.append(f"{result.path}: {paint(result.status, color)}")
             for v in checks:
-                if quiet and v.status == "proved":
+                if quiet and v.status == Status.PROVED:
                     continue
-                lines.append(f"  {paint(v.status, color, 9)} {v.claim.name}  (line {v.claim.span.line})")
-            broken = [v for v in invariants if v.status != "proved"]
+                lines.append(f"  {paint(_word(v.status), color, width)} {v.claim.name}  (line {v.claim.span.line})")
+            broken = [v for v in invariants if v.status != Status.PROVED]
             if invariants and not (quiet and not broken):
                 held = len(invariants) - len(broken)
                 lines.append(f"  built-in invariants: {held} of {len(invariants)} hold")
             for v in broken:
-                lines.append(f"  {paint(v.status, color, 9)} invariant: {v.claim.name}  (line {v.claim.span.line})")
+                lines.append(f"  {paint(_word(v.status), color, width)} invariant: {v.claim.name}  (line {v.claim.span.line})")
         details: list[list[str]] = [_diagnostic_text(d, result.lines) for d in result.diagnostics]
         for v in result.verdicts:
             if quiet and v.status == "proved":
@@ -343,13 +367,14 @@ def _verdict_json(result: FileResult, v: Verdict) -> dict:
             "zero_divisor": v.zero_divisor,
             "reason": v.reason or None,
         }
-    if v.status == "unknown":
+    if v.status in (Status.UNKNOWN, Status.NOT_ESTABLISHED):
         out["reason"] = v.reason
     if v.worst is not None:
         out["worst_case"] = {
             "value": _number(v.worst.value, dim, unit),
             "bound": _number(v.worst.bound, dim, unit) if v.worst.bound is not None else None,
             "exact": v.worst.exact,
+            "irrational": v.worst.irrational,
             "direction": "max" if v.worst.maximize else "min",
             "at": _point(model, v.worst.point, v.relevant),
             "free": list(v.worst.free),

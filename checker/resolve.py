@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 from fractions import Fraction
+from typing import Callable
 
 from checker import catalog, model as m, nodes, schema, units as u
 from checker.diagnostics import Diagnostic, Span, error
@@ -26,6 +27,9 @@ def _unit_words(dim: u.Dim) -> str:
 
 class _Stop(Exception):
     """Abandon the current statement; its diagnostic is already recorded."""
+
+    def _raise(self) -> None:
+        raise self
 
 
 class Resolver:
@@ -85,7 +89,7 @@ class Resolver:
         if isinstance(expr, nodes.Quantity):
             if expr.unit is None:
                 return expr.value, u.ONE, None
-            scale, dim = self._unit(expr.unit, expr.unit_span or expr.span)
+            scale, dim = self._unit(expr.unit, expr.unit_span or expr.span, expr.value)
             return expr.value * scale, dim, expr.unit
         if isinstance(expr, nodes.Negate):
             value, dim, unit = self._constant(expr.operand)
@@ -104,12 +108,15 @@ class Resolver:
             return lv / rv, ld / rd, None
         raise self.fail(expr.span, "not-constant", "a field's value must be a number with its unit (or a range of them), not a reference or a call")
 
-    def _unit(self, text: str, span: Span) -> tuple[Fraction, u.Dim]:
+    def _unit(self, text: str, span: Span, value: Fraction | None = None) -> tuple[Fraction, u.Dim]:
         try:
             return u.parse_unit(text)
         except u.UnitError as exc:
-            hint = f"; did you mean '{exc.suggestion}'?" if exc.suggestion else ""
-            raise self.fail(span, "unknown-unit", f"unknown unit '{exc.symbol}'{hint}")
+            note = u.hint(exc.symbol, value if text == exc.symbol else None)
+            if note is not None:
+                raise self.fail(span, "unknown-unit", f"unknown unit '{exc.symbol}'", note)
+            suggestion = f"; did you mean '{exc.suggestion}'?" if exc.suggestion else ""
+            raise self.fail(span, "unknown-unit", f"unknown unit '{exc.symbol}'{suggestion}")
 
     def _mismatch(self, span: Span, left: tuple[u.Dim, str | None], right: tuple[u.Dim, str | None]) -> _Stop:
         def name(side: tuple[u.Dim, str | None]) -> str:
@@ -123,7 +130,7 @@ class Resolver:
             hint = "write the unit after the number, e.g. '900 m^2'"
         return self.fail(span, "unit-mismatch", f"units do not match ({name(left)} and {name(right)})", *([hint] if hint else []))
 
-    def _field_value(self, owner: str, spec: schema.FieldSpec, field: nodes.Field, unknown_id: str | None = None) -> m.Param:
+    def _field_value(self, owner: str, spec: schema.FieldSpec, field: nodes.Field, unknown_id: str | None = None, path: tuple[str, ...] = ()) -> m.Param:
         """A numeric field: constant, or a range that becomes an unknown."""
         value = field.value
         if isinstance(value, nodes.Range):
@@ -138,10 +145,10 @@ class Resolver:
                 raise self.fail(value.span, "empty-range", f"the range of '{owner}.{spec.name}' is empty: its low end is above its high end", "every claim would hold vacuously; write LOW .. HIGH with LOW <= HIGH")
             unknown = m.Unknown(unknown_id or f"{owner}.{spec.name}", low, high, dim, lunit or hunit, field.span)
             self.unknowns.append(unknown)
-            return m.Param(unknown, dim, field.span, lunit or hunit)
+            return m.Param(unknown, dim, field.span, lunit or hunit, path)
         number, dim, unit = self._constant(value)
         dim = self._accept_dim(spec, dim, unit, value.span)
-        return m.Param(number, dim, field.span, unit)
+        return m.Param(number, dim, field.span, unit, path)
 
     def _accept_dim(self, spec: schema.FieldSpec, dim: u.Dim, unit: str | None, span: Span) -> u.Dim:
         if dim in spec.dims:
@@ -176,15 +183,30 @@ class Resolver:
     def _param(self, kind: str, owner: str, fields: dict[str, nodes.Field], name: str, span: Span, unknown_id: str | None = None, path: tuple[str, ...] | None = None) -> m.Param | None:
         spec = schema.spec_of(kind, name)
         assert spec is not None, name
+        path = path or self._param_path(owner, name)
         if name in fields:
-            param = self._field_value(owner, spec, fields[name], unknown_id)
+            param = self._field_value(owner, spec, fields[name], unknown_id, path)
         elif isinstance(spec.default, Fraction):
-            param = m.Param(spec.default, spec.dims[0], span, None)
+            param = m.Param(spec.default, spec.dims[0], span, None, path)
         else:
             return None
         if spec.domain is not None:
-            self._domain_invariant(path or self._param_path(owner, name), param, spec.domain)
+            self._domain_invariant(path, param, spec.domain)
         return param
+
+    def _all(self, thunks: dict[str, Callable[[], object]]) -> dict[str, object]:
+        """Resolve every field of a block, so one run reports each of its errors (not only the
+        first); abandon the block afterwards if any failed."""
+        out: dict[str, object] = {}
+        failed = False
+        for name, thunk in thunks.items():
+            try:
+                out[name] = thunk()
+            except _Stop:
+                failed = True
+        if failed:
+            raise _Stop()
+        return out
 
     def _count(self, kind: str, owner: str, fields: dict[str, nodes.Field], name: str, span: Span) -> int | None:
         spec = schema.spec_of(kind, name)
@@ -221,16 +243,16 @@ class Resolver:
             m.Comparison(ref, op, m.Lit(bound, param.dim, None, param.span), f"{name} {op} {fmt(bound)}")
             for op, bound in schema.DOMAINS[domain]
         )
-        self.invariants.append(m.Claim(f"{name} is {schema.DOMAIN_WORDS[domain]}", "invariant", conditions, param.span))
+        self.invariants.append(m.Claim(f"{name} is {schema.DOMAIN_WORDS[domain]}", "invariant", conditions, param.span, guards=(path,), domain=True))
 
     def _param_path(self, owner: str, name: str) -> tuple[str, ...]:
         return tuple(owner.split(".")) + (name,)
 
-    def _invariant(self, name: str, span: Span, *conditions: m.Comparison) -> None:
-        self.invariants.append(m.Claim(name, "invariant", conditions, span))
+    def _invariant(self, name: str, span: Span, *conditions: m.Comparison, guards: tuple[tuple[str, ...], ...] = ()) -> None:
+        self.invariants.append(m.Claim(name, "invariant", conditions, span, guards=guards))
 
-    def _static(self, name: str, span: Span, holds: bool, why: str, subject: str) -> None:
-        self.invariants.append(m.Claim(name, "invariant", (), span, static=(holds, why), subject=subject))
+    def _static(self, name: str, span: Span, holds: bool, why: str, guards: tuple[tuple[str, ...], ...]) -> None:
+        self.invariants.append(m.Claim(name, "invariant", (), span, static=(holds, why), guards=guards))
 
     # ---- blocks -------------------------------------------------------------------
 
@@ -238,12 +260,14 @@ class Resolver:
         self._no_on(block)
         fields = self._members("radiator", block.name, block.members, block.span)
         given = [n for n in ("temperature", "area") if n in fields]
+        thunks = {name: (lambda name=name: self._param("radiator", block.name, fields, name, block.span)) for name in ("heat", "emissivity", "temperature", "area", "sink")}
+        thunks["sides"] = lambda: self._count("radiator", block.name, fields, "sides", block.span)
         if len(given) == 2:
-            raise self.fail(fields["area"].span, "conflicting-fields", f"radiator '{block.name}' gives both temperature and area; give one, the other is derived")
+            thunks["given"] = lambda: self.fail(fields["area"].span, "conflicting-fields", f"radiator '{block.name}' gives both temperature and area; give one, the other is derived")._raise()
         if not given:
-            raise self.fail(block.name_span, "missing-field", f"radiator '{block.name}' needs a 'temperature' or an 'area' field (the other is derived)")
-        p = {name: self._param("radiator", block.name, fields, name, block.span) for name in ("heat", "emissivity", "temperature", "area", "sink")}
-        sides = self._count("radiator", block.name, fields, "sides", block.span)
+            thunks["given"] = lambda: self.fail(block.name_span, "missing-field", f"radiator '{block.name}' needs a 'temperature' or an 'area' field (the other is derived)")._raise()
+        p = self._all(thunks)
+        sides = p["sides"]
         if any(p[n] is None for n in ("heat", "emissivity", "sink")) or sides is None:
             raise _Stop()
         radiator = m.Radiator(block.name, p["heat"], p["emissivity"], p["temperature"], p["area"], p["sink"], sides, block.span)
@@ -251,12 +275,12 @@ class Resolver:
         hot = m.QRef((block.name, "temperature"), u.TEMPERATURE, block.span)
         sink = m.QRef((block.name, "sink"), u.TEMPERATURE, block.span)
         where = (fields.get("temperature") or fields.get("sink") or fields["area"]).span
-        self._invariant(f"{block.name} is hotter than its sink", where, m.Comparison(hot, ">", sink, f"{block.name}.temperature > {block.name}.sink"))
+        self._invariant(f"{block.name} is hotter than its sink", where, m.Comparison(hot, ">", sink, f"{block.name}.temperature > {block.name}.sink"), guards=((block.name, "temperature"), (block.name, "sink")))
 
     def _gpu(self, block: nodes.Block) -> None:
         self._no_on(block)
         fields = self._members("gpu", block.name, block.members, block.span)
-        p = {s.name: self._param("gpu", block.name, fields, s.name, block.span) for s in schema.GPU}
+        p = self._all({s.name: (lambda name=s.name: self._param("gpu", block.name, fields, name, block.span)) for s in schema.GPU})
         if any(p[n] is None for n in ("peak", "memory", "tdp")):
             raise _Stop()
         relative = p["floor"].dim.dimensionless and "floor" in fields
@@ -264,10 +288,10 @@ class Resolver:
         self._add(block, gpu, "gpu")
         tdp = m.QRef((block.name, "tdp"), u.POWER, block.span)
         idle = m.QRef((block.name, "idle"), u.POWER, p["idle"].span)
-        self._invariant(f"{block.name}.idle is at most its tdp", p["idle"].span, m.Comparison(idle, "<=", tdp, f"{block.name}.idle <= {block.name}.tdp"))
+        self._invariant(f"{block.name}.idle is at most its tdp", p["idle"].span, m.Comparison(idle, "<=", tdp, f"{block.name}.idle <= {block.name}.tdp"), guards=((block.name, "idle"),))
         floor = m.QRef((block.name, "floor"), p["floor"].dim, p["floor"].span)
         bound = m.Lit(Fraction(1), u.ONE, None, p["floor"].span) if relative else tdp
-        self._invariant(f"{block.name}.floor is at most its tdp", p["floor"].span, m.Comparison(floor, "<=", bound, f"{block.name}.floor <= {'100 %' if relative else block.name + '.tdp'}"))
+        self._invariant(f"{block.name}.floor is at most its tdp", p["floor"].span, m.Comparison(floor, "<=", bound, f"{block.name}.floor <= {'100 %' if relative else block.name + '.tdp'}"), guards=((block.name, "floor"),))
 
     def _gpu_named(self, name: str, span: Span) -> m.Gpu:
         block = self.blocks.get(name)
@@ -277,8 +301,8 @@ class Resolver:
             raise self.fail(span, "unknown-name", f"'{name}' is a {self.kinds[name]}, not a gpu")
         if name in catalog.CATALOG:
             peak, memory, tdp, _ = catalog.CATALOG[name]
-            zero = m.Param(Fraction(0), u.POWER, span)
-            gpu = m.Gpu(name, m.Param(peak, u.RATE, span), m.Param(memory, u.DATA, span), m.Param(tdp, u.POWER, span), zero, zero, False, None, span)
+            gpu = m.Gpu(name, m.Param(peak, u.RATE, span, None, (name, "peak")), m.Param(memory, u.DATA, span, None, (name, "memory")), m.Param(tdp, u.POWER, span, None, (name, "tdp")),
+                        m.Param(Fraction(0), u.POWER, span, None, (name, "idle")), m.Param(Fraction(0), u.POWER, span, None, (name, "floor")), False, None, span)
             self.blocks[name], self.kinds[name] = gpu, "gpu"  # a catalog entry joins the model once used
             return gpu
         gpus = [n for n, k in self.kinds.items() if k == "gpu"] + list(catalog.CATALOG)
@@ -319,9 +343,11 @@ class Resolver:
     def _network(self, owner: str, section: nodes.Section) -> m.Network:
         where = f"{owner}.network"
         fields = self._members("network", where, section.members, section.span)
-        topology = self._enum("network", fields, "topology")
-        p = {s.name: self._param("network", where, fields, s.name, section.span) for s in schema.NETWORK if s.kind == "number"}
-        domain = self._count("network", where, fields, "domain", section.span)
+        thunks = {s.name: (lambda name=s.name: self._param("network", where, fields, name, section.span)) for s in schema.NETWORK if s.kind == "number"}
+        thunks["topology"] = lambda: self._enum("network", fields, "topology")
+        thunks["domain"] = lambda: self._count("network", where, fields, "domain", section.span)
+        p = self._all(thunks)
+        topology, domain = p["topology"], p["domain"]
         if topology == "hierarchical":
             for name in ("domain", "domain_bandwidth", "domain_latency"):
                 if name not in fields:
@@ -334,7 +360,7 @@ class Resolver:
     def _power(self, owner: str, section: nodes.Section) -> m.Power:
         where = f"{owner}.power"
         fields = self._members("power", where, section.members, section.span)
-        p = {s.name: self._param("power", where, fields, s.name, section.span) for s in schema.POWER}
+        p = self._all({s.name: (lambda name=s.name: self._param("power", where, fields, name, section.span)) for s in schema.POWER})
         return m.Power(p["facility"], p["pue"], p["overhead"], p["transition"], section.span)
 
     def _workload(self, block: nodes.Block) -> None:
@@ -349,11 +375,13 @@ class Resolver:
                 raise self.fail(block.on_span, "unknown-name", f"'{block.on}' is a {self.kinds[block.on]}, not a cluster")
             raise self.fail(block.on_span, "unknown-name", f"no cluster named '{block.on}'{_suggest(block.on, clusters)}")
         fields = self._members("workload", block.name, block.members, block.span)
-        kind = self._enum("workload", fields, "kind")
-        balance = self._enum("workload", fields, "balance")
-        shards = self._count("workload", block.name, fields, "shards", block.span)
         names = [s.name for s in schema.WORKLOAD if s.kind == "number" and s.name != "jitter"]
-        p = {n: self._param("workload", block.name, fields, n, block.span) for n in names}
+        thunks = {n: (lambda n=n: self._param("workload", block.name, fields, n, block.span)) for n in names}
+        thunks["kind"] = lambda: self._enum("workload", fields, "kind")
+        thunks["balance"] = lambda: self._enum("workload", fields, "balance")
+        thunks["shards"] = lambda: self._count("workload", block.name, fields, "shards", block.span)
+        p = self._all(thunks)
+        kind, balance, shards = p["kind"], p["balance"], p["shards"]
         if kind is None or balance is None or shards is None or any(p[n] is None for n in ("params", "efficiency")):
             raise _Stop()
         if kind == "training":
@@ -367,7 +395,7 @@ class Resolver:
             for pool in cluster.pools
         )
         state_default = Fraction(16 if kind == "training" else 2)
-        state = p["state_bytes"] or m.Param(state_default, u.DATA, block.span)
+        state = p["state_bytes"] or m.Param(state_default, u.DATA, block.span, None, (block.name, "state_bytes"))
         workload = m.Workload(block.name, cluster, kind, p["params"], p["batch"], p["efficiency"], balance, jitter, shards, p["overlap"], p["grad_bytes"], state, p["flops_per_token"], block.span)
         self._add(block, workload, kind)
         self._workload_invariants(workload, fields)
@@ -375,7 +403,7 @@ class Resolver:
     def _workload_invariants(self, w: m.Workload, fields: dict[str, nodes.Field]) -> None:
         where = fields["shards"].span if "shards" in fields else w.span
         n_total = w.cluster.gpus
-        self._static(f"{w.name}: {n_total} GPUs divide into {w.shards} shards", where, n_total % w.shards == 0, f"{n_total} GPUs are not a multiple of shards = {w.shards}", w.name)
+        self._static(f"{w.name}: {n_total} GPUs divide into {w.shards} shards", where, n_total % w.shards == 0, f"{n_total} GPUs are not a multiple of shards = {w.shards}", ((w.name, "exchange"),))
         memory = m.QRef((w.name, "memory_per_gpu"), u.DATA, w.span)
         for pool in w.cluster.pools:
             self._invariant(f"{w.name} fits in the memory of pool {pool.name}", fields.get("params", None).span if "params" in fields else w.span,
@@ -383,7 +411,7 @@ class Resolver:
         net = w.cluster.network
         if w.kind == "training" and net is not None and net.topology == "hierarchical" and net.domain is not None and n_total % w.shards == 0:
             group = n_total // w.shards
-            self._static(f"{w.name}: each data-parallel group of {group} GPUs divides into domains of {net.domain}", net.domain_span or net.span, group % net.domain == 0, f"a data-parallel group of {group} GPUs is not a multiple of domain = {net.domain}", w.name)
+            self._static(f"{w.name}: each data-parallel group of {group} GPUs divides into domains of {net.domain}", net.domain_span or net.span, group % net.domain == 0, f"a data-parallel group of {group} GPUs is not a multiple of domain = {net.domain}", ((w.name, "exchange"),))
 
     def _no_on(self, block: nodes.Block) -> None:
         if block.on is not None and block.on_span is not None:
@@ -396,8 +424,8 @@ class Resolver:
     # ---- claims -----------------------------------------------------------------------
 
     def _claim(self, claim: nodes.Claim) -> m.Claim:
-        left = self._expr(claim.left)
-        right = self._expr(claim.right)
+        sides = self._all({"left": lambda: self._expr(claim.left), "right": lambda: self._expr(claim.right)})
+        left, right = sides["left"], sides["right"]
         if left.dim != right.dim:
             raise self._mismatch(claim.span, (left.dim, _unit_of(left)), (right.dim, _unit_of(right)))
         text = _slice(self.spec.lines, claim.left.span, claim.right.span)
@@ -417,7 +445,8 @@ class Resolver:
             operand = self._expr(expr.operand)
             return m.Neg(operand, operand.dim, expr.span)
         if isinstance(expr, nodes.Binary):
-            left, right = self._expr(expr.left), self._expr(expr.right)
+            sides = self._all({"left": lambda: self._expr(expr.left), "right": lambda: self._expr(expr.right)})
+            left, right = sides["left"], sides["right"]
             if expr.op in "+-":
                 if left.dim != right.dim:
                     raise self._mismatch(expr.span, (left.dim, _unit_of(left)), (right.dim, _unit_of(right)))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 import time
+from enum import StrEnum
 from fractions import Fraction
 
 import z3
@@ -19,6 +20,16 @@ from checker.encode import Encoding, EncodingError, denominators, encode, variab
 TOLERANCE = Fraction(1, 1000)  # worst cases are reported within 0.1 %
 MAX_PROBES = 80
 UINT_MAX = 2**32 - 1
+
+
+class Status(StrEnum):
+    """A verdict's status. Only PROVED is a pass; NOT_ESTABLISHED means the claim rests on a
+    built-in invariant that is broken (or undecided), so no verdict about it would mean anything."""
+
+    PROVED = "proved"
+    VIOLATED = "violated"
+    UNKNOWN = "unknown"
+    NOT_ESTABLISHED = "not-established"
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +60,9 @@ class Worst:
     point: Point
     free: tuple[str, ...]  # unknowns whose value does not change the worst case
     maximize: bool
+    # the extreme is an irrational number (a derived temperature is a fourth root): `value` is a
+    # rational within 10^-40 of it, on the safe side when `bound` equals it; never called exact
+    irrational: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,8 +118,13 @@ def gave_up(reason: str, limits: Limits) -> str:
 
 
 def _failure(exc: z3.Z3Exception, limits: Limits) -> str:
+    """A resource limit Z3 signalled by an exception (the hard memory cap): an honest unknown.
+    Any other Z3 exception is a bug of ours (a sort or context mismatch, say): it propagates and
+    becomes the file's internal error (exit 4), never an unknown."""
     value = exc.value.decode(errors="replace") if isinstance(exc.value, bytes) else str(exc.value)
-    return gave_up(value, limits) if "memory" in value else f"the solver failed: {value}"
+    if "memory" in value or "canceled" in value or "resource" in value:
+        return gave_up(value, limits)
+    raise exc
 
 
 def fraction(value: z3.ExprRef) -> tuple[Fraction, bool]:
@@ -358,11 +377,12 @@ class _Session:
             far = best  # nothing lies beyond best: with a rational best, it is the extreme itself
         exact = status == "unsat" and not point.approximate
         free = () if point.approximate else self.free_unknowns(term, best, point, among)
-        return Worst(best, far, exact, point, free, maximize)
+        return Worst(best, far, exact, point, free, maximize, irrational=status == "unsat" and point.approximate)
 
-    def value_at(self, term: z3.ArithRef, point: Point) -> Fraction | None:
-        status, value, _ = self.probe(term, None, True, fixed=point)
-        return value if status == "sat" else None
+    def value_at(self, term: z3.ArithRef, point: Point) -> tuple[Fraction, bool] | None:
+        """The term's value at the point, and whether that value is an irrational's approximation."""
+        status, value, where = self.probe(term, None, True, fixed=point)
+        return (value, where.approximate) if status == "sat" and value is not None and where is not None else None
 
     def polish(self, term: z3.ArithRef, best: Fraction, point: Point, maximize: bool, among: tuple[str, ...]) -> tuple[Fraction, Point]:
         """Snap each unknown to an end of its range when that is at least as bad: worst cases of
@@ -374,9 +394,9 @@ class _Session:
                 trial = Point(tuple((uid, end if uid == unknown.id else v) for uid, v in point.values))
                 if not self.admissible(trial):
                     continue
-                value = self.value_at(term, trial)
-                if value is not None and (value >= best if maximize else value <= best):
-                    best, point = value, trial
+                found = self.value_at(term, trial)
+                if found is not None and (found[0] >= best if maximize else found[0] <= best):
+                    best, point = found[0], Point(trial.values, approximate=found[1])
         return best, point
 
     def admissible(self, point: Point) -> bool:
@@ -470,34 +490,39 @@ def solve(model: m.Model, limits: Limits = Limits()) -> Outcome:
     if undecided:
         verdicts = tuple(Verdict(c, "unknown", reason=f"the consistency of the assumptions is undecided ({undecided})") for c in model.checks)
         return Outcome(verdicts, None, undecided)
-    # a workload whose GPUs do not divide into whole groups has no defined exchange: checks that
-    # name it are not established (the broken invariant itself is the counterexample)
-    broken = {c.subject: c.name for c in model.checks if c.static is not None and not c.static[0] and c.subject}
-    verdicts = []
-    for claim in model.checks:
-        blocked = sorted(broken.keys() & _blocks_named(claim)) if claim.kind == "check" else []
-        if blocked:
-            reason = f"not established: the invariant '{broken[blocked[0]]}' is broken, so {blocked[0]}'s exchange is undefined"
-            verdicts.append(Verdict(claim, "unknown", reason=reason))
-        else:
-            verdicts.append(_guarded(session, claim, limits))
-    return Outcome(tuple(verdicts), None)
+    # Built-in invariants first: the domains of single fields, then the others. A claim that
+    # rests on a field or an intermediate guarded by a broken (or undecided) invariant gets no
+    # verdict: it is "not established", never proved or violated on a meaningless model.
+    # Claims that do not depend on it keep their verdicts. Domain invariants are never blocked.
+    decided: dict[str, Verdict] = {}
+    order = [c for c in model.checks if c.domain] + [c for c in model.checks if c.kind == "invariant" and not c.domain] + [c for c in model.checks if c.kind == "check"]
+    for claim in order:
+        blocker = None if claim.domain else _blocker(session, claim, [decided[c.name] for c in order if c.name in decided])
+        decided[claim.name] = _not_established(claim, *blocker) if blocker else _guarded(session, claim, limits)
+    return Outcome(tuple(decided[c.name] for c in model.checks), None)
 
 
-def _blocks_named(claim: m.Claim) -> set[str]:
-    names: set[str] = set()
-    stack: list[m.Expr] = [e for c in claim.conditions for e in (c.left, c.right)]
-    while stack:
-        e = stack.pop()
-        if isinstance(e, m.QRef):
-            names.add(e.path[0])
-        elif isinstance(e, m.Op):
-            stack += [e.left, e.right]
-        elif isinstance(e, m.Neg):
-            stack.append(e.operand)
-        elif isinstance(e, m.Fn):
-            stack += list(e.args)
-    return names
+def _blocker(session: _Session, claim: m.Claim, earlier: list[Verdict]) -> tuple[Verdict, tuple[str, ...]] | None:
+    """The first broken or undecided invariant whose guards the claim depends on, and the guard."""
+    broken = [v for v in earlier if v.claim.kind == "invariant" and v.claim.guards and v.status != Status.PROVED]
+    if not broken:
+        return None
+    uses = session.enc.depends(claim)
+    for v in broken:
+        for guard in v.claim.guards:
+            if guard in uses:
+                return v, guard
+    return None
+
+
+def _not_established(claim: m.Claim, blocker: Verdict, guard: tuple[str, ...]) -> Verdict:
+    """A claim on a broken model gets no verdict. When the invariant is only undecided (the
+    solver gave up on it), the claim is unknown for the same reason: never a pass either way."""
+    what = f"{guard[0]}'s gradient exchange" if guard[-1] == "exchange" else ".".join(guard)
+    where = f"the built-in invariant '{blocker.claim.name}' (line {blocker.claim.span.line})"
+    if blocker.status == Status.VIOLATED or blocker.status == Status.NOT_ESTABLISHED:
+        return Verdict(claim, Status.NOT_ESTABLISHED, reason=f"it depends on {what}, and {where} is {'broken' if blocker.status == Status.VIOLATED else 'not established'}")
+    return Verdict(claim, Status.UNKNOWN, reason=f"it rests on {where}, which is undecided ({blocker.reason})")
 
 
 def _guarded(session: _Session, claim: m.Claim, limits: Limits) -> Verdict:

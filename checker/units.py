@@ -1,7 +1,7 @@
 """Units: every quantity is an exact rational in SI-like base units plus a dimension.
 
 A dimension is a vector of integer exponents over the base units
-s (time), B (data), FLOP (work), token, W (power), K (temperature), m (length).
+s (time), B (data), FLOP (work), token, W (power), K (temperature), m (length), USD (money).
 Power is a base unit here (we never need mass), so J = W·s.
 """
 
@@ -12,13 +12,13 @@ import re
 from dataclasses import dataclass
 from fractions import Fraction
 
-_INDEX = {"s": 0, "B": 1, "FLOP": 2, "token": 3, "W": 4, "K": 5, "m": 6}
-_ORDER = ("FLOP", "token", "B", "W", "K", "m", "s")  # how a canonical unit name is written
+_INDEX = {"s": 0, "B": 1, "FLOP": 2, "token": 3, "W": 4, "K": 5, "m": 6, "USD": 7}
+_ORDER = ("USD", "FLOP", "token", "B", "W", "K", "m", "s")  # how a canonical unit name is written
 
 
 @dataclass(frozen=True, slots=True)
 class Dim:
-    exps: tuple[int, int, int, int, int, int, int] = (0, 0, 0, 0, 0, 0, 0)
+    exps: tuple[int, int, int, int, int, int, int, int] = (0, 0, 0, 0, 0, 0, 0, 0)
 
     def __mul__(self, other: "Dim") -> "Dim":
         return Dim(tuple(a + b for a, b in zip(self.exps, other.exps)))  # type: ignore[arg-type]
@@ -38,13 +38,13 @@ class Dim:
 
 
 def _base(name: str) -> Dim:
-    exps = [0] * 7
+    exps = [0] * len(_INDEX)
     exps[_INDEX[name]] = 1
     return Dim(tuple(exps))  # type: ignore[arg-type]
 
 
 ONE = Dim()
-TIME, DATA, WORK, TOKEN, POWER, TEMPERATURE, LENGTH = (_base(n) for n in ("s", "B", "FLOP", "token", "W", "K", "m"))
+TIME, DATA, WORK, TOKEN, POWER, TEMPERATURE, LENGTH, MONEY = (_base(n) for n in ("s", "B", "FLOP", "token", "W", "K", "m", "USD"))
 AREA = LENGTH ** 2
 ENERGY = POWER * TIME
 RATE = WORK / TIME
@@ -63,6 +63,8 @@ UNITS: dict[str, tuple[Fraction, Dim]] = {
     "s": (Fraction(1), TIME),
     "min": (Fraction(60), TIME),
     "h": (Fraction(3600), TIME),
+    "d": (Fraction(86400), TIME),
+    "yr": (Fraction(365 * 86400), TIME),  # 365 days = 8760 h, the year of capacity and price sheets
     # data (decimal and binary bytes, and bits)
     "B": (Fraction(1), DATA),
     "KB": (Fraction(10**3), DATA),
@@ -106,9 +108,15 @@ UNITS: dict[str, tuple[Fraction, Dim]] = {
     # length
     "m": (Fraction(1), LENGTH),
     "km": (Fraction(10**3), LENGTH),
+    # money (one currency; rates such as USD/h or USD/MWh are compounds)
+    "USD": (Fraction(1), MONEY),
     # shares
     "%": (Fraction(1, 100), ONE),
 }
+
+SI_PREFIXES = {"k": 10**3, "K": 10**3, "M": 10**6, "G": 10**9, "T": 10**12, "P": 10**15, "E": 10**18}
+CELSIUS = ("C", "degC", "celsius", "Celsius", "oC")
+FAHRENHEIT = ("F", "degF", "fahrenheit", "Fahrenheit", "oF")
 
 _TERM = re.compile(r"^([A-Za-z\u00b5%][A-Za-z0-9\u00b5]*)(?:\^(-?[0-9]+))?$")
 
@@ -142,6 +150,32 @@ def parse_unit(text: str) -> tuple[Fraction, Dim]:
     return scale, dim
 
 
+def hint(symbol: str, value: Fraction | None = None) -> str | None:
+    """A note for a unit the table lacks that a user plausibly meant: a temperature in Celsius,
+    an SI prefix used as a number suffix, a power written without its caret."""
+    if symbol in CELSIUS:
+        if value is None:
+            return "temperatures are absolute: write kelvin (K); °C + 273.15 = K"
+        from checker.numbers import fmt  # a leaf module: no cycle
+
+        return f"temperatures are absolute: {fmt(value)} °C is {fmt(value + Fraction(27315, 100))} K"
+    if symbol in FAHRENHEIT:
+        if value is None:
+            return "temperatures are absolute: write kelvin (K)"
+        from checker.numbers import fmt
+
+        return f"temperatures are absolute: {fmt(value)} °F is {fmt((value - 32) * Fraction(5, 9) + Fraction(27315, 100), 6)} K"
+    if symbol in SI_PREFIXES:
+        example = f"{value}e{len(str(SI_PREFIXES[symbol])) - 1}" if value is not None and value.denominator == 1 else f"1e{len(str(SI_PREFIXES[symbol])) - 1}"
+        return f"SI prefixes belong to units (MW, GB, TFLOP/s); for a plain number write {example}"
+    stripped = symbol.rstrip("0123456789")
+    if stripped != symbol and stripped in UNITS and len(symbol) - len(stripped) == 1:
+        return f"did you mean '{stripped}^{symbol[len(stripped):]}'? powers take a caret"
+    if symbol in ("dollar", "dollars", "usd", "Usd"):
+        return "money is written with the unit USD after the number, e.g. '2.6 USD/h'"
+    return None
+
+
 def canonical_name(dim: Dim) -> str:
     """A readable unit for a dimension: ``FLOP/s``, ``m^2``, ``W/m^2``, ``1`` when dimensionless."""
     if dim == ENERGY:
@@ -162,7 +196,7 @@ def canonical_name(dim: Dim) -> str:
 
 # The units a report picks from, per dimension, largest first: the largest whose value is >= 1.
 DISPLAY: dict[Dim, tuple[str, ...]] = {
-    TIME: ("h", "min", "s", "ms", "us", "ns"),
+    TIME: ("yr", "d", "h", "min", "s", "ms", "us", "ns"),
     DATA: ("PB", "TB", "GB", "MB", "KB", "B"),
     WORK: ("EFLOP", "PFLOP", "TFLOP", "GFLOP", "FLOP"),
     POWER: ("GW", "MW", "kW", "W"),
@@ -176,6 +210,7 @@ DISPLAY: dict[Dim, tuple[str, ...]] = {
     TOKEN: ("token",),
     THROUGHPUT: ("token/s",),
     FLUX: ("W/m^2",),
+    MONEY: ("USD",),
 }
 
 
