@@ -89,6 +89,11 @@ def replay(data: dict, run: dict, override: dict | None = None):
     return megatron_step(model, layout, device, inner, outer, chunk_layers=chunks(run, model))
 
 
+def data_gpu(run: dict, data: dict | None = None) -> str:
+    """The GPU class of a run's cluster."""
+    return (data or load())["cluster"][run["cluster"]]["gpu"]
+
+
 def computed(run: dict, result) -> Fraction:
     metric = run["metric"]
     if metric == "step_time":

@@ -127,10 +127,13 @@ def run_schedule(p: int, v: int, m: int, fwd: tuple[tuple[int, ...], ...],
 def uniform_makespan(p: int, m: int, f: int, b: int, w: int) -> int:
     """1F1B with p identical stages: makespan in ticks (forward f, backward b, message w).
 
+    The bubble (makespan - m (f + b)) never grows with m when messages are instant; with a
+    message delay it does, since 1F1B's steady state waits for round trips (tests show it).
+
     pre: 1 <= p <= 4 and 1 <= m <= 6 and 0 <= f <= 3 and 0 <= b <= 3 and 0 <= w <= 2
     post: __return__ >= m * (f + b)
     post: p > 1 or __return__ == m * (f + b)
-    post: m == 6 or __return__ - m * (f + b) >= uniform_makespan(p, m + 1, f, b, w) - (m + 1) * (f + b)
+    post: m == 6 or w > 0 or __return__ - m * (f + b) >= uniform_makespan(p, m + 1, f, b, w) - (m + 1) * (f + b)
     post: w == 0 or uniform_makespan(p, m, f, b, w - 1) <= __return__
     """
     row = ((f,),) * p
