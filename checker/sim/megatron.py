@@ -53,9 +53,9 @@ class Link:
 class Breakdown:
     """A step's time and where it went (critical stage, seconds) and stage 0's memory (bytes).
 
-    compute/recompute/tp/cp: the busiest device's own work; bubble: its idle time inside the
-    schedule; pp: the message delays' share of the makespan beyond busy + ideal bubble is in
-    bubble; dp and optimizer follow the schedule."""
+    compute/recompute/tp_comm/cp_comm: the busiest device's own work over the step; bubble:
+    its idle time inside the schedule (message waits included); pp_message: one stage-to-stage
+    message's delay; dp_comm (exposed part) and optimizer follow the schedule."""
 
     step_time: Fraction
     makespan: Fraction
