@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SIM = ROOT / "checker" / "sim"
 PER_CONDITION = 8  # CPU seconds per condition; the unbounded loops use all of it
 # loop-free kernels: CrossHair explores all their paths, so it must confirm them
-MUST_CONFIRM = {"later", "stretch", "exposed", "track", "toward", "broadcast_round"}
+MUST_CONFIRM = {"later", "stretch", "exposed", "track", "toward", "broadcast_round", "start"}
 LINE = re.compile(r"^(?P<path>.+?):(?P<line>\d+): (?P<level>\w+): (?P<message>.*)$")
 
 
@@ -66,7 +66,8 @@ def crosshair_runs():
 
 
 def test_the_contract_bearing_modules_are_the_expected_ones():
-    assert {p.stem for p in CONTRACT_MODULES} == {"collectives", "training", "power", "radiator"}
+    assert {p.stem for p in CONTRACT_MODULES} == {"collectives", "training", "power", "radiator",
+                                                "pipeline"}
 
 
 @pytest.mark.parametrize("path", CONTRACT_MODULES, ids=lambda p: p.stem)
@@ -100,6 +101,8 @@ BROKEN = {
     "track": ("target = max(floor, min(cap, demand))", "target = min(cap, demand)"),
     # rounding to nearest can carry the state past the equilibrium
     "toward": ("return num // den", "return (num + den // 2) // den"),
+    # a pipeline operation that starts before its inputs have arrived
+    "start": ("return ready if ready > free else free", "return free"),
 }
 
 

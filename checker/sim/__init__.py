@@ -3,18 +3,23 @@
 Plain Python on ``fractions.Fraction``; it imports nothing outside ``checker.sim`` and the
 standard library (no z3, no lark). The PEP 316 contracts sit on small integer kernels
 (``later``, ``stretch``, ``exposed``, ``track``, ``energy_units``, ``toward``,
-``broadcast_round``) that CrossHair checks; the Fraction-level API scales values onto a
+``broadcast_round``, ``start``, ``uniform_makespan``) that CrossHair checks; the Fraction-level API scales values onto a
 common denominator and calls them.
 """
 
 from .collectives import (Transfer, binomial_rounds, broadcast_round, hierarchical_allreduce,
                           ring_allreduce, ring_holdings, ring_schedule, tree_allreduce)
 from .inference import serving_throughput
+from .megatron import Breakdown, Device, Link, allreduce_time, gather_time, megatron_step, model_flops
+from .pipeline import Schedule, run_schedule, schedule_order, simulate_pipeline, start, uniform_makespan
 from .power import (Segment, average_power, energy, energy_units, gpu_max_slew,
                     gpu_slew_trace, gpu_step_segments, gpu_swing, gpu_swing_trace,
                     merge_traces, site_ramp, site_step_segments, site_swing, smooth, track)
 from .radiator import (GRID, STEFAN_BOLTZMANN, area_for, radiated_power, temperature_for,
                        toward, transient)
+from .transformer import (Layout, Model, attention_flops, in_flight_chunks, layer_activations,
+                          layer_bytes, layer_flops, layer_params, logit_flops, score_bytes,
+                          state_bytes_per_param)
 from .training import (Cohort, Step, barrier, exposed, gpu_finish_times, later, simulate_training,
                        stretch, training_step, work_per_gpu)
 
@@ -29,4 +34,9 @@ __all__ = [
     "gpu_max_slew", "site_swing", "site_ramp", "track", "energy_units",
     "STEFAN_BOLTZMANN", "GRID", "radiated_power", "area_for", "temperature_for", "transient",
     "toward",
+    "Model", "Layout", "layer_params", "layer_flops", "attention_flops", "logit_flops",
+    "layer_bytes", "score_bytes", "layer_activations", "state_bytes_per_param",
+    "in_flight_chunks", "Schedule", "schedule_order", "run_schedule", "simulate_pipeline",
+    "start", "uniform_makespan", "Device", "Link", "Breakdown", "megatron_step", "model_flops",
+    "allreduce_time", "gather_time",
 ]
