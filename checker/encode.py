@@ -11,10 +11,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from fractions import Fraction
+from typing import Callable
 
 import z3
 
-from checker import model as m
+from checker import model as m, registry
 
 SIGMA = Fraction("5.670374419e-8")  # Stefan–Boltzmann constant, W m^-2 K^-4 (CODATA 2018, exact in SI 2019)
 
@@ -139,172 +140,256 @@ class Encoding:
     def _quantity(self, path: tuple[str, ...]) -> z3.ArithRef:
         block = self.model.block(path[0])
         rest = path[1:]
-        if isinstance(block, m.Radiator):
-            return self._radiator(block, rest)
-        if isinstance(block, m.Gpu):
-            return self._gpu(block, rest)
-        if isinstance(block, m.Cluster):
-            return self._cluster(block, rest)
-        if isinstance(block, m.Workload):
-            return self._workload(block, rest)
-        raise EncodingError(f"no quantity {'.'.join(path)}")
+        given = self._field(block, rest)
+        if given is not None:
+            return given
+        family = registry.family_of(block)
+        entry = registry.find(family, rest)
+        rule = SYMBOLIC.get((family, entry.path)) if entry is not None else None
+        if entry is None or rule is None:
+            raise EncodingError(f"no symbolic rule for {family} quantity {'.'.join(rest)}")
+        return rule(self, block, rest[-1] if entry.per_pool else None)
 
-    # radiator: area · ε · σ · sides · (T⁴ − T_sink⁴) = heat
-    def _radiator(self, r: m.Radiator, rest: tuple[str, ...]) -> z3.ArithRef:
-        name = rest[0]
-        if name in ("heat", "emissivity", "sink"):
-            return self.param(getattr(r, name))
-        if name == "sides":
-            return val(r.sides)
-        if name == "area" and r.area is not None:
-            return self.param(r.area)
-        if name == "temperature" and r.temperature is not None:
-            return self.param(r.temperature)
-        heat, eps, sink = self.param(r.heat), self.param(r.emissivity), self.param(r.sink)
-        per_area = eps * val(SIGMA) * val(r.sides)
-        if name == "area":
-            t = self.param(r.temperature)
-            return heat / (per_area * (t**4 - sink**4))
-        if name == "temperature":
-            t = z3.Real(f"aux:{r.name}.temperature")
-            fourth = sink**4 + heat / (per_area * self.param(r.area))
-            # total: a root exists whenever the right side is positive; otherwise T is pinned to 0
-            self.definitions.append((f"{r.name}.temperature", z3.And(t >= 0, z3.If(fourth > 0, t**4 == fourth, t == 0))))
-            return t
-        if name == "flux":
-            return heat / self.quantity((r.name, "area"))
-        raise EncodingError(f"radiator has no quantity {name}")
-
-    def _gpu(self, g: m.Gpu, rest: tuple[str, ...]) -> z3.ArithRef:
-        value = getattr(g, rest[0])
+    def _field(self, block: m.Block, rest: tuple[str, ...]) -> z3.ArithRef | None:
+        """A field the spec gives (or defaults): its value, or its unknown. None otherwise."""
+        kind, holder, name = registry.field_holder(block, rest)
+        if holder is None:
+            return None
+        if kind == "workload" and name == "jitter":
+            return self.param(block.jitter[_pool_index(block, rest[1])])
+        value = getattr(holder, name)
         if isinstance(value, m.Param):
             return self.param(value)
-        raise EncodingError(f"gpu has no quantity {rest[0]}")
+        if isinstance(value, int) and not isinstance(value, bool):
+            return val(value)
+        return None
 
-    def _cluster(self, c: m.Cluster, rest: tuple[str, ...]) -> z3.ArithRef:
-        if rest == ("gpus",):
-            return val(c.gpus)
-        if rest == ("peak",):
-            return z3.Sum([val(p.count) * self.param(p.gpu.peak) for p in c.pools])
-        if rest == ("power", "draw"):
-            power = c.power
-            if power is None:
-                raise EncodingError("draw of a cluster without power")
-            it = z3.Sum([val(p.count) * self.param(p.gpu.tdp) for p in c.pools])
-            return it * (1 + self.param(power.overhead)) * self.param(power.pue)
-        section = getattr(c, rest[0], None)
-        if len(rest) == 2 and isinstance(section, (m.Network, m.Power)):
-            return self.param(getattr(section, rest[1]))
-        raise EncodingError(f"cluster has no quantity {'.'.join(rest)}")
+    # helpers the rules share
 
-    # ---- workloads ---------------------------------------------------------------------
-
-    def _workload(self, w: m.Workload, rest: tuple[str, ...]) -> z3.ArithRef:
-        q = lambda *p: self.quantity((w.name,) + p)  # noqa: E731
-        name = rest[0]
-        pools = w.cluster.pools
-        if len(rest) == 2 and name == "jitter":
-            return self.param(w.jitter[self._pool_index(w, rest[1])])
-        if len(rest) == 1 and name in ("params", "batch", "efficiency", "overlap", "grad_bytes", "state_bytes"):
-            return self.param(getattr(w, name))
-        if name == "flops_per_token":
-            if w.flops_per_token is not None:
-                return self.param(w.flops_per_token)
-            return val(6 if w.kind == "training" else 2) * self.param(w.params)
-        if name == "memory_per_gpu":
-            return self.param(w.state_bytes) * self.param(w.params) / val(w.shards)
-        if name in ("swing", "ramp", "floor_cost") and w.kind == "inference":
-            return val(0)  # no synchronous phases: nothing swings
-        if name == "swing":
-            return z3.Sum([val(p.count) * (self.param(p.gpu.tdp) - self._low(p.gpu)) for p in pools])
-        if name == "floor_cost":
-            return z3.Sum([val(p.count) * (self._low(p.gpu) - self.param(p.gpu.idle)) for p in pools])
-        if name == "ramp":
-            transition = self._power(w).transition
-            terms = []
-            for p in pools:
-                natural = (self.param(p.gpu.tdp) - self._low(p.gpu)) / self.param(transition)
-                terms.append(val(p.count) * (natural if p.gpu.ramp is None else _min([self.param(p.gpu.ramp), natural])))
-            return z3.Sum(terms)
-        if w.kind == "inference" and name == "throughput":
-            capacity = z3.Sum([val(p.count) * self.param(p.gpu.peak) for p in pools])
-            return capacity * self.param(w.efficiency) / q("flops_per_token")
-        if w.kind != "training":
-            raise EncodingError(f"inference workload has no quantity {name}")
-        if name == "flops":
-            return q("flops_per_token") * self.param(w.batch)
-        if name == "pool_time":
-            index = self._pool_index(w, rest[1])
-            pool = pools[index]
-            peak = self.param(pool.gpu.peak)
-            if w.balance == "uniform":
-                work = q("flops") / val(w.cluster.gpus)
-            else:
-                work = q("flops") * peak / self.quantity((w.cluster.name, "peak"))
-            return work / (peak * self.param(w.efficiency)) * (1 + self.param(w.jitter[index]))
-        if name == "compute_time":
-            return _max([q("pool_time", p.name) for p in pools])
-        if name == "comm_time":
-            return self._collective(w)
-        if name == "step_time":
-            return q("compute_time") + (1 - self.param(w.overlap)) * q("comm_time")
-        if name == "mfu":
-            return q("flops") / (q("step_time") * self.quantity((w.cluster.name, "peak")))
-        if name == "throughput":
-            return self.param(w.batch) / q("step_time")
-        if name == "wait":
-            return 1 - q("pool_time", rest[1]) / q("step_time")
-        if name == "average_power":
-            step = q("step_time")
-            terms = []
-            for p in pools:
-                t = q("pool_time", p.name)
-                terms.append(val(p.count) * (self.param(p.gpu.tdp) * t + self._low(p.gpu) * (step - t)))
-            return z3.Sum(terms) / step
-        if name == "energy_per_step":
-            return q("average_power") * q("step_time")
-        if name == "energy_per_token":
-            return q("energy_per_step") / self.param(w.batch)
-        raise EncodingError(f"workload has no quantity {'.'.join(rest)}")
-
-    def _pool_index(self, w: m.Workload, pool: str) -> int:
-        for index, p in enumerate(w.cluster.pools):
-            if p.name == pool:
-                return index
-        raise EncodingError(f"no pool {pool}")
-
-    def _power(self, w: m.Workload) -> m.Power:
-        if w.cluster.power is None:
-            raise EncodingError("a cluster without its power section")
-        return w.cluster.power
-
-    def _low(self, g: m.Gpu) -> z3.ArithRef:
-        """The power a GPU drops to while it waits: max(idle, floor)."""
+    def low(self, g: m.Gpu) -> z3.ArithRef:
+        """The power a GPU drops to while it waits: max(idle, floor), the floor in W or % of tdp."""
         floor = self.param(g.floor) * self.param(g.tdp) if g.floor_relative else self.param(g.floor)
         return _max([self.param(g.idle), floor])
 
-    def _collective(self, w: m.Workload) -> z3.ArithRef:
-        net = w.cluster.network
-        if net is None:
-            raise EncodingError("training without a network")
-        self.record((w.name, "exchange"))  # defined only when the GPUs divide into whole groups
-        n = Fraction(w.cluster.gpus, w.shards)  # GPUs per data-parallel group
-        size = self.param(w.grad_bytes) * self.param(w.params) / val(w.shards)
-        alpha, bandwidth = self.param(net.latency), self.param(net.bandwidth)
-        if n <= 1:
-            return val(0)  # a group of one exchanges nothing
-        if net.topology == "ring":
-            return 2 * val(n - 1) * alpha + 2 * val((n - 1) / n) * size / bandwidth
-        if net.topology == "tree":
-            depth = ceil_log2(-(-n.numerator // n.denominator))
-            return 2 * val(depth) * alpha + 2 * size / bandwidth
-        if net.topology == "hierarchical":
-            g = Fraction(net.domain or 1)
-            domains = n / g
-            inner = val(g - 1) * self.param(net.domain_latency) + val((g - 1) / g) * size / self.param(net.domain_bandwidth)
-            outer = 2 * val(domains - 1) * alpha + 2 * val((domains - 1) / domains) * (size / val(g)) / bandwidth
-            return 2 * inner + outer
-        raise EncodingError(f"unknown topology {net.topology}")
+
+SYMBOLIC: dict[tuple[str, tuple[str, ...]], Callable[[Encoding, m.Block, str | None], z3.ArithRef]] = {}
+
+
+def symbolic(family: str, name: str):
+    """Register the closed form of a registry quantity (checker/registry.py names them all)."""
+
+    def register(rule):
+        SYMBOLIC[(family, tuple(name.split(".")))] = rule
+        return rule
+
+    return register
+
+
+def _pool_index(w: m.Workload, pool: str) -> int:
+    for index, p in enumerate(w.cluster.pools):
+        if p.name == pool:
+            return index
+    raise EncodingError(f"no pool {pool}")
+
+
+# ---- radiator: area · ε · σ · sides · (T⁴ − T_sink⁴) = heat ---------------------------------
+
+
+def _per_area(e: Encoding, r: m.Radiator) -> z3.ArithRef:
+    return e.param(r.emissivity) * val(SIGMA) * val(r.sides)
+
+
+@symbolic("radiator", "area")
+def _area(e: Encoding, r: m.Radiator, _pool) -> z3.ArithRef:
+    t, sink = e.param(r.temperature), e.param(r.sink)
+    return e.param(r.heat) / (_per_area(e, r) * (t**4 - sink**4))
+
+
+@symbolic("radiator", "temperature")
+def _temperature(e: Encoding, r: m.Radiator, _pool) -> z3.ArithRef:
+    t = z3.Real(f"aux:{r.name}.temperature")
+    fourth = e.param(r.sink) ** 4 + e.param(r.heat) / (_per_area(e, r) * e.param(r.area))
+    # total: a root exists whenever the right side is positive; otherwise T is pinned to 0
+    e.definitions.append((f"{r.name}.temperature", z3.And(t >= 0, z3.If(fourth > 0, t**4 == fourth, t == 0))))
+    return t
+
+
+@symbolic("radiator", "flux")
+def _flux(e: Encoding, r: m.Radiator, _pool) -> z3.ArithRef:
+    return e.param(r.heat) / e.quantity((r.name, "area"))
+
+
+# ---- cluster --------------------------------------------------------------------------------
+
+
+@symbolic("cluster", "gpus")
+def _gpus(e: Encoding, c: m.Cluster, _pool) -> z3.ArithRef:
+    return val(c.gpus)
+
+
+@symbolic("cluster", "peak")
+def _peak(e: Encoding, c: m.Cluster, _pool) -> z3.ArithRef:
+    return z3.Sum([val(p.count) * e.param(p.gpu.peak) for p in c.pools])
+
+
+@symbolic("cluster", "power.draw")
+def _draw(e: Encoding, c: m.Cluster, _pool) -> z3.ArithRef:
+    it = z3.Sum([val(p.count) * e.param(p.gpu.tdp) for p in c.pools])
+    return it * (1 + e.param(c.power.overhead)) * e.param(c.power.pue)
+
+
+# ---- workloads, both kinds ------------------------------------------------------------------
+
+
+def _both(name: str):
+    def register(rule):
+        for family in registry.WORKLOADS:
+            symbolic(family, name)(rule)
+        return rule
+
+    return register
+
+
+@_both("flops_per_token")
+def _flops_per_token(e: Encoding, w: m.Workload, _pool) -> z3.ArithRef:
+    return val(6 if w.kind == "training" else 2) * e.param(w.params)
+
+
+@_both("state_bytes")
+def _state_bytes(e: Encoding, w: m.Workload, _pool) -> z3.ArithRef:
+    return val(16 if w.kind == "training" else 2)
+
+
+@_both("memory_per_gpu")
+def _memory_per_gpu(e: Encoding, w: m.Workload, _pool) -> z3.ArithRef:
+    return e.quantity((w.name, "state_bytes")) * e.param(w.params) / val(w.shards)
+
+
+@symbolic("inference", "swing")
+@symbolic("inference", "ramp")
+@symbolic("inference", "floor_cost")
+def _nothing_swings(e: Encoding, w: m.Workload, _pool) -> z3.ArithRef:
+    return val(0)  # no synchronous phases: nothing swings
+
+
+@symbolic("inference", "throughput")
+def _serving(e: Encoding, w: m.Workload, _pool) -> z3.ArithRef:
+    capacity = z3.Sum([val(p.count) * e.param(p.gpu.peak) for p in w.cluster.pools])
+    return capacity * e.param(w.efficiency) / e.quantity((w.name, "flops_per_token"))
+
+
+# ---- training -------------------------------------------------------------------------------
+
+
+@symbolic("training", "swing")
+def _swing(e: Encoding, w: m.Workload, _pool) -> z3.ArithRef:
+    return z3.Sum([val(p.count) * (e.param(p.gpu.tdp) - e.low(p.gpu)) for p in w.cluster.pools])
+
+
+@symbolic("training", "floor_cost")
+def _floor_cost(e: Encoding, w: m.Workload, _pool) -> z3.ArithRef:
+    return z3.Sum([val(p.count) * (e.low(p.gpu) - e.param(p.gpu.idle)) for p in w.cluster.pools])
+
+
+@symbolic("training", "ramp")
+def _ramp(e: Encoding, w: m.Workload, _pool) -> z3.ArithRef:
+    transition = e.param(w.cluster.power.transition)
+    terms = []
+    for p in w.cluster.pools:
+        natural = (e.param(p.gpu.tdp) - e.low(p.gpu)) / transition
+        terms.append(val(p.count) * (natural if p.gpu.ramp is None else _min([e.param(p.gpu.ramp), natural])))
+    return z3.Sum(terms)
+
+
+def _flops(e: Encoding, w: m.Workload) -> z3.ArithRef:
+    return e.quantity((w.name, "flops_per_token")) * e.param(w.batch)
+
+
+@symbolic("training", "pool_time")
+def _pool_time(e: Encoding, w: m.Workload, pool: str | None) -> z3.ArithRef:
+    index = _pool_index(w, pool or "")
+    p = w.cluster.pools[index]
+    peak = e.param(p.gpu.peak)
+    if w.balance == "uniform":
+        work = _flops(e, w) / val(w.cluster.gpus)
+    else:
+        work = _flops(e, w) * peak / e.quantity((w.cluster.name, "peak"))
+    return work / (peak * e.param(w.efficiency)) * (1 + e.param(w.jitter[index]))
+
+
+@symbolic("training", "compute_time")
+def _compute_time(e: Encoding, w: m.Workload, _pool) -> z3.ArithRef:
+    return _max([e.quantity((w.name, "pool_time", p.name)) for p in w.cluster.pools])
+
+
+@symbolic("training", "comm_time")
+def _comm_time(e: Encoding, w: m.Workload, _pool) -> z3.ArithRef:
+    return _collective(e, w)
+
+
+@symbolic("training", "step_time")
+def _step_time(e: Encoding, w: m.Workload, _pool) -> z3.ArithRef:
+    return e.quantity((w.name, "compute_time")) + (1 - e.param(w.overlap)) * e.quantity((w.name, "comm_time"))
+
+
+@symbolic("training", "mfu")
+def _mfu(e: Encoding, w: m.Workload, _pool) -> z3.ArithRef:
+    return _flops(e, w) / (e.quantity((w.name, "step_time")) * e.quantity((w.cluster.name, "peak")))
+
+
+@symbolic("training", "throughput")
+def _throughput(e: Encoding, w: m.Workload, _pool) -> z3.ArithRef:
+    return e.param(w.batch) / e.quantity((w.name, "step_time"))
+
+
+@symbolic("training", "wait")
+def _wait(e: Encoding, w: m.Workload, pool: str | None) -> z3.ArithRef:
+    return 1 - e.quantity((w.name, "pool_time", pool or "")) / e.quantity((w.name, "step_time"))
+
+
+@symbolic("training", "average_power")
+def _average_power(e: Encoding, w: m.Workload, _pool) -> z3.ArithRef:
+    step = e.quantity((w.name, "step_time"))
+    terms = []
+    for p in w.cluster.pools:
+        t = e.quantity((w.name, "pool_time", p.name))
+        terms.append(val(p.count) * (e.param(p.gpu.tdp) * t + e.low(p.gpu) * (step - t)))
+    return z3.Sum(terms) / step
+
+
+@symbolic("training", "energy_per_step")
+def _energy_per_step(e: Encoding, w: m.Workload, _pool) -> z3.ArithRef:
+    return e.quantity((w.name, "average_power")) * e.quantity((w.name, "step_time"))
+
+
+@symbolic("training", "energy_per_token")
+def _energy_per_token(e: Encoding, w: m.Workload, _pool) -> z3.ArithRef:
+    return e.quantity((w.name, "energy_per_step")) / e.param(w.batch)
+
+
+def _collective(e: Encoding, w: m.Workload) -> z3.ArithRef:
+    """The gradient all-reduce over one data-parallel group (Thakur, Rabenseifner & Gropp)."""
+    net = w.cluster.network
+    if net is None:
+        raise EncodingError("training without a network")
+    e.record((w.name, "exchange"))  # defined only when the GPUs divide into whole groups
+    n = Fraction(w.cluster.gpus, w.shards)  # GPUs per data-parallel group
+    size = e.param(w.grad_bytes) * e.param(w.params) / val(w.shards)
+    alpha, bandwidth = e.param(net.latency), e.param(net.bandwidth)
+    if n <= 1:
+        return val(0)  # a group of one exchanges nothing
+    if net.topology == "ring":
+        return 2 * val(n - 1) * alpha + 2 * val((n - 1) / n) * size / bandwidth
+    if net.topology == "tree":
+        depth = ceil_log2(-(-n.numerator // n.denominator))
+        return 2 * val(depth) * alpha + 2 * size / bandwidth
+    if net.topology == "hierarchical":
+        g = Fraction(net.domain or 1)
+        domains = n / g
+        inner = val(g - 1) * e.param(net.domain_latency) + val((g - 1) / g) * size / e.param(net.domain_bandwidth)
+        outer = 2 * val(domains - 1) * alpha + 2 * val((domains - 1) / domains) * (size / val(g)) / bandwidth
+        return 2 * inner + outer
+    raise EncodingError(f"unknown topology {net.topology}")
 
 
 def _nodes(terms, definitions: list[tuple[str, z3.BoolRef]]):

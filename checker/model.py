@@ -199,7 +199,7 @@ class Workload:
     shards: int
     overlap: Param
     grad_bytes: Param
-    state_bytes: Param
+    state_bytes: Param | None  # None: 16 B per parameter (training) or 2 B (inference)
     flops_per_token: Param | None  # None: 6·params (training) or 2·params (inference)
     span: Span
 

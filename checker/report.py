@@ -39,28 +39,10 @@ def _path(path: tuple[str, ...]) -> str:
 
 
 def _dim_of(model: m.Model, path: tuple[str, ...]):
-    """The dimension of a quantity named in a report: a field's own, or the derived table's."""
-    from checker import schema
+    """The dimension of a quantity named in a report, from the registry."""
+    from checker import registry
 
-    block = model.block(path[0])
-    name = path[1] if len(path) > 1 else ""
-    if isinstance(block, m.Workload):
-        if name in schema.PER_POOL.get(block.kind, {}):
-            return schema.PER_POOL[block.kind][name]
-        if name in schema.DERIVED[block.kind]:
-            return schema.DERIVED[block.kind][name]
-    if isinstance(block, m.Cluster) and len(path) == 3:
-        section = getattr(block, path[1], None)
-        field = getattr(section, path[2], None) if section is not None else None
-        if isinstance(field, m.Param):
-            return field.dim
-    field = getattr(block, name, None) if name else None
-    if isinstance(field, m.Param):
-        return field.dim
-    for table in schema.DERIVED.values():
-        if path[-1] in table:
-            return table[path[-1]]
-    return None
+    return registry.dim_of(model, path)
 
 
 class _Point:

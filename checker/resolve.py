@@ -10,7 +10,7 @@ import difflib
 from fractions import Fraction
 from typing import Callable
 
-from checker import catalog, model as m, nodes, schema, units as u
+from checker import catalog, model as m, nodes, registry, units as u
 from checker.diagnostics import Diagnostic, Span, error
 from checker.numbers import fmt
 
@@ -130,7 +130,7 @@ class Resolver:
             hint = "write the unit after the number, e.g. '900 m^2'"
         return self.fail(span, "unit-mismatch", f"units do not match ({name(left)} and {name(right)})", *([hint] if hint else []))
 
-    def _field_value(self, owner: str, spec: schema.FieldSpec, field: nodes.Field, unknown_id: str | None = None, path: tuple[str, ...] = ()) -> m.Param:
+    def _field_value(self, owner: str, spec: registry.FieldSpec, field: nodes.Field, unknown_id: str | None = None, path: tuple[str, ...] = ()) -> m.Param:
         """A numeric field: constant, or a range that becomes an unknown."""
         value = field.value
         if isinstance(value, nodes.Range):
@@ -150,7 +150,7 @@ class Resolver:
         dim = self._accept_dim(spec, dim, unit, value.span)
         return m.Param(number, dim, field.span, unit, path)
 
-    def _accept_dim(self, spec: schema.FieldSpec, dim: u.Dim, unit: str | None, span: Span) -> u.Dim:
+    def _accept_dim(self, spec: registry.FieldSpec, dim: u.Dim, unit: str | None, span: Span) -> u.Dim:
         if dim in spec.dims:
             return dim
         want = spec.dims[0]
@@ -163,10 +163,10 @@ class Resolver:
     def _members(self, kind: str, owner: str, members, span: Span, allow=()) -> dict[str, nodes.Field]:
         """Check a block's fields against the schema; return them by name."""
         fields: dict[str, nodes.Field] = {}
-        known = [s.name for s in schema.FIELDS[kind]]
+        known = [s.name for s in registry.FIELDS[kind]]
         for member in members:
             if isinstance(member, nodes.Field):
-                if schema.spec_of(kind, member.name) is None:
+                if registry.spec_of(kind, member.name) is None:
                     self.fail(member.name_span, "unknown-field", f"a {kind} has no field '{member.name}'{_suggest(member.name, known)}")
                 elif member.name in fields:
                     self.fail(member.name_span, "duplicate", f"'{member.name}' is already set on line {fields[member.name].span.line}")
@@ -175,13 +175,13 @@ class Resolver:
             elif type(member).__name__.lower() not in allow:
                 what = "pool" if isinstance(member, nodes.Pool) else f"section '{member.name}'"
                 self.fail(member.span, "unknown-field", f"a {kind} cannot contain a {what}")
-        for spec in schema.FIELDS[kind]:
+        for spec in registry.FIELDS[kind]:
             if spec.required and spec.name not in fields:
                 self.fail(span, "missing-field", f"{kind} '{owner}' needs a '{spec.name}' field ({spec.doc})")
         return fields
 
     def _param(self, kind: str, owner: str, fields: dict[str, nodes.Field], name: str, span: Span, unknown_id: str | None = None, path: tuple[str, ...] | None = None) -> m.Param | None:
-        spec = schema.spec_of(kind, name)
+        spec = registry.spec_of(kind, name)
         assert spec is not None, name
         path = path or self._param_path(owner, name)
         if name in fields:
@@ -209,7 +209,7 @@ class Resolver:
         return out
 
     def _count(self, kind: str, owner: str, fields: dict[str, nodes.Field], name: str, span: Span) -> int | None:
-        spec = schema.spec_of(kind, name)
+        spec = registry.spec_of(kind, name)
         assert spec is not None
         if name not in fields:
             return int(spec.default) if isinstance(spec.default, Fraction) else None
@@ -224,7 +224,7 @@ class Resolver:
         return int(value)
 
     def _enum(self, kind: str, fields: dict[str, nodes.Field], name: str) -> str | None:
-        spec = schema.spec_of(kind, name)
+        spec = registry.spec_of(kind, name)
         assert spec is not None
         if name not in fields:
             return spec.default if isinstance(spec.default, str) else None
@@ -241,9 +241,9 @@ class Resolver:
         name = ".".join(path)
         conditions = tuple(
             m.Comparison(ref, op, m.Lit(bound, param.dim, None, param.span), f"{name} {op} {fmt(bound)}")
-            for op, bound in schema.DOMAINS[domain]
+            for op, bound in registry.DOMAINS[domain]
         )
-        self.invariants.append(m.Claim(f"{name} is {schema.DOMAIN_WORDS[domain]}", "invariant", conditions, param.span, guards=(path,), domain=True))
+        self.invariants.append(m.Claim(f"{name} is {registry.DOMAIN_WORDS[domain]}", "invariant", conditions, param.span, guards=(path,), domain=True))
 
     def _param_path(self, owner: str, name: str) -> tuple[str, ...]:
         return tuple(owner.split(".")) + (name,)
@@ -280,7 +280,7 @@ class Resolver:
     def _gpu(self, block: nodes.Block) -> None:
         self._no_on(block)
         fields = self._members("gpu", block.name, block.members, block.span)
-        p = self._all({s.name: (lambda name=s.name: self._param("gpu", block.name, fields, name, block.span)) for s in schema.GPU})
+        p = self._all({s.name: (lambda name=s.name: self._param("gpu", block.name, fields, name, block.span)) for s in registry.GPU})
         if any(p[n] is None for n in ("peak", "memory", "tdp")):
             raise _Stop()
         relative = p["floor"].dim.dimensionless and "floor" in fields
@@ -324,8 +324,8 @@ class Resolver:
                 except _Stop:
                     broken_pool = True
             elif isinstance(member, nodes.Section):
-                if member.name not in schema.SECTIONS["cluster"]:
-                    self.fail(member.name_span, "unknown-field", f"a cluster has no section '{member.name}'{_suggest(member.name, schema.SECTIONS['cluster'])}")
+                if member.name not in registry.SECTIONS["cluster"]:
+                    self.fail(member.name_span, "unknown-field", f"a cluster has no section '{member.name}'{_suggest(member.name, registry.SECTIONS['cluster'])}")
                 elif member.name in sections:
                     self.fail(member.name_span, "duplicate", f"section '{member.name}' is already given on line {sections[member.name].span.line}")
                 else:
@@ -343,7 +343,7 @@ class Resolver:
     def _network(self, owner: str, section: nodes.Section) -> m.Network:
         where = f"{owner}.network"
         fields = self._members("network", where, section.members, section.span)
-        thunks = {s.name: (lambda name=s.name: self._param("network", where, fields, name, section.span)) for s in schema.NETWORK if s.kind == "number"}
+        thunks = {s.name: (lambda name=s.name: self._param("network", where, fields, name, section.span)) for s in registry.NETWORK if s.kind == "number"}
         thunks["topology"] = lambda: self._enum("network", fields, "topology")
         thunks["domain"] = lambda: self._count("network", where, fields, "domain", section.span)
         p = self._all(thunks)
@@ -360,7 +360,7 @@ class Resolver:
     def _power(self, owner: str, section: nodes.Section) -> m.Power:
         where = f"{owner}.power"
         fields = self._members("power", where, section.members, section.span)
-        p = self._all({s.name: (lambda name=s.name: self._param("power", where, fields, name, section.span)) for s in schema.POWER})
+        p = self._all({s.name: (lambda name=s.name: self._param("power", where, fields, name, section.span)) for s in registry.POWER})
         return m.Power(p["facility"], p["pue"], p["overhead"], p["transition"], section.span)
 
     def _workload(self, block: nodes.Block) -> None:
@@ -375,7 +375,7 @@ class Resolver:
                 raise self.fail(block.on_span, "unknown-name", f"'{block.on}' is a {self.kinds[block.on]}, not a cluster")
             raise self.fail(block.on_span, "unknown-name", f"no cluster named '{block.on}'{_suggest(block.on, clusters)}")
         fields = self._members("workload", block.name, block.members, block.span)
-        names = [s.name for s in schema.WORKLOAD if s.kind == "number" and s.name != "jitter"]
+        names = [s.name for s in registry.WORKLOAD if s.kind == "number" and s.name != "jitter"]
         thunks = {n: (lambda n=n: self._param("workload", block.name, fields, n, block.span)) for n in names}
         thunks["kind"] = lambda: self._enum("workload", fields, "kind")
         thunks["balance"] = lambda: self._enum("workload", fields, "balance")
@@ -394,9 +394,7 @@ class Resolver:
             self._param("workload", block.name, fields, "jitter", block.span, f"{block.name}.jitter.{pool.name}", (block.name, "jitter", pool.name))
             for pool in cluster.pools
         )
-        state_default = Fraction(16 if kind == "training" else 2)
-        state = p["state_bytes"] or m.Param(state_default, u.DATA, block.span, None, (block.name, "state_bytes"))
-        workload = m.Workload(block.name, cluster, kind, p["params"], p["batch"], p["efficiency"], balance, jitter, shards, p["overlap"], p["grad_bytes"], state, p["flops_per_token"], block.span)
+        workload = m.Workload(block.name, cluster, kind, p["params"], p["batch"], p["efficiency"], balance, jitter, shards, p["overlap"], p["grad_bytes"], p["state_bytes"], p["flops_per_token"], block.span)
         self._add(block, workload, kind)
         self._workload_invariants(workload, fields)
 
@@ -478,7 +476,7 @@ class Resolver:
             raise self.fail(ref.part_spans[0], "unknown-name", f"unknown name '{head}'{_suggest(head, self.blocks)}")
         block = self.blocks[head]
         kind = self.kinds[head]
-        names = self._namespace(block, kind)
+        names = registry.namespace(block)
         path = tuple(rest)
         if path in names:
             return m.QRef((head,) + path, names[path], ref.span)
@@ -488,38 +486,6 @@ class Resolver:
         if not rest:
             raise self.fail(span, "unknown-field", f"'{head}' is a {kind}; name one of its quantities, e.g. {head}.{shown[0]}")
         raise self.fail(span, "unknown-field", f"{kind} '{head}' has no quantity '{tail}'{_suggest(tail, shown)}")
-
-    def _namespace(self, block: m.Block, kind: str) -> dict[tuple[str, ...], u.Dim]:
-        names: dict[tuple[str, ...], u.Dim] = {}
-        if isinstance(block, m.Radiator):
-            for spec in schema.RADIATOR:
-                names[(spec.name,)] = spec.dims[0]
-            names.update({(k,): d for k, d in schema.DERIVED["radiator"].items()})
-        elif isinstance(block, m.Gpu):
-            for spec in schema.GPU:
-                if getattr(block, spec.name) is not None:  # a gpu without a slew limit has no ramp
-                    names[(spec.name,)] = block.floor.dim if spec.name == "floor" else spec.dims[0]
-        elif isinstance(block, m.Cluster):
-            names.update({(k,): d for k, d in schema.DERIVED["cluster"].items()})
-            if block.network is not None:
-                for spec in schema.NETWORK:
-                    if spec.kind == "number" and getattr(block.network, spec.name) is not None:
-                        names[("network", spec.name)] = spec.dims[0]
-            if block.power is not None:
-                for spec in schema.POWER:
-                    if getattr(block.power, spec.name) is not None:
-                        names[("power", spec.name)] = spec.dims[0]
-                names[("power", "draw")] = u.POWER
-        elif isinstance(block, m.Workload):
-            for spec in schema.WORKLOAD:
-                if spec.kind == "number" and spec.name != "jitter" and (spec.name != "batch" or block.batch is not None):
-                    names[(spec.name,)] = spec.dims[0]
-            names.update({(k,): d for k, d in schema.DERIVED[kind].items()})
-            for pool in block.cluster.pools:
-                names[("jitter", pool.name)] = u.ONE
-                for k, d in schema.PER_POOL[kind].items():
-                    names[(k, pool.name)] = d
-        return names
 
 
 def _mentions(expr: m.Expr) -> bool:

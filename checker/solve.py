@@ -14,7 +14,7 @@ from fractions import Fraction
 
 import z3
 
-from checker import model as m
+from checker import model as m, registry
 from checker.encode import Encoding, EncodingError, denominators, encode, variables_of
 
 TOLERANCE = Fraction(1, 1000)  # worst cases are reported within 0.1 %
@@ -443,28 +443,24 @@ def _short(middle: Fraction, low: Fraction, high: Fraction) -> Fraction:
 
 
 def related(model: m.Model, comparison: m.Comparison) -> list[tuple[str, ...]]:
-    """The quantities that explain a claim: those it names, and what a workload's step is made of."""
+    """The quantities that explain a claim: what the registry says explains those it names
+    (a training step's breakdown), then those it names; never a field that is an unknown."""
     paths: list[tuple[str, ...]] = []
-
-    def walk(e: m.Expr) -> None:
+    stack: list[m.Expr] = [comparison.right, comparison.left]
+    named: list[tuple[str, ...]] = []
+    while stack:
+        e = stack.pop()
         if isinstance(e, m.QRef):
-            block = model.block(e.path[0])
-            if isinstance(block, m.Workload) and block.kind == "training" and e.path[1] not in ("params", "batch", "jitter", "memory_per_gpu", "swing", "ramp", "floor_cost", "flops_per_token", "efficiency", "overlap", "grad_bytes", "state_bytes"):
-                for pool in block.cluster.pools:
-                    paths.append((block.name, "pool_time", pool.name))
-                paths.extend([(block.name, "compute_time"), (block.name, "comm_time"), (block.name, "step_time")])
-            paths.append(e.path)
-        elif isinstance(e, (m.Op,)):
-            walk(e.left)
-            walk(e.right)
+            named.append(e.path)
+        elif isinstance(e, m.Op):
+            stack += [e.right, e.left]
         elif isinstance(e, m.Neg):
-            walk(e.operand)
+            stack.append(e.operand)
         elif isinstance(e, m.Fn):
-            for a in e.args:
-                walk(a)
-
-    walk(comparison.left)
-    walk(comparison.right)
+            stack += list(reversed(e.args))
+    for path in named:
+        paths += registry.explanation(model, path)
+        paths.append(path)
     unknown_paths = {tuple(u.id.split(".")) for u in model.unknowns}
     seen: list[tuple[str, ...]] = []
     for path in paths:

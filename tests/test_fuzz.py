@@ -21,7 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.lark import from_lark
 
-from checker import report, schema, units
+from checker import registry, report, units
 from checker.api import FileResult, check_file, check_text
 from checker.catalog import CATALOG
 from checker.diagnostics import CODES
@@ -77,8 +77,8 @@ def assert_sane(result: object) -> FileResult:
 # ---- 1. the grammar, steered --------------------------------------------------------------------
 
 BLOCK_NAMES = ("p", "G", "c", "w", "hot", "cool", "H100", "GB200", "panel", "pretrain")
-FIELD_NAMES = tuple(sorted({f.name for fields in schema.FIELDS.values() for f in fields}))
-DERIVED_NAMES = tuple(sorted({n for table in schema.DERIVED.values() for n in table} | {n for table in schema.PER_POOL.values() for n in table}))
+FIELD_NAMES = tuple(sorted({f.name for fields in registry.FIELDS.values() for f in fields}))
+DERIVED_NAMES = tuple(sorted({d.path[-1] for d in registry.DERIVED}))
 WORDS = ("network", "power", "ring", "tree", "hierarchical", "training", "inference", "uniform", "proportional", "min", "max", "a", "b")
 UNIT_SYMBOLS = tuple(units.UNITS)
 COMPOUND_UNITS = ("TFLOP/s", "PFLOP/s", "GB/s", "Gb/s", "W/m^2", "m^2", "W/s", "MW/s", "token/s", "FLOP/token", "K^2", "s^-1", "B/token")

@@ -20,6 +20,9 @@ from .radiator import (GRID, STEFAN_BOLTZMANN, area_for, radiated_power, tempera
 from .transformer import (Layout, Model, attention_flops, in_flight_chunks, layer_activations,
                           layer_bytes, layer_flops, layer_params, logit_flops, score_bytes,
                           state_bytes_per_param)
+from .jobs import Inference, Training, WorkloadSpec
+from .scenario import (MAX_RING, TICKS, Cluster, ClusterSpec, GpuSpec, NetworkSpec, OutOfReach,
+                       PoolSpec, PowerSpec, Radiator, RadiatorSpec)
 from .training import (Cohort, Step, barrier, exposed, gpu_finish_times, later, simulate_training,
                        stretch, training_step, work_per_gpu)
 
@@ -39,4 +42,6 @@ __all__ = [
     "in_flight_chunks", "Schedule", "schedule_order", "run_schedule", "simulate_pipeline",
     "start", "uniform_makespan", "Device", "Link", "Breakdown", "megatron_step", "model_flops",
     "allreduce_time", "gather_time",
+    "OutOfReach", "MAX_RING", "TICKS", "RadiatorSpec", "Radiator", "GpuSpec", "PoolSpec",
+    "NetworkSpec", "PowerSpec", "ClusterSpec", "Cluster", "WorkloadSpec", "Training", "Inference",
 ]

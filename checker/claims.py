@@ -1,0 +1,46 @@
+"""A claim's own arithmetic on exact values: what the user wrote around the quantities.
+
+`p.area / 2 <= 500 m^2` divides a quantity the simulation core computed by two; that division is
+the user's, not a formula of the model, so it lives here and not in the replay (which only
+maps a point onto the core's inputs and reads its outputs). Plain Fractions, no solver.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from typing import Callable
+
+from checker import model as m
+
+
+class Undefined(Exception):
+    """The claim divides by zero at this point: it has no value there."""
+
+
+def evaluate(e: m.Expr, lookup: Callable[[tuple[str, ...]], Fraction]) -> Fraction:
+    if isinstance(e, m.Lit):
+        return e.value
+    if isinstance(e, m.QRef):
+        return lookup(e.path)
+    if isinstance(e, m.Neg):
+        return -evaluate(e.operand, lookup)
+    if isinstance(e, m.Fn):
+        values = [evaluate(a, lookup) for a in e.args]
+        return max(values) if e.name == "max" else min(values)
+    if isinstance(e, m.Op):
+        left, right = evaluate(e.left, lookup), evaluate(e.right, lookup)
+        if e.op == "/":
+            if right == 0:
+                raise Undefined("a division by zero")
+            return left / right
+        return {"+": left + right, "-": left - right, "*": left * right}[e.op]
+    raise TypeError(f"not an expression: {type(e).__name__}")
+
+
+def holds(left: Fraction, op: str, right: Fraction) -> bool:
+    return {"<=": left <= right, "<": left < right, ">=": left >= right, ">": left > right, "==": left == right}[op]
+
+
+def close(a: Fraction, b: Fraction, tolerance: Fraction) -> bool:
+    """a and b agree to a relative tolerance (for values where one side is a bisection's)."""
+    return abs(a - b) <= tolerance * max(abs(a), abs(b), Fraction(1, 10**30))

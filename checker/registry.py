@@ -1,0 +1,269 @@
+"""The registry: every field and every derived quantity of the language, declared once.
+
+A field is an input a block writes (its dimension, default, domain). A derived quantity is
+computed from the fields by two independent rules: a *symbolic* one in checker/encode.py (the
+closed form Z3 proves things about, registered under the same family and path) and an
+*operational* one in the simulation core (the attribute ``sim`` of the block's run in
+checker/sim/scenario.py, computed by stepping the core's kernels). Resolution (which names a
+claim may use), the report (each quantity's unit), the counterexample's explanation and the
+reference tables of spec/language.md all come from here; tests hold the two rule tables and
+the docs to it. Adding a quantity is one entry here plus its two rules.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+
+from checker import units as u
+
+
+@dataclass(frozen=True, slots=True)
+class FieldSpec:
+    name: str
+    dims: tuple[u.Dim, ...]  # accepted dimensions; the first is the field's own
+    kind: str = "number"  # number, count, enum
+    required: bool = False
+    default: Fraction | str | None = None  # in base units
+    choices: tuple[str, ...] = ()
+    domain: str | None = None  # positive, nonnegative, share, open-share, at-least-one
+    doc: str = ""
+
+
+DOMAINS: dict[str, tuple[tuple[str, Fraction], ...]] = {
+    "positive": ((">", Fraction(0)),),
+    "nonnegative": ((">=", Fraction(0)),),
+    "share": ((">=", Fraction(0)), ("<=", Fraction(1))),
+    "open-share": ((">", Fraction(0)), ("<=", Fraction(1))),
+    "at-least-one": ((">=", Fraction(1)),),
+}
+DOMAIN_WORDS = {
+    "positive": "positive",
+    "nonnegative": "at least 0",
+    "share": "within [0, 100 %]",
+    "open-share": "within (0, 100 %]",
+    "at-least-one": "at least 1",
+}
+
+F = FieldSpec
+ONE = u.ONE
+
+RADIATOR = (
+    F("heat", (u.POWER,), required=True, domain="positive", doc="heat to reject"),
+    F("emissivity", (ONE,), required=True, domain="open-share", doc="surface emissivity"),
+    F("temperature", (u.TEMPERATURE,), domain="positive", doc="radiating temperature; give this or area"),
+    F("area", (u.AREA,), domain="positive", doc="area of one side; give this or temperature"),
+    F("sink", (u.TEMPERATURE,), default=Fraction(0), domain="nonnegative", doc="effective sink temperature"),
+    F("sides", (ONE,), kind="count", default=Fraction(1), choices=("1", "2"), doc="radiating sides, 1 or 2"),
+)
+
+GPU = (
+    F("peak", (u.RATE,), required=True, domain="positive", doc="dense BF16 peak"),
+    F("memory", (u.DATA,), required=True, domain="positive", doc="memory per GPU"),
+    F("tdp", (u.POWER,), required=True, domain="positive", doc="board power at full load"),
+    F("idle", (u.POWER,), default=Fraction(0), domain="nonnegative", doc="power while waiting"),
+    F("floor", (u.POWER, ONE), default=Fraction(0), domain="nonnegative", doc="power-smoothing floor, in W or % of tdp"),
+    F("ramp", (u.SLEW,), domain="positive", doc="power-smoothing slew limit; none means unlimited"),
+)
+
+NETWORK = (
+    F("topology", (ONE,), kind="enum", required=True, choices=("ring", "tree", "hierarchical"), doc="collective algorithm"),
+    F("bandwidth", (u.BANDWIDTH,), required=True, domain="positive", doc="per GPU, each direction"),
+    F("latency", (u.TIME,), required=True, domain="nonnegative", doc="per hop"),
+    F("domain", (ONE,), kind="count", doc="GPUs per NVLink domain (hierarchical)"),
+    F("domain_bandwidth", (u.BANDWIDTH,), domain="positive", doc="per GPU inside a domain (hierarchical)"),
+    F("domain_latency", (u.TIME,), domain="nonnegative", doc="per hop inside a domain (hierarchical)"),
+)
+
+POWER = (
+    F("facility", (u.POWER,), domain="positive", doc="the site's grid connection"),
+    F("pue", (ONE,), default=Fraction(1), domain="at-least-one", doc="power usage effectiveness"),
+    F("overhead", (ONE,), default=Fraction(0), domain="nonnegative", doc="host, NIC and fan power on top of the GPUs"),
+    F("transition", (u.TIME,), default=Fraction(1, 20), domain="positive", doc="unsmoothed switch time between phases"),
+)
+
+WORKLOAD = (
+    F("kind", (ONE,), kind="enum", required=True, choices=("training", "inference"), doc="training or inference"),
+    F("params", (ONE,), required=True, domain="positive", doc="model parameters"),
+    F("batch", (u.TOKEN,), domain="positive", doc="tokens per step (training)"),
+    F("efficiency", (ONE,), required=True, domain="open-share", doc="share of its own peak each GPU's kernels reach"),
+    F("balance", (ONE,), kind="enum", default="uniform", choices=("uniform", "proportional"), doc="how work is split"),
+    F("jitter", (ONE,), default=Fraction(0), domain="nonnegative", doc="how much slower any pool may run in a step"),
+    F("shards", (ONE,), kind="count", default=Fraction(1), doc="model-parallel degree"),
+    F("overlap", (ONE,), default=Fraction(0), domain="share", doc="share of the exchange hidden behind compute"),
+    F("grad_bytes", (u.DATA,), default=Fraction(2), domain="positive", doc="gradient bytes per parameter"),
+    F("state_bytes", (u.DATA,), domain="positive", doc="bytes of state per parameter (16 training, 2 inference)"),
+    F("flops_per_token", (u.WORK / u.TOKEN,), domain="positive", doc="6·params (training), 2·params (inference)"),
+)
+
+FIELDS: dict[str, tuple[FieldSpec, ...]] = {
+    "radiator": RADIATOR,
+    "gpu": GPU,
+    "network": NETWORK,
+    "power": POWER,
+    "workload": WORKLOAD,
+}
+SECTIONS = {"cluster": ("network", "power")}
+
+# ---- derived quantities ------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Derived:
+    """A quantity computed from a block's fields.
+
+    family: the kind of block that has it (radiator, cluster, training, inference);
+    path: its name within the block, ("area",) or ("power", "draw"); a per-pool quantity is
+    named with the pool after it (``W.wait.hopper``) and declared without it;
+    sim: the attribute of the block's run in the simulation core that computes it;
+    explained_by: quantities shown beside a counterexample that names it;
+    default_of: the field it stands in for when that field is not given (flops_per_token).
+    """
+
+    family: str
+    path: tuple[str, ...]
+    dim: u.Dim
+    doc: str
+    sim: str
+    per_pool: bool = False
+    explained_by: tuple[str, ...] = ()
+    default_of: str | None = None
+
+
+STEP = ("pool_time", "compute_time", "comm_time", "step_time")  # a training step's breakdown
+WORKLOADS = ("training", "inference")
+
+
+def _d(family: str, name: str, dim: u.Dim, doc: str, **kw) -> Derived:
+    path = tuple(name.split("."))
+    return Derived(family, path, dim, doc, kw.pop("sim", path[-1]), **kw)
+
+
+DERIVED: tuple[Derived, ...] = (
+    _d("radiator", "area", u.AREA, "area of one side (when temperature is given)"),
+    _d("radiator", "temperature", u.TEMPERATURE, "radiating temperature (when area is given)"),
+    _d("radiator", "flux", u.FLUX, "heat per square metre of panel"),
+    _d("cluster", "gpus", ONE, "the number of GPUs, N = Σ N_c"),
+    _d("cluster", "peak", u.RATE, "Σ N_c · peak_c"),
+    _d("cluster", "power.draw", u.POWER, "the facility's peak draw", sim="draw"),
+    # workloads, both kinds
+    *(_d(kind, "flops_per_token", u.WORK / u.TOKEN, "6 · params (training), 2 · params (inference)", default_of="flops_per_token") for kind in WORKLOADS),
+    *(_d(kind, "state_bytes", u.DATA, "16 B (training), 2 B (inference) per parameter", default_of="state_bytes") for kind in WORKLOADS),
+    *(_d(kind, "memory_per_gpu", u.DATA, "state bytes per GPU") for kind in WORKLOADS),
+    *(_d(kind, "throughput", u.THROUGHPUT, "tokens per second", explained_by=STEP if kind == "training" else ()) for kind in WORKLOADS),
+    *(_d(kind, "swing", u.POWER, "how far the site's GPU power drops between compute and waiting") for kind in WORKLOADS),
+    *(_d(kind, "ramp", u.SLEW, "the site's fastest rate of change of GPU power") for kind in WORKLOADS),
+    *(_d(kind, "floor_cost", u.POWER, "power the smoothing floor holds above idle while waiting") for kind in WORKLOADS),
+    # training
+    _d("training", "step_time", u.TIME, "compute time plus the exposed part of the gradient exchange", explained_by=STEP),
+    _d("training", "compute_time", u.TIME, "the slowest pool's compute time: the barrier", explained_by=STEP),
+    _d("training", "comm_time", u.TIME, "the all-reduce of the gradients over one data-parallel group", explained_by=STEP),
+    _d("training", "mfu", ONE, "model FLOPs utilisation", explained_by=STEP),
+    _d("training", "average_power", u.POWER, "the GPUs' average power over a step", explained_by=STEP),
+    _d("training", "energy_per_step", u.ENERGY, "the GPUs' energy in one step", explained_by=STEP),
+    _d("training", "energy_per_token", u.ENERGY / u.TOKEN, "the GPUs' energy per token trained", explained_by=STEP),
+    _d("training", "pool_time", u.TIME, "that pool's compute time in a step, with its jitter", per_pool=True, explained_by=STEP),
+    _d("training", "wait", ONE, "share of the step that pool spends not computing", per_pool=True, explained_by=STEP),
+)
+
+
+def family_of(block) -> str:
+    """The registry family of a resolved block: its kind, and a workload's kind of work."""
+    from checker import model as m  # the model module imports nothing of ours at run time
+
+    if isinstance(block, m.Workload):
+        return block.kind
+    return {m.Radiator: "radiator", m.Gpu: "gpu", m.Cluster: "cluster"}[type(block)]
+
+
+def derived(family: str) -> tuple[Derived, ...]:
+    return tuple(d for d in DERIVED if d.family == family)
+
+
+def find(family: str, path: tuple[str, ...]) -> Derived | None:
+    """The derived quantity a path names (a per-pool one with its pool after the name)."""
+    for d in DERIVED:
+        if d.family == family and (d.path == path or (d.per_pool and d.path == path[:-1] and len(path) == len(d.path) + 1)):
+            return d
+    return None
+
+
+def namespace(block) -> dict[tuple[str, ...], u.Dim]:
+    """Every quantity a claim may name on a block, with its dimension: the fields it has (given
+    or defaulted), each section's fields, and the derived quantities of its family."""
+    from checker import model as m
+
+    family = family_of(block)
+    names: dict[tuple[str, ...], u.Dim] = {}
+
+    def fields(kind: str, holder, prefix: tuple[str, ...] = ()) -> None:
+        for spec in FIELDS[kind]:
+            value = getattr(holder, spec.name, None)
+            if spec.kind == "number" and isinstance(value, m.Param):
+                names[prefix + (spec.name,)] = value.dim
+            elif spec.kind == "count" and isinstance(value, int) and kind == "radiator":
+                names[prefix + (spec.name,)] = spec.dims[0]
+
+    if isinstance(block, m.Workload):
+        fields("workload", block)
+        for pool in block.cluster.pools:
+            names[("jitter", pool.name)] = ONE
+    elif isinstance(block, m.Cluster):
+        for section in SECTIONS["cluster"]:
+            holder = getattr(block, section)
+            if holder is not None:
+                fields(section, holder, (section,))
+    else:
+        fields(family, block)
+    for d in derived(family):
+        if d.per_pool:
+            for pool in block.cluster.pools:
+                names[d.path + (pool.name,)] = d.dim
+        else:
+            names.setdefault(d.path, d.dim)
+    return names
+
+
+def field_holder(block, rest: tuple[str, ...]):
+    """Where a path names a field of a block: (field table, the object holding it, its name), or
+    (None, None, None) when it names none (then it may be a derived quantity)."""
+    from checker import model as m
+
+    family = family_of(block)
+    kind = "workload" if family in WORKLOADS else family
+    if isinstance(block, m.Cluster) and len(rest) == 2 and rest[0] in SECTIONS["cluster"]:
+        holder = getattr(block, rest[0])
+        return (rest[0], holder, rest[1]) if holder is not None and spec_of(rest[0], rest[1]) is not None else (None, None, None)
+    if kind == "workload" and len(rest) == 2 and rest[0] == "jitter":
+        return kind, block, "jitter"
+    if len(rest) == 1 and spec_of(kind, rest[0]) is not None:
+        return kind, block, rest[0]
+    return None, None, None
+
+
+def dim_of(model, path: tuple[str, ...]) -> u.Dim | None:
+    """The dimension of a quantity by its full path (block name first)."""
+    return namespace(model.block(path[0])).get(path[1:])
+
+
+def explanation(model, path: tuple[str, ...]) -> list[tuple[str, ...]]:
+    """The quantities shown beside a counterexample that names `path`: its explained_by."""
+    block = model.block(path[0])
+    entry = find(family_of(block), path[1:])
+    if entry is None:
+        return []
+    out: list[tuple[str, ...]] = []
+    for name in entry.explained_by:
+        target = next(d for d in derived(family_of(block)) if d.path == (name,))
+        if target.per_pool:
+            out += [(block.name, name, pool.name) for pool in block.cluster.pools]
+        else:
+            out.append((block.name, name))
+    return out
+
+
+def spec_of(kind: str, name: str) -> FieldSpec | None:
+    for spec in FIELDS.get(kind, ()):
+        if spec.name == name:
+            return spec
+    return None

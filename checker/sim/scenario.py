@@ -1,0 +1,137 @@
+"""Whole blocks, computed by the simulation core from the spec's own field values.
+
+The replay hands this module nothing but what a spec writes (counts, peaks, powers, a
+topology's name, a floor in watts or as a share of tdp, a missing `flops_per_token`…) at one
+point of the unknowns, and reads back a quantity by its registry name: ``run.mfu``,
+``run.pool_time["hopper"]``, ``site.draw``. Every default, every derived input (the power a
+GPU drops to while it waits, a data-parallel group's size, the bytes it exchanges) and every
+quantity is computed here, by stepping the core's own kernels; none is handed in. Properties
+are computed on first use, so a claim about the swing never steps a 100 000-GPU ring.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+from functools import cached_property
+
+from .radiator import area_for, temperature_for
+
+__all__ = ["OutOfReach", "MAX_RING", "TICKS", "RadiatorSpec", "Radiator", "GpuSpec", "PoolSpec",
+           "NetworkSpec", "PowerSpec", "ClusterSpec", "Cluster", "floor_watts"]
+
+MAX_RING = 1_000_000  # GPUs in a ring the core steps through hop by hop
+TICKS = 64  # controller ticks per power transition
+
+
+class OutOfReach(Exception):
+    """A point the core does not step through (a ring longer than MAX_RING, a group that is not
+    a whole number of GPUs): the replay reports it as not replayed, never as confirmed."""
+
+
+# --- radiator ------------------------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class RadiatorSpec:
+    heat: Fraction
+    emissivity: Fraction
+    temperature: Fraction | None  # exactly one of temperature and area
+    area: Fraction | None
+    sink: Fraction
+    sides: int
+
+
+class Radiator:
+    """area, temperature (by bisection when the area is given: `approximate`) and flux."""
+
+    def __init__(self, spec: RadiatorSpec) -> None:
+        self.spec = spec
+        self.approximate = spec.temperature is None
+
+    @cached_property
+    def area(self) -> Fraction:
+        s = self.spec
+        if s.area is not None:
+            return s.area
+        assert s.temperature is not None
+        return area_for(s.heat, s.emissivity, s.temperature, s.sink, s.sides)
+
+    @cached_property
+    def temperature(self) -> Fraction:
+        s = self.spec
+        if s.temperature is not None:
+            return s.temperature
+        return temperature_for(s.heat, s.emissivity, self.area, s.sink, s.sides)
+
+    @cached_property
+    def flux(self) -> Fraction:
+        return self.spec.heat / self.area
+
+
+# --- cluster -------------------------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class GpuSpec:
+    peak: Fraction
+    memory: Fraction
+    tdp: Fraction
+    idle: Fraction
+    floor: Fraction  # W, or a share of tdp when floor_is_share
+    floor_is_share: bool
+    ramp: Fraction | None  # W/s; None: no slew limit
+
+
+@dataclass(frozen=True, slots=True)
+class PoolSpec:
+    name: str
+    count: int
+    gpu: GpuSpec
+
+
+@dataclass(frozen=True, slots=True)
+class NetworkSpec:
+    topology: str
+    bandwidth: Fraction
+    latency: Fraction
+    domain: int | None
+    domain_bandwidth: Fraction | None
+    domain_latency: Fraction | None
+
+
+@dataclass(frozen=True, slots=True)
+class PowerSpec:
+    pue: Fraction
+    overhead: Fraction
+    transition: Fraction
+
+
+@dataclass(frozen=True, slots=True)
+class ClusterSpec:
+    pools: tuple[PoolSpec, ...]
+    network: NetworkSpec | None
+    power: PowerSpec
+
+
+def floor_watts(gpu: GpuSpec) -> Fraction:
+    """The smoothing floor in watts: given in W, or as a share of the GPU's tdp."""
+    return gpu.floor * gpu.tdp if gpu.floor_is_share else gpu.floor
+
+
+class Cluster:
+    def __init__(self, spec: ClusterSpec) -> None:
+        self.spec = spec
+
+    @cached_property
+    def gpus(self) -> Fraction:
+        return Fraction(sum(p.count for p in self.spec.pools))
+
+    @cached_property
+    def peak(self) -> Fraction:
+        return sum((p.count * p.gpu.peak for p in self.spec.pools), Fraction(0))
+
+    @cached_property
+    def draw(self) -> Fraction:
+        """The facility's peak: every GPU at tdp, plus host overhead, times the PUE."""
+        power = self.spec.power
+        it = sum((pool.count * pool.gpu.tdp for pool in self.spec.pools), Fraction(0))
+        return it * (1 + power.overhead) * power.pue
