@@ -141,20 +141,12 @@ def test_a_point_beyond_the_cores_reach_is_counted_in_the_summary(spec):
 
 
 def test_a_replay_the_core_refuses_is_an_internal_error(spec, monkeypatch):
-<<<<<<< HEAD
-    from checker import sim
-=======
     from checker.sim import scenario
->>>>>>> a3b55bf (wip registry)
 
     def refuse(*args, **kwargs):
         raise ValueError("need 0 < emissivity <= 1")
 
-<<<<<<< HEAD
-    monkeypatch.setattr(sim, "area_for", refuse)
-=======
     monkeypatch.setattr(scenario, "area_for", refuse)
->>>>>>> a3b55bf (wip registry)
     result = verify(spec(RADIATOR))
     assert result.code == 4
     assert "this is an internal error in verify" in result.out and "ValueError" not in result.out
