@@ -20,9 +20,10 @@ from checker import model as m, registry
 SIGMA = Fraction("5.670374419e-8")  # Stefan–Boltzmann constant, W m^-2 K^-4 (CODATA 2018, exact in SI 2019)
 
 
-def val(x: Fraction | int) -> z3.ArithRef:
+def val(x: Fraction | int, ctx: z3.Context) -> z3.ArithRef:
+    """An exact rational in the session's context: 'p/q' reaches Z3 digit for digit."""
     x = Fraction(x)
-    return z3.RealVal(f"{x.numerator}/{x.denominator}")
+    return z3.RealVal(f"{x.numerator}/{x.denominator}", ctx)
 
 
 def _max(terms: list[z3.ArithRef]) -> z3.ArithRef:
@@ -53,12 +54,16 @@ class Encoding:
     """The unknowns, the definitions of auxiliary variables, and the terms of every quantity."""
 
     model: m.Model
+    ctx: z3.Context  # the solving session's own context: no state shared with other files
     variables: dict[str, z3.ArithRef] = field(default_factory=dict)  # unknown id -> var
     definitions: list[tuple[str, z3.BoolRef]] = field(default_factory=list)
     cache: dict[tuple[str, ...], z3.ArithRef] = field(default_factory=dict)
     # what each quantity was computed from: field paths, and tokens such as (workload, "exchange")
     uses: dict[tuple[str, ...], frozenset[tuple[str, ...]]] = field(default_factory=dict)
     _frames: list[set[tuple[str, ...]]] = field(default_factory=list)
+
+    def val(self, x: Fraction | int) -> z3.ArithRef:
+        return val(x, self.ctx)
 
     # ---- dependencies -------------------------------------------------------------------
 
@@ -84,21 +89,21 @@ class Encoding:
             raise EncodingError("a missing parameter reached the encoder")
         self.record(p.path)
         if isinstance(p.value, Fraction):
-            return val(p.value)
+            return self.val(p.value)
         return self.variables[p.value.id]
 
     def ranges(self) -> list[tuple[m.Unknown, z3.BoolRef]]:
         out = []
         for unknown in self.model.unknowns:
             v = self.variables[unknown.id]
-            out.append((unknown, z3.And(v >= val(unknown.low), v <= val(unknown.high))))
+            out.append((unknown, z3.And(v >= self.val(unknown.low), v <= self.val(unknown.high))))
         return out
 
     # ---- claims -----------------------------------------------------------------------
 
     def expr(self, e: m.Expr, divisors: list[z3.ArithRef]) -> z3.ArithRef:
         if isinstance(e, m.Lit):
-            return val(e.value)
+            return self.val(e.value)
         if isinstance(e, m.QRef):
             return self.quantity(e.path)
         if isinstance(e, m.Neg):
@@ -161,7 +166,7 @@ class Encoding:
         if isinstance(value, m.Param):
             return self.param(value)
         if isinstance(value, int) and not isinstance(value, bool):
-            return val(value)
+            return self.val(value)
         return None
 
     # helpers the rules share
@@ -196,7 +201,7 @@ def _pool_index(w: m.Workload, pool: str) -> int:
 
 
 def _per_area(e: Encoding, r: m.Radiator) -> z3.ArithRef:
-    return e.param(r.emissivity) * val(SIGMA) * val(r.sides)
+    return e.param(r.emissivity) * e.val(SIGMA) * e.val(r.sides)
 
 
 @symbolic("radiator", "area")
@@ -207,7 +212,7 @@ def _area(e: Encoding, r: m.Radiator, _pool) -> z3.ArithRef:
 
 @symbolic("radiator", "temperature")
 def _temperature(e: Encoding, r: m.Radiator, _pool) -> z3.ArithRef:
-    t = z3.Real(f"aux:{r.name}.temperature")
+    t = z3.Real(f"aux:{r.name}.temperature", e.ctx)
     fourth = e.param(r.sink) ** 4 + e.param(r.heat) / (_per_area(e, r) * e.param(r.area))
     # total: a root exists whenever the right side is positive; otherwise T is pinned to 0
     e.definitions.append((f"{r.name}.temperature", z3.And(t >= 0, z3.If(fourth > 0, t**4 == fourth, t == 0))))
@@ -224,17 +229,17 @@ def _flux(e: Encoding, r: m.Radiator, _pool) -> z3.ArithRef:
 
 @symbolic("cluster", "gpus")
 def _gpus(e: Encoding, c: m.Cluster, _pool) -> z3.ArithRef:
-    return val(c.gpus)
+    return e.val(c.gpus)
 
 
 @symbolic("cluster", "peak")
 def _peak(e: Encoding, c: m.Cluster, _pool) -> z3.ArithRef:
-    return z3.Sum([val(p.count) * e.param(p.gpu.peak) for p in c.pools])
+    return z3.Sum([e.val(p.count) * e.param(p.gpu.peak) for p in c.pools])
 
 
 @symbolic("cluster", "power.draw")
 def _draw(e: Encoding, c: m.Cluster, _pool) -> z3.ArithRef:
-    it = z3.Sum([val(p.count) * e.param(p.gpu.tdp) for p in c.pools])
+    it = z3.Sum([e.val(p.count) * e.param(p.gpu.tdp) for p in c.pools])
     return it * (1 + e.param(c.power.overhead)) * e.param(c.power.pue)
 
 
@@ -252,29 +257,29 @@ def _both(name: str):
 
 @_both("flops_per_token")
 def _flops_per_token(e: Encoding, w: m.Workload, _pool) -> z3.ArithRef:
-    return val(6 if w.kind == "training" else 2) * e.param(w.params)
+    return e.val(6 if w.kind == "training" else 2) * e.param(w.params)
 
 
 @_both("state_bytes")
 def _state_bytes(e: Encoding, w: m.Workload, _pool) -> z3.ArithRef:
-    return val(16 if w.kind == "training" else 2)
+    return e.val(16 if w.kind == "training" else 2)
 
 
 @_both("memory_per_gpu")
 def _memory_per_gpu(e: Encoding, w: m.Workload, _pool) -> z3.ArithRef:
-    return e.quantity((w.name, "state_bytes")) * e.param(w.params) / val(w.shards)
+    return e.quantity((w.name, "state_bytes")) * e.param(w.params) / e.val(w.shards)
 
 
 @symbolic("inference", "swing")
 @symbolic("inference", "ramp")
 @symbolic("inference", "floor_cost")
 def _nothing_swings(e: Encoding, w: m.Workload, _pool) -> z3.ArithRef:
-    return val(0)  # no synchronous phases: nothing swings
+    return e.val(0)  # no synchronous phases: nothing swings
 
 
 @symbolic("inference", "throughput")
 def _serving(e: Encoding, w: m.Workload, _pool) -> z3.ArithRef:
-    capacity = z3.Sum([val(p.count) * e.param(p.gpu.peak) for p in w.cluster.pools])
+    capacity = z3.Sum([e.val(p.count) * e.param(p.gpu.peak) for p in w.cluster.pools])
     return capacity * e.param(w.efficiency) / e.quantity((w.name, "flops_per_token"))
 
 
@@ -283,12 +288,12 @@ def _serving(e: Encoding, w: m.Workload, _pool) -> z3.ArithRef:
 
 @symbolic("training", "swing")
 def _swing(e: Encoding, w: m.Workload, _pool) -> z3.ArithRef:
-    return z3.Sum([val(p.count) * (e.param(p.gpu.tdp) - e.low(p.gpu)) for p in w.cluster.pools])
+    return z3.Sum([e.val(p.count) * (e.param(p.gpu.tdp) - e.low(p.gpu)) for p in w.cluster.pools])
 
 
 @symbolic("training", "floor_cost")
 def _floor_cost(e: Encoding, w: m.Workload, _pool) -> z3.ArithRef:
-    return z3.Sum([val(p.count) * (e.low(p.gpu) - e.param(p.gpu.idle)) for p in w.cluster.pools])
+    return z3.Sum([e.val(p.count) * (e.low(p.gpu) - e.param(p.gpu.idle)) for p in w.cluster.pools])
 
 
 @symbolic("training", "ramp")
@@ -297,7 +302,7 @@ def _ramp(e: Encoding, w: m.Workload, _pool) -> z3.ArithRef:
     terms = []
     for p in w.cluster.pools:
         natural = (e.param(p.gpu.tdp) - e.low(p.gpu)) / transition
-        terms.append(val(p.count) * (natural if p.gpu.ramp is None else _min([e.param(p.gpu.ramp), natural])))
+        terms.append(e.val(p.count) * (natural if p.gpu.ramp is None else _min([e.param(p.gpu.ramp), natural])))
     return z3.Sum(terms)
 
 
@@ -311,7 +316,7 @@ def _pool_time(e: Encoding, w: m.Workload, pool: str | None) -> z3.ArithRef:
     p = w.cluster.pools[index]
     peak = e.param(p.gpu.peak)
     if w.balance == "uniform":
-        work = _flops(e, w) / val(w.cluster.gpus)
+        work = _flops(e, w) / e.val(w.cluster.gpus)
     else:
         work = _flops(e, w) * peak / e.quantity((w.cluster.name, "peak"))
     return work / (peak * e.param(w.efficiency)) * (1 + e.param(w.jitter[index]))
@@ -353,7 +358,7 @@ def _average_power(e: Encoding, w: m.Workload, _pool) -> z3.ArithRef:
     terms = []
     for p in w.cluster.pools:
         t = e.quantity((w.name, "pool_time", p.name))
-        terms.append(val(p.count) * (e.param(p.gpu.tdp) * t + e.low(p.gpu) * (step - t)))
+        terms.append(e.val(p.count) * (e.param(p.gpu.tdp) * t + e.low(p.gpu) * (step - t)))
     return z3.Sum(terms) / step
 
 
@@ -374,20 +379,20 @@ def _collective(e: Encoding, w: m.Workload) -> z3.ArithRef:
         raise EncodingError("training without a network")
     e.record((w.name, "exchange"))  # defined only when the GPUs divide into whole groups
     n = Fraction(w.cluster.gpus, w.shards)  # GPUs per data-parallel group
-    size = e.param(w.grad_bytes) * e.param(w.params) / val(w.shards)
+    size = e.param(w.grad_bytes) * e.param(w.params) / e.val(w.shards)
     alpha, bandwidth = e.param(net.latency), e.param(net.bandwidth)
     if n <= 1:
-        return val(0)  # a group of one exchanges nothing
+        return e.val(0)  # a group of one exchanges nothing
     if net.topology == "ring":
-        return 2 * val(n - 1) * alpha + 2 * val((n - 1) / n) * size / bandwidth
+        return 2 * e.val(n - 1) * alpha + 2 * e.val((n - 1) / n) * size / bandwidth
     if net.topology == "tree":
         depth = ceil_log2(-(-n.numerator // n.denominator))
-        return 2 * val(depth) * alpha + 2 * size / bandwidth
+        return 2 * e.val(depth) * alpha + 2 * size / bandwidth
     if net.topology == "hierarchical":
         g = Fraction(net.domain or 1)
         domains = n / g
-        inner = val(g - 1) * e.param(net.domain_latency) + val((g - 1) / g) * size / e.param(net.domain_bandwidth)
-        outer = 2 * val(domains - 1) * alpha + 2 * val((domains - 1) / domains) * (size / val(g)) / bandwidth
+        inner = e.val(g - 1) * e.param(net.domain_latency) + e.val((g - 1) / g) * size / e.param(net.domain_bandwidth)
+        outer = 2 * e.val(domains - 1) * alpha + 2 * e.val((domains - 1) / domains) * (size / e.val(g)) / bandwidth
         return 2 * inner + outer
     raise EncodingError(f"unknown topology {net.topology}")
 
@@ -424,8 +429,8 @@ def denominators(terms, definitions: list[tuple[str, z3.BoolRef]]) -> list[z3.Ar
     return [found[k] for k in sorted(found)]
 
 
-def encode(model: m.Model) -> Encoding:
-    enc = Encoding(model)
+def encode(model: m.Model, ctx: z3.Context) -> Encoding:
+    enc = Encoding(model, ctx)
     for unknown in model.unknowns:
-        enc.variables[unknown.id] = z3.Real(unknown.id)
+        enc.variables[unknown.id] = z3.Real(unknown.id, ctx)
     return enc

@@ -8,7 +8,6 @@ on and the assumptions that clash. Results leave this module as plain Python val
 from __future__ import annotations
 
 from dataclasses import dataclass
-import time
 from enum import StrEnum
 from fractions import Fraction
 
@@ -38,7 +37,6 @@ class Limits:
     rlimit: int = 50_000_000
     memory_mb: int = 2048
     seed: int = 0
-    search_ms: int = 60_000  # wall-clock budget for one worst-case search (it stops early, honestly)
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,15 +93,6 @@ class Outcome:
     undecided: str = ""  # why the consistency of the assumptions could not be decided
 
 
-def configure(limits: Limits) -> None:
-    z3.set_param("smt.random_seed", limits.seed)
-    z3.set_param("sat.random_seed", limits.seed)
-    z3.set_param("nlsat.seed", limits.seed)
-    # each solver stops cleanly at memory_mb ('max. memory exceeded': unknown); this hard cap, where
-    # Z3 fails an allocation, is only a backstop for memory that solver never polls
-    z3.set_param("memory_max_size", max(2 * limits.memory_mb, limits.memory_mb + 256))
-
-
 def gave_up(reason: str, limits: Limits) -> str:
     """Z3's reason for giving up, naming the limit that was hit and the option that sets it."""
     if reason == "timeout":
@@ -127,6 +116,19 @@ def _failure(exc: z3.Z3Exception, limits: Limits) -> str:
     raise exc
 
 
+class Undecided(Exception):
+    """A helper query (polishing a point, testing an unknown's freedom) came back unknown. It is
+    never read as false: each caller says what it does instead (keep the point it has)."""
+
+
+def decide(s: z3.Solver) -> bool:
+    """sat → True, unsat → False; unknown raises Undecided."""
+    result = s.check()
+    if result == z3.unknown:
+        raise Undecided(s.reason_unknown())
+    return result == z3.sat
+
+
 def fraction(value: z3.ExprRef) -> tuple[Fraction, bool]:
     """A Z3 numeral as a Fraction; algebraic numbers are approximated to 40 digits (flag True)."""
     if z3.is_rational_value(value):
@@ -142,14 +144,18 @@ class _Session:
     def __init__(self, model: m.Model, limits: Limits) -> None:
         self.model = model
         self.limits = limits
-        self.enc: Encoding = encode(model)
+        # A context of its own per model: Z3's search depends on what its context has seen (the
+        # fresh names k!N its preprocessing numbers on, its term ids), so with a shared context a
+        # file's counterexamples and worst cases would depend on the files checked before it.
+        self.ctx = z3.Context()
+        self.enc: Encoding = encode(model, self.ctx)
         self.labels: dict[str, tuple[str, str]] = {}  # z3 label -> (kind, name)
 
     def solver(self, track: bool) -> z3.Solver:
-        s = z3.Solver()
+        s = z3.Solver(ctx=self.ctx)
         s.set("timeout", min(self.limits.timeout_ms, UINT_MAX))  # Z3 keeps these in 32 bits: larger
         s.set("rlimit", min(self.limits.rlimit, UINT_MAX))  # values would wrap round to tiny ones
-        s.set("random_seed", self.limits.seed)
+        s.set("random_seed", self.limits.seed)  # per solver: no process-wide parameter is ever set
         s.set("max_memory", self.limits.memory_mb)
         base: list[tuple[str, str, z3.BoolRef]] = [("range", u.id, c) for u, c in self.enc.ranges()]
         for claim in self.model.assumptions:
@@ -162,7 +168,7 @@ class _Session:
             if track:
                 label = f"l{index}"
                 self.labels[label] = (kind, name)
-                s.assert_and_track(fact, z3.Bool(label))
+                s.assert_and_track(fact, z3.Bool(label, self.ctx))
             else:
                 s.add(fact)
         return s
@@ -235,8 +241,12 @@ class _Session:
             if claim.kind == "check" and len(claim.conditions) == 1:
                 return self.with_worst(verdict, encoded[0])
             return verdict
-        point = self.polish_counterexample(bad, self.point(s.model()))
-        model = self.model_at(bad, point) or s.model()
+        found = s.model()
+        point = self.polish_counterexample(bad, self.point(found))
+        try:
+            model = self.model_at(bad, point) or found
+        except Undecided:
+            model, point = found, self.point(found)
         failing = 0
         for index, (holds, _, _) in enumerate(encoded):
             if z3.is_false(model.eval(holds, model_completion=True)):
@@ -264,10 +274,10 @@ class _Session:
         """A model with every unknown fixed at the point and the fact true, if there is one."""
         s = self.solver(track=False)
         for uid, value in point.values:
-            s.add(self.enc.variables[uid] == z3.RealVal(f"{value.numerator}/{value.denominator}"))
+            s.add(self.enc.variables[uid] == self.enc.val(value))
         s.add(fact)
         self.finish(s)
-        return s.model() if s.check() == z3.sat else None
+        return s.model() if decide(s) else None
 
     def polish_counterexample(self, bad: z3.BoolRef, point: Point) -> Point:
         """Move each unknown to an end of its range, or a short decimal, while the claim stays broken."""
@@ -278,7 +288,11 @@ class _Session:
                 if candidate == current or not unknown.low <= candidate <= unknown.high:
                     continue
                 trial = Point(tuple((uid, candidate if uid == unknown.id else v) for uid, v in point.values))
-                if self.model_at(bad, trial) is not None:
+                try:
+                    still_broken = self.model_at(bad, trial) is not None
+                except Undecided:
+                    continue  # cannot tell: the point stays where the solver put it
+                if still_broken:
                     point = trial
                     replaced.add(unknown.id)
                     break
@@ -320,11 +334,11 @@ class _Session:
         """Is there a point with term beyond the value? Returns (sat/unsat/unknown, value, point)."""
         s = self.solver(track=False)
         if beyond is not None:
-            target = z3.RealVal(f"{beyond.numerator}/{beyond.denominator}")
+            target = self.enc.val(beyond)
             s.add(term > target if maximize else term < target)
         if fixed is not None:
             for uid, value in fixed.values:
-                s.add(self.enc.variables[uid] == z3.RealVal(f"{value.numerator}/{value.denominator}"))
+                s.add(self.enc.variables[uid] == self.enc.val(value))
         for d in denominators([term], self.enc.definitions):
             s.add(d != 0)  # where a divisor is zero the term's value is arbitrary: not a worst case
         self.finish(s)
@@ -341,7 +355,6 @@ class _Session:
     def extreme(self, term: z3.ArithRef, maximize: bool, bound: Fraction | None, among: tuple[str, ...]) -> Worst | None:
         """`among`: the unknowns the claim depends on; no other can move the term, so only these are
         snapped to corners or tested for freedom (this keeps the work per claim linear in them)."""
-        deadline = time.monotonic() + self.limits.search_ms / 1000
         sign = 1 if maximize else -1
         status, best, point = self.probe(term, None, maximize)
         if status != "sat" or best is None or point is None:
@@ -350,7 +363,7 @@ class _Session:
         far = bound
         step = max(abs(best), Fraction(1))
         probes = 0
-        while far is None and probes < MAX_PROBES and time.monotonic() < deadline:
+        while far is None and probes < MAX_PROBES:
             probes += 1
             status, value, where = self.probe(term, best + sign * step, maximize)
             if status == "unknown":
@@ -361,7 +374,7 @@ class _Session:
                 best, point, step = value, where, step * 2
         if far is None:
             return Worst(best, None, False, point, (), maximize)
-        while probes < MAX_PROBES and time.monotonic() < deadline and abs(far - best) > TOLERANCE * max(abs(best), abs(far)) / 2:
+        while probes < MAX_PROBES and abs(far - best) > TOLERANCE * max(abs(best), abs(far)) / 2:
             probes += 1
             middle = _short(best + (far - best) / 2, best, far)
             status, value, where = self.probe(term, middle, maximize)
@@ -392,8 +405,11 @@ class _Session:
                 continue
             for end in (unknown.low, unknown.high):
                 trial = Point(tuple((uid, end if uid == unknown.id else v) for uid, v in point.values))
-                if not self.admissible(trial):
-                    continue
+                try:
+                    if not self.admissible(trial):
+                        continue
+                except Undecided:
+                    continue  # cannot tell: the worst case stays where the search found it
                 found = self.value_at(term, trial)
                 if found is not None and (found[0] >= best if maximize else found[0] <= best):
                     best, point = found[0], Point(trial.values, approximate=found[1])
@@ -402,9 +418,9 @@ class _Session:
     def admissible(self, point: Point) -> bool:
         s = self.solver(track=False)
         for uid, value in point.values:
-            s.add(self.enc.variables[uid] == z3.RealVal(f"{value.numerator}/{value.denominator}"))
+            s.add(self.enc.variables[uid] == self.enc.val(value))
         self.finish(s)
-        return s.check() == z3.sat
+        return decide(s)
 
     def free_unknowns(self, term: z3.ArithRef, best: Fraction, point: Point, among: tuple[str, ...]) -> tuple[str, ...]:
         """Unknowns that can together take any values in their ranges without changing the worst
@@ -417,16 +433,19 @@ class _Session:
             s = self.solver(track=False)
             for uid, value in point.values:
                 if uid not in trial:
-                    s.add(self.enc.variables[uid] == z3.RealVal(f"{value.numerator}/{value.denominator}"))
+                    s.add(self.enc.variables[uid] == self.enc.val(value))
             self.finish(s)
             s.push()
             mine = self.enc.variables[unknown.id]
-            s.add(mine != z3.RealVal(f"{point.get(unknown.id).numerator}/{point.get(unknown.id).denominator}"))
-            movable = s.check() == z3.sat  # an assumption may pin it to the others
-            s.pop()
-            s.add(term != z3.RealVal(f"{best.numerator}/{best.denominator}"))
-            if movable and s.check() == z3.unsat:
-                free.append(unknown.id)
+            s.add(mine != self.enc.val(point.get(unknown.id)))
+            try:
+                movable = decide(s)  # an assumption may pin it to the others
+                s.pop()
+                s.add(term != self.enc.val(best))
+                if movable and not decide(s):
+                    free.append(unknown.id)
+            except Undecided:
+                continue  # not shown as free unless the solver says so
         return tuple(free)
 
 
@@ -470,12 +489,6 @@ def related(model: m.Model, comparison: m.Comparison) -> list[tuple[str, ...]]:
 
 
 def solve(model: m.Model, limits: Limits = Limits()) -> Outcome:
-    # A fresh Z3 context for every model. Z3's search depends on what its context saw before
-    # (the fresh names k!N its preprocessing numbers on, its term ids), so with one shared context
-    # a file's counterexamples and worst cases depended on the files checked before it in the
-    # same process. The z3 package offers no public setter for its default context.
-    z3.z3._main_ctx = None
-    configure(limits)
     try:
         session = _Session(model, limits)
         vacuity, undecided = session.vacuity()

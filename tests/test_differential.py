@@ -28,7 +28,7 @@ from checker.solve import Limits, Point, fraction
 # scripts/mutate.py only needs to know that a test fails, not the smallest failing model
 PHASES = (Phase.explicit, Phase.generate) if os.environ.get("DIFFERENTIAL_NO_SHRINK") else tuple(Phase)
 SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True, phases=PHASES)
-LIMITS = Limits(timeout_ms=5_000, search_ms=5_000)
+LIMITS = Limits(timeout_ms=5_000)
 
 percent = st.integers(min_value=0, max_value=100)
 

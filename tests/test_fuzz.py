@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = sorted((ROOT / "examples").glob("*.spec"))
 
 # short solver limits: a fuzz case is about robustness, not about deciding hard claims
-_SHORT = {"timeout_ms": 1_000, "rlimit": 2_000_000, "search_ms": 2_000}
+_SHORT = {"timeout_ms": 1_000, "rlimit": 2_000_000}
 FUZZ_LIMITS = Limits(**{k: v for k, v in _SHORT.items() if k in {f.name for f in dataclasses.fields(Limits)}})
 
 CI = settings(

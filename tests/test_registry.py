@@ -102,3 +102,28 @@ def test_the_core_computes_its_own_defaults():
     run = sim.Training(spec)
     assert run.flops_per_token == 6 * 10**9 and run.state_bytes == 16
     assert sim.Inference(dataclasses.replace(spec)).flops_per_token == 2 * 10**9
+
+
+def test_a_slow_machine_prints_the_same_report(monkeypatch):
+    """No wall clock decides anything: with every clock read jumping an hour, the worst cases,
+    counterexamples and report are byte for byte the same (the per-query resource limit is the
+    only budget; the per-query time limit lives inside Z3, where this does not reach)."""
+    import time
+
+    case = str(ROOT / "examples" / "colossus1.spec")
+    normal = verify(case).out
+    clock = [0.0]
+
+    def slow() -> float:
+        clock[0] += 3600.0
+        return clock[0]
+
+    for name in ("monotonic", "perf_counter", "time"):
+        monkeypatch.setattr(time, name, slow)
+    assert verify(case).out == normal
+
+
+def test_no_process_wide_solver_state():
+    for module in ("encode.py", "solve.py"):
+        text = (ROOT / "checker" / module).read_text(encoding="utf-8")
+        assert "_main_ctx" not in text and "set_param" not in text and "main_ctx()" not in text, module
