@@ -10,7 +10,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from checker import model as m
+from checker import codes, model as m
 from checker.diagnostics import Diagnostic, Span, SpecError, error
 from checker.parse import decode, parse_text, source_lines
 from checker.replay import Replay, replay_verdict
@@ -23,6 +23,13 @@ SEVERITY_ORDER = (EXIT_OK, EXIT_UNKNOWN, EXIT_VIOLATED, EXIT_INVALID, EXIT_ERROR
 
 def most_severe(codes) -> int:
     return max(codes, key=SEVERITY_ORDER.index, default=EXIT_OK)
+
+
+def run_exit_code(results, allow_unknown: bool = False, missing: bool = False) -> int:
+    """The exit code of a run, the one place it is computed: the most severe file's code, an
+    unknown counting as a pass with --allow-unknown, a missing path as a usage error."""
+    codes_ = [EXIT_OK if allow_unknown and r.exit_code == EXIT_UNKNOWN else r.exit_code for r in results]
+    return most_severe([*codes_, EXIT_ERROR] if missing else codes_)
 
 
 @dataclass
@@ -49,7 +56,7 @@ class FileResult:
 
     @property
     def exit_code(self) -> int:
-        if self.inconsistent or self.replay_failed or any(d.code == "internal" for d in self.diagnostics):
+        if self.inconsistent or self.replay_failed or any(d.code == codes.INTERNAL for d in self.diagnostics):
             return EXIT_ERROR
         if self.invalid:
             return EXIT_INVALID
@@ -77,7 +84,7 @@ def check_text(path: str, text: str, limits: Limits = Limits()) -> FileResult:
         if os.environ.get("VERIFY_DEBUG"):
             raise  # a developer asked for the traceback
         result = FileResult(path, source_lines(text))
-        result.diagnostics.append(error(Span(path, 1, 1, 1, 1), "internal", "internal error while checking this file; this is a bug in verify, please report it with the spec (VERIFY_DEBUG=1 shows where it happened)"))
+        result.diagnostics.append(error(Span(path, 1, 1, 1, 1), codes.INTERNAL, "internal error while checking this file; this is a bug in verify, please report it with the spec (VERIFY_DEBUG=1 shows where it happened)"))
         return result
 
 
@@ -89,7 +96,7 @@ def _check_text(path: str, text: str, limits: Limits) -> FileResult:
         result.diagnostics.append(exc.diagnostic)
         return result
     except RecursionError:  # only the user's nesting can go this deep here; later it is a bug
-        result.diagnostics.append(error(Span(path, 1, 1, 1, 1), "too-large", "the spec is nested too deeply to check"))
+        result.diagnostics.append(error(Span(path, 1, 1, 1, 1), codes.TOO_LARGE, "the spec is nested too deeply to check"))
         return result
     model, diagnostics = resolve(spec)
     result.diagnostics.extend(diagnostics)
@@ -121,7 +128,7 @@ def _vacuity(model: m.Model, vacuity) -> Diagnostic:
         what = "the assumptions " + " and ".join(f"'{a.name}'" for a in clashing) + " contradict each other" + (" and the ranges" if vacuity.unknowns else "")
     else:
         what = "the ranges contradict each other"
-    return error(span, "vacuous", f"{what}, so every claim would hold vacuously", *notes)
+    return error(span, codes.VACUOUS, f"{what}, so every claim would hold vacuously", *notes)
 
 
 STDIN = "<stdin>"  # the name of a spec read from standard input (`verify -`) in diagnostics
@@ -132,7 +139,7 @@ def check_file(path: str, limits: Limits = Limits()) -> FileResult:
         data = Path(path).read_bytes()
     except OSError as exc:
         result = FileResult(path)
-        result.diagnostics.append(error(Span(path, 1, 1, 1, 1), "read-error", f"cannot read the file: {exc.strerror or exc}"))
+        result.diagnostics.append(error(Span(path, 1, 1, 1, 1), codes.READ_ERROR, f"cannot read the file: {exc.strerror or exc}"))
         return result
     return check_bytes(path, data, limits)
 

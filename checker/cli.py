@@ -13,7 +13,7 @@ import sys
 from typing import TextIO
 
 from checker import __version__
-from checker.api import EXIT_ERROR, EXIT_OK, EXIT_UNKNOWN, STDIN, FileResult, check_bytes, check_file, expand, most_severe
+from checker.api import EXIT_ERROR, STDIN, FileResult, check_bytes, check_file, expand, run_exit_code
 from checker.solve import Limits
 
 EPILOG = """\
@@ -103,9 +103,8 @@ def _check_stdin(stdin, limits: Limits) -> FileResult:
 
 
 def gate(results: list[FileResult], allow_unknown: bool = False, missing: list[str] | None = None) -> int:
-    """The exit code: the most severe file's, unknown counting as a pass with --allow-unknown."""
-    codes = [EXIT_OK if allow_unknown and r.exit_code == EXIT_UNKNOWN else r.exit_code for r in results]
-    return most_severe([*codes, EXIT_ERROR] if missing else codes)
+    """The exit code of the run (computed by checker.api.run_exit_code, its one place)."""
+    return run_exit_code(results, allow_unknown, bool(missing))
 
 
 def use_color(stream: TextIO) -> bool:

@@ -10,39 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-CODES: dict[str, str] = {
-    # reading and syntax
-    "read-error": "the file cannot be read, or is not UTF-8 text",
-    "too-large": "the file, a line, an expression or the number of statements exceeds a limit",
-    "syntax": "the text does not follow the grammar",
-    "bad-character": "a character that cannot start any token",
-    "number-range": "a number literal too large or too small to be meant",
-    # names and structure
-    "unknown-name": "a reference to a name that is not declared",
-    "unknown-field": "a field or derived quantity the block does not have",
-    "duplicate": "a name declared twice",
-    "missing-field": "a required field is absent",
-    "conflicting-fields": "fields that exclude each other are both given",
-    "bad-value": "a field's value is not one of the values it accepts",
-    "not-constant": "a field needs a plain number where something else was written",
-    "not-integer": "a count or other whole number is not a whole number",
-    "unknown-function": "a call to a function the language does not have",
-    "division-by-zero": "a division by a literal zero",
-    # units
-    "unknown-unit": "a unit symbol the unit table does not have",
-    "unit-mismatch": "two quantities of different dimensions are compared, added or assigned",
-    # ranges and vacuity
-    "empty-range": "a range whose low end is above its high end (every claim would hold vacuously)",
-    "vacuous": "the assumptions contradict each other, so every claim would hold vacuously",
-    # built-in invariants (reported as checks)
-    "invariant": "a built-in invariant of the model is broken for some value of the unknowns",
-    # verdicts
-    "violated": "a check has a counterexample",
-    "unknown": "the solver could not decide a check",
-    "not-established": "a claim that rests on a broken or undecided built-in invariant gets no verdict (never a pass)",
-    "inconsistent": "the solver and the simulation core disagree (an internal error)",
-    "internal": "a bug in verify while checking this file (exit 4); the other files are still checked",
-}
+from checker import codes
+
+CODES: dict[str, str] = {str(code): code.description for code in codes.ALL}  # for the docs and the formats
 
 SEVERITIES = ("error", "warning", "note")
 
@@ -70,8 +40,8 @@ class Diagnostic:
     notes: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
-        if self.code not in CODES:
-            raise ValueError(f"undocumented diagnostic code {self.code!r}")
+        if not isinstance(self.code, codes.Code):
+            raise TypeError(f"a diagnostic code must be one of checker.codes, not {self.code!r}")
         if self.severity not in SEVERITIES:
             raise ValueError(f"unknown severity {self.severity!r}")
 

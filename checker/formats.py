@@ -19,14 +19,13 @@ from urllib.parse import quote
 
 from checker import __version__
 from checker.api import FileResult
-from checker.diagnostics import CODES, Span, excerpt
-from checker.report import _diagnostic_text, _verdict_detail, _verdict_json
+from checker.diagnostics import CODES, Span
+from checker.report import _diagnostic_text, _verdict_detail, _verdict_json, verdict_record
 from checker.solve import Verdict
 
 SARIF_SCHEMA = "https://raw.githubusercontent.com/oasis-tcs/sarif-spec/master/Schemata/sarif-schema-2.1.0.json"
 TIMESTAMP = "1970-01-01T00:00:00"  # the JUnit schema requires one; a fixed one keeps the output reproducible
 SPEC_CASE = "valid spec"  # the JUnit test case of an invalid spec
-_HEADER = re.compile(r"^.*?:\d+:\d+: (?:error|warning|note): (?P<message>.*) \[(?P<code>[a-z-]+)\]$")
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
@@ -41,14 +40,12 @@ def case_name(v: Verdict) -> str:
 
 
 def _message_and_body(result: FileResult, v: Verdict) -> tuple[str, list[str]]:
-    """The text report's block for a verdict: its header message, and the lines under it
-    (counterexample, worst case, replay) without the source excerpt."""
-    detail = _verdict_detail(result, v)
-    shown = excerpt(v.claim.span, result.lines)
-    match = _HEADER.match(detail[0]) if detail else None
-    message = match.group("message") if match else f"{v.claim.kind} '{v.claim.name}' is {v.status}"
-    body = textwrap.dedent("\n".join(line for line in detail[1:] if line != shown))
-    return message, body.splitlines()
+    """A verdict's message and the lines under it (counterexample, worst case, replay), from the
+    same record the text report prints."""
+    record = verdict_record(result, v)
+    if record is None:
+        return f"{v.claim.kind} '{v.claim.name}' is {v.status}", []
+    return record.message, textwrap.dedent("\n".join(record.body)).splitlines()
 
 
 def _disagreement(result: FileResult, v: Verdict) -> str | None:

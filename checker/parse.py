@@ -16,7 +16,7 @@ from pathlib import Path
 from lark import Lark, Token, Tree
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
-from checker import nodes
+from checker import codes, nodes
 from checker.diagnostics import Span, SpecError, error
 
 MAX_FILE_BYTES = 1 << 20
@@ -81,17 +81,17 @@ def decode(path: str, data: bytes) -> str:
     """Bytes to text: UTF-8 with an optional BOM, no NUL, within the size limits."""
     where = Span(path, 1, 1, 1, 1)
     if len(data) > MAX_FILE_BYTES:
-        raise SpecError(error(where, "too-large", f"the file is {len(data)} bytes; the limit is {MAX_FILE_BYTES}"))
+        raise SpecError(error(where, codes.TOO_LARGE, f"the file is {len(data)} bytes; the limit is {MAX_FILE_BYTES}"))
     if b"\x00" in data:
         line = data.count(b"\n", 0, data.index(b"\x00")) + 1
         column = data.index(b"\x00") - (data.rfind(b"\n", 0, data.index(b"\x00")) + 1) + 1
-        raise SpecError(error(Span(path, line, column, line, column + 1), "read-error", "the file contains a NUL byte; a spec is text"))
+        raise SpecError(error(Span(path, line, column, line, column + 1), codes.READ_ERROR, "the file contains a NUL byte; a spec is text"))
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
         column = len(data[data.rfind(b"\n", 0, exc.start) + 1 : exc.start].decode("utf-8", "replace")) + 1
-        raise SpecError(error(Span(path, line, column, line, column + 1), "read-error", "the file is not valid UTF-8 text")) from None
+        raise SpecError(error(Span(path, line, column, line, column + 1), codes.READ_ERROR, "the file is not valid UTF-8 text")) from None
     if text.startswith("\ufeff"):
         text = text[1:]
     _check_lines(path, text)
@@ -100,10 +100,10 @@ def decode(path: str, data: bytes) -> str:
 
 def _check_lines(path: str, text: str) -> None:
     if len(text) > MAX_FILE_BYTES:
-        raise SpecError(error(Span(path, 1, 1, 1, 1), "too-large", f"the text is {len(text)} characters long; the limit is {MAX_FILE_BYTES}"))
+        raise SpecError(error(Span(path, 1, 1, 1, 1), codes.TOO_LARGE, f"the text is {len(text)} characters long; the limit is {MAX_FILE_BYTES}"))
     for number, line_text in enumerate(text.split("\n"), start=1):
         if len(line_text) > MAX_LINE_CHARS:
-            raise SpecError(error(Span(path, number, 1, number, 2), "too-large", f"line {number} is {len(line_text)} characters long; the limit is {MAX_LINE_CHARS}"))
+            raise SpecError(error(Span(path, number, 1, number, 2), codes.TOO_LARGE, f"line {number} is {len(line_text)} characters long; the limit is {MAX_LINE_CHARS}"))
 
 
 def source_lines(text: str) -> tuple[str, ...]:
@@ -121,7 +121,7 @@ def parse_text(path: str, text: str) -> nodes.SpecFile:
     _check_depth(path, tree)
     statements = tuple(_Builder(path).statement(child) for child in tree.children)
     if len(statements) > MAX_STATEMENTS:
-        raise SpecError(error(statements[MAX_STATEMENTS].span, "too-large", f"the file has {len(statements)} statements; the limit is {MAX_STATEMENTS}"))
+        raise SpecError(error(statements[MAX_STATEMENTS].span, codes.TOO_LARGE, f"the file has {len(statements)} statements; the limit is {MAX_STATEMENTS}"))
     return nodes.SpecFile(path, lines, statements)
 
 
@@ -133,7 +133,7 @@ def _check_depth(path: str, tree: Tree) -> None:
         node, depth, top = stack.pop()
         top = top or (node if node.data in ("binary", "negate", "call", "range") else None)
         if depth > MAX_DEPTH:
-            raise SpecError(error(_span(path, top or node), "too-large", f"this expression nests more than {MAX_DEPTH} levels deep (each operator in a chain like 1 + 1 + ... is a level)"))
+            raise SpecError(error(_span(path, top or node), codes.TOO_LARGE, f"this expression nests more than {MAX_DEPTH} levels deep (each operator in a chain like 1 + 1 + ... is a level)"))
         stack.extend((child, depth + 1, top) for child in node.children if isinstance(child, Tree))
 
 
@@ -154,7 +154,7 @@ def _check_nesting(path: str, text: str) -> None:
         elif char in "({":
             depth += 1
             if depth > MAX_NESTING:
-                raise SpecError(error(Span(path, line, column, line, column + 1), "too-large", f"brackets nest more than {MAX_NESTING} deep"))
+                raise SpecError(error(Span(path, line, column, line, column + 1), codes.TOO_LARGE, f"brackets nest more than {MAX_NESTING} deep"))
         elif char in ")}":
             depth = max(depth - 1, 0)
 
@@ -184,7 +184,7 @@ def _syntax_diagnostic(path: str, text: str, exc: UnexpectedInput):
         char = text[exc.pos_in_stream] if exc.pos_in_stream < len(text) else "?"
         shown = repr(char)[1:-1] if not char.isprintable() or char == "'" else char
         notes = _CHARACTER_NOTES.get(char, ())
-        return error(Span(path, line, column, line, column + 1), "bad-character", f"unexpected character '{shown}'", *notes)
+        return error(Span(path, line, column, line, column + 1), codes.BAD_CHARACTER, f"unexpected character '{shown}'", *notes)
     if isinstance(exc, UnexpectedToken) and exc.token.type != "$END":
         token = exc.token
         expected = set(exc.expected)
@@ -193,38 +193,38 @@ def _syntax_diagnostic(path: str, text: str, exc: UnexpectedInput):
         if {"CHECK", "RADIATOR"} <= expected or (token.type == "NAME" and "ASSUME" in expected):
             close = difflib.get_close_matches(str(token), STATEMENT_WORDS, n=1)
             hint = f" (did you mean '{close[0]}'?)" if close else ""
-            return error(span, "syntax", f"unknown statement {found}: a statement starts with {_join(list(STATEMENT_WORDS))}{hint}")
+            return error(span, codes.SYNTAX, f"unknown statement {found}: a statement starts with {_join(list(STATEMENT_WORDS))}{hint}")
         before = _text_before(text, token.line, token.column)
         prefixed = re.search(r"(?<![A-Za-z0-9_.])([0-9]+(?:\.[0-9]+)?)([kKMGTPE])$", before)
         if prefixed and token.type in ("NAME", "UNIT"):
             digits, prefix = prefixed.groups()
             power = {"k": 3, "K": 3, "M": 6, "G": 9, "T": 12, "P": 15, "E": 18}[prefix]
-            return error(span, "syntax", f"'{digits}{prefix} {token}': SI prefixes belong to units, not numbers; write {digits}e{power} {token}")
+            return error(span, codes.SYNTAX, f"'{digits}{prefix} {token}': SI prefixes belong to units, not numbers; write {digits}e{power} {token}")
         if token.type == "EQUAL" or str(token) == "=":
             following = text[token.end_pos : token.end_pos + 1] if token.end_pos is not None else ""
             guess = {">": ">=", "<": "<="}.get(following, "==")
             if "COMPARISON" in expected:
-                return error(span, "syntax", f"expected a comparison, found '={following if following in '<>' else ''}'; did you mean '{guess}'?")
+                return error(span, codes.SYNTAX, f"expected a comparison, found '={following if following in '<>' else ''}'; did you mean '{guess}'?")
         if "RBRACE" in expected and str(token) in STATEMENT_WORDS:
             opened = _unclosed_brace(before)
             where = f" on line {opened[0]}" if opened else ""
-            return error(span, "syntax", f"the '{{'{where} is never closed: expected '}}' before '{token}'")
+            return error(span, codes.SYNTAX, f"the '{{'{where} is never closed: expected '}}' before '{token}'")
         if before.endswith(".."):
-            return error(span, "syntax", f"a range needs both ends: expected a number after '..', found {found}")
+            return error(span, codes.SYNTAX, f"a range needs both ends: expected a number after '..', found {found}")
         if "EQUAL" in expected and "LBRACE" in expected:
-            return error(span, "syntax", f"expected '=' after the field name, found {found}")
-        return error(span, "syntax", f"expected {_join([_describe(t) for t in expected])}, found {found}")
+            return error(span, codes.SYNTAX, f"expected '=' after the field name, found {found}")
+        return error(span, codes.SYNTAX, f"expected {_join([_describe(t) for t in expected])}, found {found}")
     # the end of the file came too early
     expected = set(getattr(exc, "expected", ()) or ())
     opened = _unclosed_brace(text)
     if opened is not None:
         o_line, o_column = opened
-        return error(Span(path, o_line, o_column, o_line, o_column + 1), "syntax", "this '{' is never closed: expected '}' before the end of the file")
+        return error(Span(path, o_line, o_column, o_line, o_column + 1), codes.SYNTAX, "this '{' is never closed: expected '}' before the end of the file")
     last = max(len(source_lines(text)), 1)
     words = _join([_describe(t) for t in expected]) or "more text"
     if _text_before(text, last + 1, 1).endswith(".."):
         words = "a number after '..' (a range needs both ends)"
-    return error(Span(path, line, column, line, column + 1), "syntax", f"unexpected end of file: expected {words}")
+    return error(Span(path, line, column, line, column + 1), codes.SYNTAX, f"unexpected end of file: expected {words}")
 
 
 # what a character that starts no token probably meant
@@ -256,7 +256,7 @@ def number(path: str, token: Token) -> Fraction:
     text = str(token)
     mantissa, _, exponent = text.lower().partition("e")
     if len(mantissa) > MAX_DIGITS or (exponent and abs(int(exponent)) > MAX_EXPONENT):
-        raise SpecError(error(_span(path, token), "number-range", f"the number {text[:40]} is out of range: at most {MAX_DIGITS} digits and exponents within ±{MAX_EXPONENT}"))
+        raise SpecError(error(_span(path, token), codes.NUMBER_RANGE, f"the number {text[:40]} is out of range: at most {MAX_DIGITS} digits and exponents within ±{MAX_EXPONENT}"))
     return Fraction(text)
 
 
@@ -302,7 +302,7 @@ class _Builder:
         name, count, gpu = tree.children
         value = number(self.path, count)
         if value > MAX_POOL_GPUS:
-            raise SpecError(error(self.span(count), "number-range", f"a pool of {str(count)[:40]} GPUs is out of range: at most {MAX_POOL_GPUS:,} GPUs in a pool".replace(",", " ")))
+            raise SpecError(error(self.span(count), codes.NUMBER_RANGE, f"a pool of {str(count)[:40]} GPUs is out of range: at most {MAX_POOL_GPUS:,} GPUs in a pool".replace(",", " ")))
         return nodes.Pool(str(name), value, str(gpu), self.span(tree), self.span(name), self.span(count), self.span(gpu))
 
     def section(self, tree: Tree) -> nodes.Section:

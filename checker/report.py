@@ -7,11 +7,12 @@ JSON report carries every value exactly as 'p/q' beside its rounded decimal.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from fractions import Fraction
 from typing import TextIO
 
-from checker import model as m
-from checker.api import FileResult, most_severe
+from checker import codes, model as m
+from checker.api import FileResult, run_exit_code
 from checker.diagnostics import Diagnostic, Span, excerpt
 from checker.numbers import fmt, ratio
 from checker.replay import Replay
@@ -77,25 +78,45 @@ def _diagnostic_text(d: Diagnostic, lines: tuple[str, ...]) -> list[str]:
     return out
 
 
+@dataclass(frozen=True, slots=True)
+class Detail:
+    """What the report says about one verdict: the record every format renders (the text report
+    as `file:line:col: severity: message [code]` with the excerpt and body; JUnit and SARIF from
+    the same fields, never by parsing that text)."""
+
+    severity: str
+    code: str
+    message: str
+    body: tuple[str, ...]  # the lines under the header (counterexample, worst case, replay), indented
+
+
 def _verdict_detail(result: FileResult, v: Verdict) -> list[str]:
+    """The text block of a verdict: header, source excerpt, body."""
+    record = verdict_record(result, v)
+    if record is None:
+        return []
+    head = f"{v.claim.span}: {record.severity}: {record.message} [{record.code}]"
+    shown = excerpt(v.claim.span, result.lines) if record.severity != "note" else ""  # a proof needs no caret
+    return [line for line in (head, shown, *record.body) if line]
+
+
+def verdict_record(result: FileResult, v: Verdict) -> Detail | None:
     model = result.model
     assert model is not None
     claim = v.claim
     span = claim.span
     replay = result.replays.get(claim.name)
     out: list[str] = []
+    head: tuple[str, str, str] | None = None  # severity, code, message
     label = "invariant" if claim.kind == "invariant" else "check"
     if v.status == "violated":
         if claim.static is not None:
-            out.append(f"{span}: error: {label} '{claim.name}' is broken: {v.reason} [{'invariant' if claim.kind == 'invariant' else 'violated'}]")
-            out.append(excerpt(span, result.lines))
-            return out
+            return Detail("error", codes.INVARIANT if claim.kind == "invariant" else codes.VIOLATED, f"{label} '{claim.name}' is broken: {v.reason}", ())
         comparison = claim.conditions[v.failing]
         unit = _preferred(comparison)
         dim = comparison.left.dim
-        code = "invariant" if claim.kind == "invariant" else "violated"
-        out.append(f"{span}: error: {label} '{claim.name}' is violated: {comparison.text} fails [{code}]")
-        out.append(excerpt(span, result.lines))
+        code = codes.INVARIANT if claim.kind == "invariant" else codes.VIOLATED
+        head = ("error", code, f"{label} '{claim.name}' is violated: {comparison.text} fails")
         if v.point is not None and v.relevant:
             out.append("  counterexample:")
             out.extend(f"    {line}" for line in _Point(model, v.point, v.relevant).lines())
@@ -118,11 +139,9 @@ def _verdict_detail(result: FileResult, v: Verdict) -> list[str]:
         out.extend(_replay_lines(replay, dim, unit, _left_text(comparison)))
     elif v.status == Status.UNKNOWN:
         why = v.reason if v.reason.startswith(("the consistency", "it rests on")) else f"the solver gave up ({v.reason or 'no reason given'})"
-        out.append(f"{span}: warning: {label} '{claim.name}' is unknown: {why}; this is not a pass [unknown]")
-        out.append(excerpt(span, result.lines))
+        head = ("warning", codes.UNKNOWN, f"{label} '{claim.name}' is unknown: {why}; this is not a pass")
     elif v.status == Status.NOT_ESTABLISHED:
-        out.append(f"{span}: warning: {label} '{claim.name}' is not established: {v.reason}; no verdict stands on a broken model, and this is not a pass [not-established]")
-        out.append(excerpt(span, result.lines))
+        head = ("warning", codes.NOT_ESTABLISHED, f"{label} '{claim.name}' is not established: {v.reason}; no verdict stands on a broken model, and this is not a pass")
     elif v.worst is not None:
         comparison = claim.conditions[0]
         unit = _preferred(comparison)
@@ -137,7 +156,7 @@ def _verdict_detail(result: FileResult, v: Verdict) -> list[str]:
             approx = f" (the search for the true {word} stopped early; it may lie beyond)"
         else:
             approx = f" (the true {word} is at most {quantity(w.bound, dim, unit)})" if w.maximize else f" (the true {word} is at least {quantity(w.bound, dim, unit)})"
-        out.append(f"{span}: note: check '{claim.name}' is proved: {comparison.text} [proved]")
+        head = ("note", "proved", f"check '{claim.name}' is proved: {comparison.text}")
         out.append(f"  worst case: {_left_text(comparison)} = {quantity(w.value, dim, unit)}{approx}")
         if v.relevant and set(v.relevant) - set(w.free):
             out.append("    reached at:")
@@ -154,7 +173,9 @@ def _verdict_detail(result: FileResult, v: Verdict) -> list[str]:
         if v.rests_on:
             out.append(f"  rests on: {', '.join(_fact(model, fact) for fact in v.rests_on)}")
         out.extend(_replay_lines(replay, dim, unit, _left_text(comparison)))
-    return [line for line in out if line]
+    if head is None:
+        return None
+    return Detail(*head, tuple(line for line in out if line))
 
 
 def _fact(model: m.Model, fact: str) -> str:
@@ -233,9 +254,7 @@ def summary_line(results: list[FileResult], exit_code: int | None = None) -> str
 
 
 def _exit(results: list[FileResult], exit_code: int | None) -> int:
-    if exit_code is not None:
-        return exit_code
-    return most_severe(r.exit_code for r in results) if results else 0
+    return exit_code if exit_code is not None else run_exit_code(results)
 
 
 # ANSI colours for the verdict words only, and only when the CLI says the stream is a terminal

@@ -10,7 +10,7 @@ import difflib
 from fractions import Fraction
 from typing import Callable
 
-from checker import catalog, model as m, nodes, registry, units as u
+from checker import catalog, codes, model as m, nodes, registry, units as u
 from checker.diagnostics import Diagnostic, Span, error
 from checker.numbers import fmt
 
@@ -57,7 +57,7 @@ class Resolver:
         seen: dict[str, nodes.Block] = {}
         for block in blocks:
             if block.name in seen:
-                self.fail(block.name_span, "duplicate", f"'{block.name}' is already declared on line {seen[block.name].span.line}")
+                self.fail(block.name_span, codes.DUPLICATE, f"'{block.name}' is already declared on line {seen[block.name].span.line}")
                 continue
             seen[block.name] = block
         order = {"gpu": 0, "radiator": 1, "cluster": 2, "workload": 3}
@@ -70,7 +70,7 @@ class Resolver:
         names: dict[str, nodes.Claim] = {}
         for claim in claims:
             if claim.name in names:
-                self.fail(claim.name_span, "duplicate", f"'{claim.name}' is already used on line {names[claim.name].span.line}")
+                self.fail(claim.name_span, codes.DUPLICATE, f"'{claim.name}' is already used on line {names[claim.name].span.line}")
                 continue
             names[claim.name] = claim
             try:
@@ -104,9 +104,9 @@ class Resolver:
             if expr.op == "*":
                 return lv * rv, ld * rd, None
             if rv == 0:
-                raise self.fail(expr.right.span, "division-by-zero", "division by zero")
+                raise self.fail(expr.right.span, codes.DIVISION_BY_ZERO, "division by zero")
             return lv / rv, ld / rd, None
-        raise self.fail(expr.span, "not-constant", "a field's value must be a number with its unit (or a range of them), not a reference or a call")
+        raise self.fail(expr.span, codes.NOT_CONSTANT, "a field's value must be a number with its unit (or a range of them), not a reference or a call")
 
     def _unit(self, text: str, span: Span, value: Fraction | None = None) -> tuple[Fraction, u.Dim]:
         try:
@@ -114,9 +114,9 @@ class Resolver:
         except u.UnitError as exc:
             note = u.hint(exc.symbol, value if text == exc.symbol else None)
             if note is not None:
-                raise self.fail(span, "unknown-unit", f"unknown unit '{exc.symbol}'", note)
+                raise self.fail(span, codes.UNKNOWN_UNIT, f"unknown unit '{exc.symbol}'", note)
             suggestion = f"; did you mean '{exc.suggestion}'?" if exc.suggestion else ""
-            raise self.fail(span, "unknown-unit", f"unknown unit '{exc.symbol}'{suggestion}")
+            raise self.fail(span, codes.UNKNOWN_UNIT, f"unknown unit '{exc.symbol}'{suggestion}")
 
     def _mismatch(self, span: Span, left: tuple[u.Dim, str | None], right: tuple[u.Dim, str | None]) -> _Stop:
         def name(side: tuple[u.Dim, str | None]) -> str:
@@ -128,21 +128,21 @@ class Resolver:
         hint = ""
         if left[0].dimensionless != right[0].dimensionless:
             hint = "write the unit after the number, e.g. '900 m^2'"
-        return self.fail(span, "unit-mismatch", f"units do not match ({name(left)} and {name(right)})", *([hint] if hint else []))
+        return self.fail(span, codes.UNIT_MISMATCH, f"units do not match ({name(left)} and {name(right)})", *([hint] if hint else []))
 
     def _field_value(self, owner: str, spec: registry.FieldSpec, field: nodes.Field, unknown_id: str | None = None, path: tuple[str, ...] = ()) -> m.Param:
         """A numeric field: constant, or a range that becomes an unknown."""
         value = field.value
         if isinstance(value, nodes.Range):
             if spec.kind == "count":
-                raise self.fail(value.span, "not-constant", f"'{spec.name}' is a whole number and cannot be a range")
+                raise self.fail(value.span, codes.NOT_CONSTANT, f"'{spec.name}' is a whole number and cannot be a range")
             low, ldim, lunit = self._constant(value.low)
             high, hdim, hunit = self._constant(value.high)
             if ldim != hdim:
                 raise self._mismatch(value.span, (ldim, lunit), (hdim, hunit))
             dim = self._accept_dim(spec, ldim, lunit, value.span)
             if low > high:
-                raise self.fail(value.span, "empty-range", f"the range of '{owner}.{spec.name}' is empty: its low end is above its high end", "every claim would hold vacuously; write LOW .. HIGH with LOW <= HIGH")
+                raise self.fail(value.span, codes.EMPTY_RANGE, f"the range of '{owner}.{spec.name}' is empty: its low end is above its high end", "every claim would hold vacuously; write LOW .. HIGH with LOW <= HIGH")
             unknown = m.Unknown(unknown_id or f"{owner}.{spec.name}", low, high, dim, lunit or hunit, field.span)
             self.unknowns.append(unknown)
             return m.Param(unknown, dim, field.span, lunit or hunit, path)
@@ -155,10 +155,10 @@ class Resolver:
             return dim
         want = spec.dims[0]
         if want.dimensionless:
-            raise self.fail(span, "unit-mismatch", f"'{spec.name}' is a plain number or a share (%), not {unit or u.canonical_name(dim)}")
+            raise self.fail(span, codes.UNIT_MISMATCH, f"'{spec.name}' is a plain number or a share (%), not {unit or u.canonical_name(dim)}")
         if dim.dimensionless and unit is None:
-            raise self.fail(span, "unit-mismatch", f"'{spec.name}' needs a unit of {_unit_words(want)}; found a bare number")
-        raise self.fail(span, "unit-mismatch", f"units do not match ({unit or u.canonical_name(dim)} and {u.canonical_name(want)}): '{spec.name}' takes {_unit_words(want)}")
+            raise self.fail(span, codes.UNIT_MISMATCH, f"'{spec.name}' needs a unit of {_unit_words(want)}; found a bare number")
+        raise self.fail(span, codes.UNIT_MISMATCH, f"units do not match ({unit or u.canonical_name(dim)} and {u.canonical_name(want)}): '{spec.name}' takes {_unit_words(want)}")
 
     def _members(self, kind: str, owner: str, members, span: Span, allow=()) -> dict[str, nodes.Field]:
         """Check a block's fields against the schema; return them by name."""
@@ -167,17 +167,17 @@ class Resolver:
         for member in members:
             if isinstance(member, nodes.Field):
                 if registry.spec_of(kind, member.name) is None:
-                    self.fail(member.name_span, "unknown-field", f"a {kind} has no field '{member.name}'{_suggest(member.name, known)}")
+                    self.fail(member.name_span, codes.UNKNOWN_FIELD, f"a {kind} has no field '{member.name}'{_suggest(member.name, known)}")
                 elif member.name in fields:
-                    self.fail(member.name_span, "duplicate", f"'{member.name}' is already set on line {fields[member.name].span.line}")
+                    self.fail(member.name_span, codes.DUPLICATE, f"'{member.name}' is already set on line {fields[member.name].span.line}")
                 else:
                     fields[member.name] = member
             elif type(member).__name__.lower() not in allow:
                 what = "pool" if isinstance(member, nodes.Pool) else f"section '{member.name}'"
-                self.fail(member.span, "unknown-field", f"a {kind} cannot contain a {what}")
+                self.fail(member.span, codes.UNKNOWN_FIELD, f"a {kind} cannot contain a {what}")
         for spec in registry.FIELDS[kind]:
             if spec.required and spec.name not in fields:
-                self.fail(span, "missing-field", f"{kind} '{owner}' needs a '{spec.name}' field ({spec.doc})")
+                self.fail(span, codes.MISSING_FIELD, f"{kind} '{owner}' needs a '{spec.name}' field ({spec.doc})")
         return fields
 
     def _param(self, kind: str, owner: str, fields: dict[str, nodes.Field], name: str, span: Span, unknown_id: str | None = None, path: tuple[str, ...] | None = None) -> m.Param | None:
@@ -218,9 +218,9 @@ class Resolver:
 
     def _whole(self, value: Fraction | None, span: Span, name: str, choices=()) -> int:
         if value is None or value.denominator != 1 or value <= 0:
-            raise self.fail(span, "not-integer", f"'{name}' must be a positive whole number, not {_show(value)}")
+            raise self.fail(span, codes.NOT_INTEGER, f"'{name}' must be a positive whole number, not {_show(value)}")
         if choices and str(int(value)) not in choices:
-            raise self.fail(span, "bad-value", f"'{name}' must be {' or '.join(choices)}, not {int(value)}")
+            raise self.fail(span, codes.BAD_VALUE, f"'{name}' must be {' or '.join(choices)}, not {int(value)}")
         return int(value)
 
     def _enum(self, kind: str, fields: dict[str, nodes.Field], name: str) -> str | None:
@@ -232,7 +232,7 @@ class Resolver:
         if isinstance(value, nodes.Ref) and len(value.parts) == 1 and value.parts[0] in spec.choices:
             return value.parts[0]
         word = value.parts[0] if isinstance(value, nodes.Ref) else "that"
-        raise self.fail(value.span, "bad-value", f"'{name}' must be one of {', '.join(spec.choices)}{_suggest(word, spec.choices) if isinstance(value, nodes.Ref) else ''}")
+        raise self.fail(value.span, codes.BAD_VALUE, f"'{name}' must be one of {', '.join(spec.choices)}{_suggest(word, spec.choices) if isinstance(value, nodes.Ref) else ''}")
 
     # ---- invariants -------------------------------------------------------------------
 
@@ -263,9 +263,9 @@ class Resolver:
         thunks = {name: (lambda name=name: self._param("radiator", block.name, fields, name, block.span)) for name in ("heat", "emissivity", "temperature", "area", "sink")}
         thunks["sides"] = lambda: self._count("radiator", block.name, fields, "sides", block.span)
         if len(given) == 2:
-            thunks["given"] = lambda: self.fail(fields["area"].span, "conflicting-fields", f"radiator '{block.name}' gives both temperature and area; give one, the other is derived")._raise()
+            thunks["given"] = lambda: self.fail(fields["area"].span, codes.CONFLICTING_FIELDS, f"radiator '{block.name}' gives both temperature and area; give one, the other is derived")._raise()
         if not given:
-            thunks["given"] = lambda: self.fail(block.name_span, "missing-field", f"radiator '{block.name}' needs a 'temperature' or an 'area' field (the other is derived)")._raise()
+            thunks["given"] = lambda: self.fail(block.name_span, codes.MISSING_FIELD, f"radiator '{block.name}' needs a 'temperature' or an 'area' field (the other is derived)")._raise()
         p = self._all(thunks)
         sides = p["sides"]
         if any(p[n] is None for n in ("heat", "emissivity", "sink")) or sides is None:
@@ -298,7 +298,7 @@ class Resolver:
         if isinstance(block, m.Gpu):
             return block
         if block is not None:
-            raise self.fail(span, "unknown-name", f"'{name}' is a {self.kinds[name]}, not a gpu")
+            raise self.fail(span, codes.UNKNOWN_NAME, f"'{name}' is a {self.kinds[name]}, not a gpu")
         if name in catalog.CATALOG:
             peak, memory, tdp, _ = catalog.CATALOG[name]
             gpu = m.Gpu(name, m.Param(peak, u.RATE, span, None, (name, "peak")), m.Param(memory, u.DATA, span, None, (name, "memory")), m.Param(tdp, u.POWER, span, None, (name, "tdp")),
@@ -306,7 +306,7 @@ class Resolver:
             self.blocks[name], self.kinds[name] = gpu, "gpu"  # a catalog entry joins the model once used
             return gpu
         gpus = [n for n, k in self.kinds.items() if k == "gpu"] + list(catalog.CATALOG)
-        raise self.fail(span, "unknown-name", f"no gpu named '{name}'{_suggest(name, gpus)}", f"declare it with a gpu block, or use a built-in one: {', '.join(catalog.CATALOG)}")
+        raise self.fail(span, codes.UNKNOWN_NAME, f"no gpu named '{name}'{_suggest(name, gpus)}", f"declare it with a gpu block, or use a built-in one: {', '.join(catalog.CATALOG)}")
 
     def _cluster(self, block: nodes.Block) -> None:
         self._no_on(block)
@@ -316,7 +316,7 @@ class Resolver:
         for member in block.members:
             if isinstance(member, nodes.Pool):
                 if any(p.name == member.name for p in pools):
-                    self.fail(member.name_span, "duplicate", f"pool '{member.name}' is already declared")
+                    self.fail(member.name_span, codes.DUPLICATE, f"pool '{member.name}' is already declared")
                     continue
                 try:
                     count = self._whole(member.count, member.count_span, f"pool {member.name}")
@@ -325,17 +325,17 @@ class Resolver:
                     broken_pool = True
             elif isinstance(member, nodes.Section):
                 if member.name not in registry.SECTIONS["cluster"]:
-                    self.fail(member.name_span, "unknown-field", f"a cluster has no section '{member.name}'{_suggest(member.name, registry.SECTIONS['cluster'])}")
+                    self.fail(member.name_span, codes.UNKNOWN_FIELD, f"a cluster has no section '{member.name}'{_suggest(member.name, registry.SECTIONS['cluster'])}")
                 elif member.name in sections:
-                    self.fail(member.name_span, "duplicate", f"section '{member.name}' is already given on line {sections[member.name].span.line}")
+                    self.fail(member.name_span, codes.DUPLICATE, f"section '{member.name}' is already given on line {sections[member.name].span.line}")
                 else:
                     sections[member.name] = member
             else:
-                self.fail(member.name_span, "unknown-field", f"a cluster has pools and the sections network and power, not a field '{member.name}'")
+                self.fail(member.name_span, codes.UNKNOWN_FIELD, f"a cluster has pools and the sections network and power, not a field '{member.name}'")
         if broken_pool:
             raise _Stop()
         if not pools:
-            raise self.fail(block.name_span, "missing-field", f"cluster '{block.name}' needs at least one pool: 'pool NAME = COUNT x GPU'")
+            raise self.fail(block.name_span, codes.MISSING_FIELD, f"cluster '{block.name}' needs at least one pool: 'pool NAME = COUNT x GPU'")
         network = self._network(block.name, sections["network"]) if "network" in sections else None
         power = self._power(block.name, sections["power"] if "power" in sections else nodes.Section("power", (), block.span, block.name_span))
         self._add(block, m.Cluster(block.name, tuple(pools), network, power, block.span), "cluster")
@@ -351,7 +351,7 @@ class Resolver:
         if topology == "hierarchical":
             for name in ("domain", "domain_bandwidth", "domain_latency"):
                 if name not in fields:
-                    self.fail(section.name_span, "missing-field", f"a hierarchical network needs '{name}'")
+                    self.fail(section.name_span, codes.MISSING_FIELD, f"a hierarchical network needs '{name}'")
         if topology is None or p["bandwidth"] is None or p["latency"] is None or (topology == "hierarchical" and (domain is None or p["domain_bandwidth"] is None or p["domain_latency"] is None)):
             raise _Stop()
         domain_span = fields["domain"].span if "domain" in fields else None
@@ -365,15 +365,15 @@ class Resolver:
 
     def _workload(self, block: nodes.Block) -> None:
         if block.on is None or block.on_span is None:
-            raise self.fail(block.name_span, "missing-field", f"workload '{block.name}' needs the cluster it runs on: 'workload {block.name} on CLUSTER {{'")
+            raise self.fail(block.name_span, codes.MISSING_FIELD, f"workload '{block.name}' needs the cluster it runs on: 'workload {block.name} on CLUSTER {{'")
         cluster = self.blocks.get(block.on)
         if block.on in self.failed:
             raise _Stop()
         if not isinstance(cluster, m.Cluster):
             clusters = [n for n, k in self.kinds.items() if k == "cluster"]
             if block.on in self.kinds:
-                raise self.fail(block.on_span, "unknown-name", f"'{block.on}' is a {self.kinds[block.on]}, not a cluster")
-            raise self.fail(block.on_span, "unknown-name", f"no cluster named '{block.on}'{_suggest(block.on, clusters)}")
+                raise self.fail(block.on_span, codes.UNKNOWN_NAME, f"'{block.on}' is a {self.kinds[block.on]}, not a cluster")
+            raise self.fail(block.on_span, codes.UNKNOWN_NAME, f"no cluster named '{block.on}'{_suggest(block.on, clusters)}")
         fields = self._members("workload", block.name, block.members, block.span)
         names = [s.name for s in registry.WORKLOAD if s.kind == "number" and s.name != "jitter"]
         thunks = {n: (lambda n=n: self._param("workload", block.name, fields, n, block.span)) for n in names}
@@ -386,9 +386,9 @@ class Resolver:
             raise _Stop()
         if kind == "training":
             if p["batch"] is None:
-                raise self.fail(block.name_span, "missing-field", f"training workload '{block.name}' needs a 'batch' field (tokens per step)")
+                raise self.fail(block.name_span, codes.MISSING_FIELD, f"training workload '{block.name}' needs a 'batch' field (tokens per step)")
             if cluster.network is None:
-                raise self.fail(block.on_span, "missing-field", f"training on '{cluster.name}' needs its network section for the gradient exchange")
+                raise self.fail(block.on_span, codes.MISSING_FIELD, f"training on '{cluster.name}' needs its network section for the gradient exchange")
         # one unknown per pool: any pool may straggle by any amount in the range
         jitter = tuple(
             self._param("workload", block.name, fields, "jitter", block.span, f"{block.name}.jitter.{pool.name}", (block.name, "jitter", pool.name))
@@ -413,7 +413,7 @@ class Resolver:
 
     def _no_on(self, block: nodes.Block) -> None:
         if block.on is not None and block.on_span is not None:
-            self.fail(block.on_span, "syntax", f"only a workload runs 'on' a cluster; a {block.kind} does not")
+            self.fail(block.on_span, codes.SYNTAX, f"only a workload runs 'on' a cluster; a {block.kind} does not")
 
     def _add(self, block: nodes.Block, resolved: m.Block, kind: str) -> None:
         self.blocks[block.name] = resolved
@@ -453,14 +453,14 @@ class Resolver:
                 dim = left.dim * right.dim
             else:
                 if isinstance(right, m.Lit) and right.value == 0:
-                    raise self.fail(right.span, "division-by-zero", "division by zero")
+                    raise self.fail(right.span, codes.DIVISION_BY_ZERO, "division by zero")
                 dim = left.dim / right.dim
             return m.Op(expr.op, left, right, dim, expr.span)
         if isinstance(expr, nodes.Call):
             if expr.function not in ("min", "max"):
-                raise self.fail(expr.name_span, "unknown-function", f"unknown function '{expr.function}'{_suggest(expr.function, ('min', 'max'))}; the functions are min and max")
+                raise self.fail(expr.name_span, codes.UNKNOWN_FUNCTION, f"unknown function '{expr.function}'{_suggest(expr.function, ('min', 'max'))}; the functions are min and max")
             if not expr.args:
-                raise self.fail(expr.span, "syntax", f"{expr.function}() needs at least one argument")
+                raise self.fail(expr.span, codes.SYNTAX, f"{expr.function}() needs at least one argument")
             args = tuple(self._expr(a) for a in expr.args)
             for arg in args[1:]:
                 if arg.dim != args[0].dim:
@@ -473,7 +473,7 @@ class Resolver:
         if head not in self.blocks:
             if head in self.failed:
                 raise _Stop()  # its own errors are reported already
-            raise self.fail(ref.part_spans[0], "unknown-name", f"unknown name '{head}'{_suggest(head, self.blocks)}")
+            raise self.fail(ref.part_spans[0], codes.UNKNOWN_NAME, f"unknown name '{head}'{_suggest(head, self.blocks)}")
         block = self.blocks[head]
         kind = self.kinds[head]
         names = registry.namespace(block)
@@ -484,8 +484,8 @@ class Resolver:
         tail = ".".join(rest) if rest else ""
         span = ref.part_spans[1] if len(ref.part_spans) > 1 else ref.span
         if not rest:
-            raise self.fail(span, "unknown-field", f"'{head}' is a {kind}; name one of its quantities, e.g. {head}.{shown[0]}")
-        raise self.fail(span, "unknown-field", f"{kind} '{head}' has no quantity '{tail}'{_suggest(tail, shown)}")
+            raise self.fail(span, codes.UNKNOWN_FIELD, f"'{head}' is a {kind}; name one of its quantities, e.g. {head}.{shown[0]}")
+        raise self.fail(span, codes.UNKNOWN_FIELD, f"{kind} '{head}' has no quantity '{tail}'{_suggest(tail, shown)}")
 
 
 def _mentions(expr: m.Expr) -> bool:

@@ -99,19 +99,20 @@ def points(model: m.Model, draw) -> Point:
 def both(text: str, data) -> None:
     model, diagnostics = resolve(parse_text("d.spec", text))
     assert model is not None, [d.header() for d in diagnostics]
-    enc = encode(model)
+    ctx = z3.Context()
+    enc = encode(model, ctx)
     for _ in range(3):
         point = points(model, data.draw)
-        subs = [(enc.variables[uid], val(value)) for uid, value in point.values]
+        subs = [(enc.variables[uid], val(value, ctx)) for uid, value in point.values]
         simulation = Simulation(model, point)
         for path in quantities(model):
             term = enc.quantity(path)
-            solver = z3.Solver()
+            solver = z3.Solver(ctx=ctx)
             for name, definition in enc.definitions:
                 solver.add(z3.substitute(definition, *subs) if subs else definition)
-            solver.add(z3.Real("probe") == (z3.substitute(term, *subs) if subs else term))
+            solver.add(z3.Real("probe", ctx) == (z3.substitute(term, *subs) if subs else term))
             assert solver.check() == z3.sat
-            symbolic = fraction(solver.model().eval(z3.Real("probe"), model_completion=True))[0]
+            symbolic = fraction(solver.model().eval(z3.Real("probe", ctx), model_completion=True))[0]
             simulated = simulation.quantity(path)
             tolerance = F(1, 10**9) * max(abs(simulated), F(1))
             assert abs(symbolic - simulated) <= tolerance, (path, float(symbolic), float(simulated), point)

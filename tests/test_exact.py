@@ -23,14 +23,14 @@ def test_decimal_literals_are_exact_in_z3(number: Decimal):
     spec = f"radiator p {{ heat = {text} W; emissivity = 0.5; temperature = 300 K }}\n"
     model, diagnostics = resolve(parse_text("t.spec", spec))
     assert model is not None, diagnostics
-    term = encode(model).quantity(("p", "heat"))
+    term = encode(model, z3.Context()).quantity(("p", "heat"))
     assert z3.is_rational_value(term)
     assert fraction(term)[0] == Fraction(text)
 
 
 def test_one_tenth_is_one_tenth():
     model, _ = resolve(parse_text("t.spec", "radiator p { heat = 0.1 W; emissivity = 0.5; temperature = 300 K }\n"))
-    term = encode(model).quantity(("p", "heat"))
+    term = encode(model, z3.Context()).quantity(("p", "heat"))
     assert (term.numerator_as_long(), term.denominator_as_long()) == (1, 10)
 
 
@@ -38,5 +38,5 @@ def test_one_tenth_is_one_tenth():
 @given(st.integers(min_value=1, max_value=999), st.integers(min_value=-20, max_value=20))
 def test_scientific_literals_are_exact(mantissa: int, exponent: int):
     model, _ = resolve(parse_text("t.spec", f"radiator p {{ heat = {mantissa}e{exponent} W; emissivity = 0.5; temperature = 300 K }}\n"))
-    term = encode(model).quantity(("p", "heat"))
+    term = encode(model, z3.Context()).quantity(("p", "heat"))
     assert fraction(term)[0] == Fraction(mantissa) * Fraction(10) ** exponent

@@ -127,3 +127,22 @@ def test_no_process_wide_solver_state():
     for module in ("encode.py", "solve.py"):
         text = (ROOT / "checker" / module).read_text(encoding="utf-8")
         assert "_main_ctx" not in text and "set_param" not in text and "main_ctx()" not in text, module
+
+
+def test_diagnostic_codes_are_constants_not_strings():
+    """Every code the package raises is a checker.codes constant: a string literal in a call to
+    error(), fail() or Diagnostic() is refused, and every codes.X named exists."""
+    from checker import codes
+
+    offenders = []
+    for path in sorted((ROOT / "checker").rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call):
+                name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
+                where = 2 if name == "Diagnostic" else 1  # Diagnostic(span, severity, code, ...)
+                if name in ("error", "fail", "Diagnostic") and len(node.args) > where and isinstance(node.args[where], ast.Constant) and isinstance(node.args[where].value, str):
+                    offenders.append(f"{path.name}:{node.lineno}: {node.args[where].value!r}")
+            if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "codes" and not hasattr(codes, node.attr):
+                offenders.append(f"{path.name}:{node.lineno}: codes.{node.attr} does not exist")
+    assert offenders == []

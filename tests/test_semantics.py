@@ -19,10 +19,11 @@ def value(text: str, dotted: str, **point: F) -> F:
     """The exact value of a quantity with every unknown fixed (by id, dots as '__')."""
     model, diagnostics = resolve(parse_text("t.spec", text))
     assert model is not None, [d.header() for d in diagnostics]
-    enc = encode(model)
+    ctx = z3.Context()
+    enc = encode(model, ctx)
     term = enc.quantity(tuple(dotted.split(".")))
     fixed = {k.replace("__", "."): v for k, v in point.items()}
-    subs = [(enc.variables[u.id], val(fixed[u.id])) for u in model.unknowns]
+    subs = [(enc.variables[u.id], val(fixed[u.id], ctx)) for u in model.unknowns]
     simple = z3.simplify(z3.substitute(term, *subs) if subs else term)
     assert z3.is_rational_value(simple), simple
     return fraction(simple)[0]
