@@ -122,6 +122,12 @@ def check_file(path: str, limits: Limits = Limits()) -> FileResult:
         result = FileResult(path)
         result.diagnostics.append(error(Span(path, 1, 1, 1, 1), "read-error", f"cannot read the file: {exc.strerror or exc}"))
         return result
+    return check_bytes(path, data, limits)
+
+
+def check_bytes(path: str, data: bytes, limits: Limits = Limits()) -> FileResult:
+    """The pipeline for a file's bytes, read by the caller (the runner, which also keys the
+    result cache on exactly these bytes)."""
     try:
         text = decode(path, data)
     except SpecError as exc:

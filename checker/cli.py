@@ -10,11 +10,14 @@ import argparse
 import math
 import os
 import sys
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
-from checker import __version__
-from checker.api import EXIT_ERROR, EXIT_OK, EXIT_UNKNOWN, FileResult, check_file, expand, most_severe
-from checker.solve import Limits
+from checker import __version__, lazy
+
+if TYPE_CHECKING:
+    from checker.api import FileResult
+
+EXIT_OK, EXIT_UNKNOWN, EXIT_ERROR = 0, 3, 4  # as in checker.api, which is imported only when a run needs it
 
 EPILOG = """\
 exit codes:
@@ -51,12 +54,39 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--timeout", type=float, default=20.0, metavar="SECONDS", help="solver time limit per query (default: 20)")
     parser.add_argument("--rlimit", type=int, default=50_000_000, metavar="N", help="solver resource limit per query, deterministic across machines (default: 50000000)")
     parser.add_argument("--seed", type=int, default=0, help="solver random seed (default: 0)")
+    parser.add_argument("--jobs", "-j", type=_jobs, default=None, metavar="N", help="check files in N worker processes (default: the number of usable cores); 1 checks them in this process. The report does not depend on it")
+    parser.add_argument("--shard", type=_shard, metavar="K/N", help="check only slice K of N of the files, for a CI matrix: file i of the sorted list (from 0) is in slice i mod N + 1")
+    parser.add_argument("--no-cache", action="store_true", help="neither read nor write the cache of results and of the parser ($XDG_CACHE_HOME/verify, by default ~/.cache/verify)")
     parser.add_argument("--version", action="version", version=f"verify {__version__}")
     return parser
 
 
+def _jobs(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number of at least 1, not {text!r}")
+    return value
+
+
+def _shard(text: str) -> tuple[int, int]:
+    from checker.runner import parse_shard
+
+    try:
+        return parse_shard(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def run(argv: list[str], stdout: TextIO, stderr: TextIO) -> int:
     args = build_parser().parse_args(argv)
+    lazy.defer("z3")  # loaded only when a file is really solved (not for a cache hit)
+    from checker import runner
+    from checker.api import expand
+    from checker.solve import Limits
+
     if not (math.isfinite(args.timeout) and args.timeout > 0) or args.rlimit <= 0:
         stderr.write("verify: error: --timeout and --rlimit must be positive\n")
         return EXIT_ERROR
@@ -78,7 +108,12 @@ def run(argv: list[str], stdout: TextIO, stderr: TextIO) -> int:
     if not files and not missing:
         stderr.write("verify: error: no .spec files found\n")
         return EXIT_ERROR
-    results: list[FileResult] = [check_file(path, limits) for path in files]
+    if args.shard:
+        total, files = len(files), runner.shard(files, *args.shard)
+        if not files and total:
+            stderr.write(f"verify: note: shard {args.shard[0]}/{args.shard[1]} has none of the {total} files\n")
+    jobs = args.jobs or runner.usable_cores()
+    results: list[FileResult] = runner.check_files(files, limits, jobs=jobs, use_cache=not args.no_cache)
     code = gate(results, args.allow_unknown, missing)
     if args.output:
         try:
@@ -94,6 +129,8 @@ def run(argv: list[str], stdout: TextIO, stderr: TextIO) -> int:
 
 def gate(results: list[FileResult], allow_unknown: bool = False, missing: list[str] | None = None) -> int:
     """The exit code: the most severe file's, unknown counting as a pass with --allow-unknown."""
+    from checker.api import most_severe
+
     codes = [EXIT_OK if allow_unknown and r.exit_code == EXIT_UNKNOWN else r.exit_code for r in results]
     return most_severe([*codes, EXIT_ERROR] if missing else codes)
 

@@ -256,7 +256,7 @@ def test_sarif_output_is_byte_identical_across_processes():
     outputs = set()
     for seed in ("0", "7"):
         env = dict(os.environ, PYTHONHASHSEED=seed, PYTHONPATH=str(ROOT))
-        done = subprocess.run([sys.executable, "-m", "checker", "--format", "sarif", "examples/orbital-radiator.spec", "tests/bad/vacuous.spec"], capture_output=True, cwd=ROOT, env=env)
+        done = subprocess.run([sys.executable, "-m", "checker", "--no-cache", "--format", "sarif", "examples/orbital-radiator.spec", "tests/bad/vacuous.spec"], capture_output=True, cwd=ROOT, env=env)
         assert done.returncode == 2 and done.stderr == b""
         outputs.add(done.stdout)
     assert len(outputs) == 1

@@ -451,7 +451,8 @@ def test_checking_a_file_opens_that_file_and_nothing_else(audited, tmp_path):
 def _verify(*args: str, seed: str) -> subprocess.CompletedProcess:
     env = dict(os.environ, PYTHONHASHSEED=seed, PYTHONPATH=str(ROOT))
     env.pop("NO_COLOR", None)
-    return subprocess.run([sys.executable, "-m", "checker", *args], capture_output=True, cwd=ROOT, env=env, timeout=300)
+    # every run really checks (no cache), every file in one process, one after the other
+    return subprocess.run([sys.executable, "-m", "checker", "--no-cache", "--jobs", "1", *args], capture_output=True, cwd=ROOT, env=env, timeout=300)
 
 
 @pytest.mark.parametrize("fmt", ["json", "junit"])
