@@ -55,7 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--rlimit", type=int, default=50_000_000, metavar="N", help="solver resource limit per query, deterministic across machines (default: 50000000)")
     parser.add_argument("--seed", type=int, default=0, help="solver random seed (default: 0)")
     parser.add_argument("--jobs", "-j", type=_jobs, default=None, metavar="N", help="check files in N worker processes (default: the number of usable cores); 1 checks them in this process. The report does not depend on it")
-    parser.add_argument("--shard", type=_shard, metavar="K/N", help="check only slice K of N of the files, for a CI matrix: file i of the sorted list (from 0) is in slice i mod N + 1")
+    parser.add_argument("--shard", type=_shard, metavar="K/N", help="check only slice K of N of the files, for a CI matrix: file i (from 0) of the list the paths expand to, directories in sorted order, is in slice i mod N + 1")
     parser.add_argument("--no-cache", action="store_true", help="neither read nor write the cache of results and of the parser ($XDG_CACHE_HOME/verify, by default ~/.cache/verify)")
     parser.add_argument("--version", action="version", version=f"verify {__version__}")
     return parser

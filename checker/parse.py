@@ -51,6 +51,14 @@ def grammar_path() -> Path:
     raise FileNotFoundError("grammars/spec.lark is missing from the installation")
 
 
+def build_parser(grammar: str | None = None) -> Lark:
+    """The LALR parser built from the grammar (with the grammar object, which a parser loaded
+    from the cache does not keep)."""
+    if grammar is None:
+        grammar = grammar_path().read_text(encoding="utf-8")
+    return Lark(grammar, parser="lalr", lexer="contextual", propagate_positions=True, maybe_placeholders=False)
+
+
 @lru_cache(maxsize=1)
 def _parser() -> Lark:
     """The LALR parser, built once per grammar and Lark version and kept in the user's cache
@@ -63,7 +71,7 @@ def _parser() -> Lark:
     grammar = grammar_path().read_text(encoding="utf-8")
 
     def build() -> Lark:
-        return Lark(grammar, parser="lalr", lexer="contextual", propagate_positions=True, maybe_placeholders=False)
+        return build_parser(grammar)
 
     def save(parser: Lark) -> dict:
         buffer = io.BytesIO()

@@ -91,16 +91,28 @@ def _check_files(paths: list[str], limits: Limits, jobs: int, use_cache: bool) -
                 results[index] = hit
                 continue
         todo.append((index, path, data, key))
-    workers = min(max(1, jobs), len(todo))
-    if workers <= 1:
-        done: Iterator[tuple[int, FileResult]] = ((index, api.check_bytes(path, data, limits)) for index, path, data, _ in todo)
-    else:
-        done = _pool(todo, limits, workers)
     keys = {index: key for index, _, _, key in todo}
-    for index, result in done:
+
+    def record(index: int, result: FileResult) -> None:
         results[index] = result
         if keys[index] is not None:
             cache.store_result(keys[index], result)
+
+    workers = min(max(1, jobs), len(todo))
+    if workers > 1:
+        import multiprocessing
+
+        if multiprocessing.current_process().daemon:
+            workers = 1  # a daemonic process may not start processes of its own
+    if workers > 1:
+        try:
+            for index, result in _pool(todo, limits, workers):
+                record(index, result)
+        except OSError:  # no process could be started (a process limit): the rest in this one
+            pass
+    for index, path, data, _ in todo:
+        if results[index] is None:
+            record(index, api.check_bytes(path, data, limits))
     assert all(r is not None for r in results)
     return results  # type: ignore[return-value]
 

@@ -132,6 +132,23 @@ def test_a_worker_that_dies_is_that_files_internal_error_only(tmp_path, monkeypa
     assert again.code == 1 and json.loads(again.out)["files"][1]["status"] == "proved"
 
 
+@pytest.mark.parametrize("after", [0, 1])
+def test_when_no_worker_can_be_started_the_files_are_checked_here(tmp_path, monkeypatch, after):
+    paths = _files(tmp_path, {"a.spec": VIOLATED, "b.spec": PROVED, "c.spec": INVALID})
+    alone = verify("--no-cache", "--jobs", "1", *paths)
+    real = runner._pool
+
+    def failing(todo, limits, workers):
+        for count, item in enumerate(real(todo, limits, workers)):
+            if count == after:
+                raise OSError("fork: Resource temporarily unavailable")
+            yield item
+
+    monkeypatch.setattr(runner, "_pool", failing)
+    pooled = verify("--no-cache", "--jobs", "2", *paths)
+    assert (pooled.code, pooled.out, pooled.err) == (alone.code, alone.out, alone.err)
+
+
 @pytest.mark.parametrize("value", ["0", "-1", "two", "1.5", ""])
 def test_a_bad_jobs_value_is_a_usage_error(value, capsys):
     result = verify("--jobs", value, "x.spec")
