@@ -62,7 +62,7 @@ def check_files(paths: list[str], limits: Limits, jobs: int = 1, use_cache: bool
     """Every file's result, in the order of ``paths``: from the cache where it has one, else
     checked in up to ``jobs`` worker processes (``jobs`` 1, or a single file to check: in this
     process)."""
-    from checker import api, cache
+    from checker import cache
 
     enabled, cache.enabled = cache.enabled, use_cache
     try:

@@ -291,7 +291,7 @@ def warm(runs: int, files: int = 100) -> None:
     print(f"    results cached {statistics.median(hot) * 1000:6.0f} ms ({statistics.median(hot) / files * 1000:.1f} ms a file), not cached {statistics.median(cold):.2f} s: cached / not cached {statistics.median(ratios):.3f}x")
     example = str((ROOT / "examples" / "orbital-radiator.spec").relative_to(ROOT))
     bare, hit, ratios = [], [], []
-    measure([*VERIFY, example], "verify one example, result cached")
+    measure([*VERIFY, example], "verify one example, filling the cache")
     for _ in range(runs):
         a = measure([*VERIFY, example], "verify one example, result cached", warm=True)[0]
         b = measure(BARE, "python -c 'import z3, lark'")[0]

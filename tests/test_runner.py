@@ -505,3 +505,30 @@ class _Text:
 
     def read_text(self, encoding: str) -> str:
         return self.text
+
+
+# ---- the documentation tells the truth ------------------------------------------------------
+
+
+def test_every_option_is_in_the_command_line_section_of_the_reference():
+    text = (ROOT / "spec" / "language.md").read_text(encoding="utf-8")
+    section = text[text.index("## Command line") :]
+    section = section[: section.index("\n## ", 1)]
+    flags = [flag for action in cli.build_parser()._actions for flag in action.option_strings if flag.startswith("--") and flag != "--help"]
+    assert {"--jobs", "--shard", "--no-cache"} <= set(flags)
+    for flag in flags:
+        assert flag in section, flag
+
+
+def test_the_readmes_matrix_recipe_checks_every_shard_once():
+    import yaml  # PyYAML comes with pre-commit, a test dependency: fails, never skips
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    blocks = readme.split("```yaml\n")[1:]
+    [recipe] = [yaml.safe_load(block.split("```")[0]) for block in blocks if "matrix:" in block]
+    job = recipe["jobs"]["verify"]
+    shards = job["strategy"]["matrix"]["shard"]
+    assert shards == list(range(1, len(shards) + 1))
+    [command] = [step["run"] for step in job["steps"] if "run" in step and "--shard" in step["run"]]
+    assert f"--shard ${{{{ matrix.shard }}}}/{len(shards)} " in command
+    cached = [step for step in job["steps"] if step.get("uses", "").startswith("actions/cache")]
+    assert cached and cached[0]["with"]["path"] == "~/.cache/verify"
