@@ -15,7 +15,7 @@ from checker.diagnostics import Diagnostic, Span, SpecError, error
 from checker.parse import decode, parse_text, source_lines
 from checker.replay import Replay, replay_verdict
 from checker.resolve import resolve
-from checker.solve import Limits, Status, Verdict, solve
+from checker.verdicts import Limits, Status, Verdict
 
 EXIT_OK, EXIT_VIOLATED, EXIT_INVALID, EXIT_UNKNOWN, EXIT_ERROR = 0, 1, 2, 3, 4
 SEVERITY_ORDER = (EXIT_OK, EXIT_UNKNOWN, EXIT_VIOLATED, EXIT_INVALID, EXIT_ERROR)  # least to most severe
@@ -103,7 +103,9 @@ def _check_text(path: str, text: str, limits: Limits) -> FileResult:
     if model is None:
         return result
     result.model = model
-    outcome = solve(model, limits)
+    from checker import solve as solver  # Z3 is imported only when a file is really solved
+
+    outcome = solver.solve(model, limits)
     if outcome.vacuity is not None:
         result.diagnostics.append(_vacuity(model, outcome.vacuity))
         return result
@@ -145,7 +147,8 @@ def check_file(path: str, limits: Limits = Limits()) -> FileResult:
 
 
 def check_bytes(path: str, data: bytes, limits: Limits = Limits()) -> FileResult:
-    """The pipeline for a spec's raw bytes (a file's, or standard input's as STDIN)."""
+    """The pipeline for a spec's raw bytes (a file's, read by the runner, which keys the result
+    cache on exactly these bytes; or standard input's, as STDIN)."""
     try:
         text = decode(path, data)
     except SpecError as exc:

@@ -10,11 +10,15 @@ import argparse
 import math
 import os
 import sys
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from checker import __version__
-from checker.api import EXIT_ERROR, STDIN, FileResult, check_bytes, check_file, expand, run_exit_code
-from checker.solve import Limits
+
+if TYPE_CHECKING:
+    from checker.api import FileResult
+    from checker.verdicts import Limits
+
+EXIT_OK, EXIT_UNKNOWN, EXIT_ERROR = 0, 3, 4  # as in checker.api, imported only when a run needs it
 
 EPILOG = """\
 exit codes:
@@ -51,12 +55,38 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--timeout", type=float, default=20.0, metavar="SECONDS", help="solver time limit per query (default: 20)")
     parser.add_argument("--rlimit", type=int, default=50_000_000, metavar="N", help="solver resource limit per query, deterministic across machines (default: 50000000)")
     parser.add_argument("--seed", type=int, default=0, help="solver random seed (default: 0)")
+    parser.add_argument("--jobs", "-j", type=_jobs, default=None, metavar="N", help="check files in N worker processes (default: the number of usable cores); 1 checks them in this process. The report does not depend on it")
+    parser.add_argument("--shard", type=_shard, metavar="K/N", help="check only slice K of N of the files, for a CI matrix: file i (from 0) of the list the paths expand to, directories in sorted order, is in slice i mod N + 1")
+    parser.add_argument("--no-cache", action="store_true", help="neither read nor write the cache of results and of the parser ($XDG_CACHE_HOME/verify, by default ~/.cache/verify)")
     parser.add_argument("--version", action="version", version=f"verify {__version__}")
     return parser
 
 
+def _jobs(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number of at least 1, not {text!r}")
+    return value
+
+
+def _shard(text: str) -> tuple[int, int]:
+    from checker.runner import parse_shard
+
+    try:
+        return parse_shard(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def run(argv: list[str], stdout: TextIO, stderr: TextIO, stdin=None) -> int:
     args = build_parser().parse_args(argv)
+    from checker import runner  # after parsing: `verify --help` imports neither lark nor z3
+    from checker.api import expand
+    from checker.verdicts import Limits
+
     if args.paths.count("-") > 1:
         stderr.write("verify: error: standard input (-) can be given only once\n")
         return EXIT_ERROR
@@ -81,7 +111,14 @@ def run(argv: list[str], stdout: TextIO, stderr: TextIO, stdin=None) -> int:
     if not files and not missing:
         stderr.write("verify: error: no .spec files found\n")
         return EXIT_ERROR
-    results: list[FileResult] = [_check_stdin(stdin, limits) if path == "-" else check_file(path, limits) for path in files]
+    if args.shard:
+        total, files = len(files), runner.shard(files, *args.shard)
+        if not files and total:
+            stderr.write(f"verify: note: shard {args.shard[0]}/{args.shard[1]} has none of the {total} files\n")
+    jobs = args.jobs or runner.usable_cores()
+    named = [path for path in files if path != "-"]
+    checked = iter(runner.check_files(named, limits, jobs=jobs, use_cache=not args.no_cache))
+    results: list[FileResult] = [_check_stdin(stdin, limits) if path == "-" else next(checked) for path in files]
     code = gate(results, args.allow_unknown, missing)
     if args.output:
         try:
@@ -96,6 +133,9 @@ def run(argv: list[str], stdout: TextIO, stderr: TextIO, stdin=None) -> int:
 
 
 def _check_stdin(stdin, limits: Limits) -> FileResult:
+    """`verify -`: the spec on standard input, checked in this process and never cached."""
+    from checker.api import STDIN, check_bytes
+
     stream = sys.stdin if stdin is None else stdin
     source = getattr(stream, "buffer", stream)
     data = source.read()
@@ -104,6 +144,8 @@ def _check_stdin(stdin, limits: Limits) -> FileResult:
 
 def gate(results: list[FileResult], allow_unknown: bool = False, missing: list[str] | None = None) -> int:
     """The exit code of the run (computed by checker.api.run_exit_code, its one place)."""
+    from checker.api import run_exit_code
+
     return run_exit_code(results, allow_unknown, bool(missing))
 
 

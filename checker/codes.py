@@ -19,6 +19,13 @@ class Code(str):
         code.description = description
         return code
 
+    def __reduce__(self):  # a pickled code (a cached result, a worker's result) is the constant itself
+        return (_named, (str(self),))
+
+
+def _named(name: str) -> Code:
+    return BY_NAME[name]
+
 
 READ_ERROR = Code("read-error", "the file cannot be read, or is not UTF-8 text")
 TOO_LARGE = Code("too-large", "the file, a line, an expression or the number of statements exceeds a limit")

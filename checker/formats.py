@@ -21,7 +21,7 @@ from checker import __version__
 from checker.api import FileResult
 from checker.diagnostics import CODES, Span
 from checker.report import _diagnostic_text, _verdict_detail, _verdict_json, verdict_record
-from checker.solve import Verdict
+from checker.verdicts import Verdict
 
 SARIF_SCHEMA = "https://raw.githubusercontent.com/oasis-tcs/sarif-spec/master/Schemata/sarif-schema-2.1.0.json"
 TIMESTAMP = "1970-01-01T00:00:00"  # the JUnit schema requires one; a fixed one keeps the output reproducible

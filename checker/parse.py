@@ -8,6 +8,7 @@ what was expected; no Lark object leaves this module.
 from __future__ import annotations
 
 import difflib
+import pickle
 import re
 from fractions import Fraction
 from functools import lru_cache
@@ -50,15 +51,34 @@ def grammar_path() -> Path:
     raise FileNotFoundError("grammars/spec.lark is missing from the installation")
 
 
+def build_parser(grammar: str | None = None) -> Lark:
+    """The LALR parser built from the grammar (with the grammar object, which a parser loaded
+    from the cache does not keep)."""
+    if grammar is None:
+        grammar = grammar_path().read_text(encoding="utf-8")
+    return Lark(grammar, parser="lalr", lexer="contextual", propagate_positions=True, maybe_placeholders=False)
+
+
 @lru_cache(maxsize=1)
 def _parser() -> Lark:
-    return Lark(
-        grammar_path().read_text(encoding="utf-8"),
-        parser="lalr",
-        lexer="contextual",
-        propagate_positions=True,
-        maybe_placeholders=False,
-    )
+    """The LALR parser, built once per grammar and Lark version and kept in the user's cache
+    directory (see :mod:`checker.cache`): loading it takes about a tenth of building it."""
+    import io
+    import lark
+
+    from checker import cache
+
+    grammar = grammar_path().read_text(encoding="utf-8")
+
+    def build() -> Lark:
+        return build_parser(grammar)
+
+    def save(parser: Lark) -> dict:
+        buffer = io.BytesIO()
+        parser.save(buffer)
+        return pickle.loads(buffer.getvalue())  # Lark's own pickle of plain data: no classes in it
+
+    return cache.parser(grammar, lark.__version__, build, save, Lark.load)
 
 
 def _describe(terminal: str) -> str:

@@ -14,7 +14,7 @@ from fractions import Fraction
 
 from checker import model as m, registry, sim
 from checker.claims import Undefined, close, evaluate, holds
-from checker.solve import Point, Verdict
+from checker.verdicts import Point, Verdict
 
 AGREE = Fraction(1, 1_000_000_000)  # relative, where either side is approximate (an irrational root); else exact
 

@@ -16,7 +16,7 @@ from checker.api import FileResult, run_exit_code
 from checker.diagnostics import Diagnostic, Span, excerpt
 from checker.numbers import fmt, ratio
 from checker.replay import Replay
-from checker.solve import Point, Status, Verdict
+from checker.verdicts import Point, Status, Verdict
 from checker.units import display_unit
 
 SCHEMA = "verify-report/1"

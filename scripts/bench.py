@@ -11,7 +11,15 @@
 (c) many:    100 spec files in one run (target: under 15 s on 2 cores);
 (d) memory:  the peak resident memory of every run above (target: under 150 MB);
 (e) needle:  a violation confined to 1e-6 of a range's width, found by `verify`, against
-    uniform random sampling of the same range for the same wall time.
+    uniform random sampling of the same range for the same wall time;
+(f) jobs:    100 and 400 spec files with --jobs 1 against --jobs 2, run in turn, as ratios;
+    the peak memory of the largest single process of a 400-file run;
+(g) warm:    100 unchanged spec files, every result in the cache (a pre-commit run), against
+    the same files checked (as a ratio), and one cached example against a bare import.
+
+Every run uses a result cache of its own in a temporary directory (never the user's): the
+results are deleted before each run except in (g), so "cold" means the results are not cached;
+the parser tables are cached, as they are on any run after the first.
 """
 
 from __future__ import annotations
@@ -32,7 +40,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-ENV = dict(os.environ, PYTHONPATH=str(ROOT))
+CACHE_HOME = tempfile.mkdtemp(prefix="verify-bench-cache-")  # removed at the end of main()
+ENV = dict(os.environ, PYTHONPATH=str(ROOT), XDG_CACHE_HOME=CACHE_HOME)
+RESULTS = Path(CACHE_HOME) / "verify" / "results"
 EXAMPLES = sorted((ROOT / "examples").glob("*.spec"))
 VERIFY = [sys.executable, "-m", "checker"]
 BARE = [sys.executable, "-c", "import z3, lark"]
@@ -48,8 +58,11 @@ _MEASURE = (
 PEAKS: dict[str, float] = {}  # what was run -> peak RSS in MB
 
 
-def measure(command: list[str], label: str) -> tuple[float, float, int]:
-    """Wall seconds and peak RSS (MB) of one cold run of the command, and its exit code."""
+def measure(command: list[str], label: str, warm: bool = False) -> tuple[float, float, int]:
+    """Wall seconds and peak RSS (MB) of the largest single process of one run of the command,
+    and its exit code. The cached results are deleted first unless ``warm``."""
+    if not warm:
+        shutil.rmtree(RESULTS, ignore_errors=True)
     done = subprocess.run([sys.executable, "-c", _MEASURE, *command], capture_output=True, text=True, env=ENV, cwd=ROOT, check=True)
     seconds, kib, code = done.stdout.split()
     megabytes = int(kib) / 1024 if sys.platform != "darwin" else int(kib) / 2**20
@@ -137,12 +150,17 @@ def pools(runs: int) -> None:
 # ---- (c) many files ----------------------------------------------------------------------------
 
 
+def copies(scratch: str, files: int) -> None:
+    """The examples copied round-robin into `files` spec files."""
+    for index in range(files):
+        source = EXAMPLES[index % len(EXAMPLES)]
+        shutil.copy(source, Path(scratch) / f"{index:03d}-{source.name}")
+
+
 def many(runs: int, files: int = 100) -> None:
-    print(f"(c) {files} spec files in one run (the examples, copied round-robin; median of {runs})")
+    print(f"(c) {files} spec files in one run, the default --jobs (the examples, copied round-robin; median of {runs})")
     with tempfile.TemporaryDirectory() as scratch:
-        for index in range(files):
-            source = EXAMPLES[index % len(EXAMPLES)]
-            shutil.copy(source, Path(scratch) / f"{index:03d}-{source.name}")
+        copies(scratch, files)
         times = []
         for _ in range(runs):
             seconds, _, code = measure([*VERIFY, scratch], f"verify {files} files")
@@ -192,6 +210,7 @@ def needle(runs: int) -> None:
         path.write_text(NEEDLE)
         times, found = [], None
         for _ in range(runs):
+            shutil.rmtree(RESULTS, ignore_errors=True)
             start = time.perf_counter()
             done = subprocess.run([*VERIFY, "--format", "json", str(path)], capture_output=True, text=True, env=ENV, cwd=ROOT)
             times.append(time.perf_counter() - start)
@@ -235,22 +254,76 @@ def needle(runs: int) -> None:
     print(f"    to be 99 % sure of one hit a sampler needs {int(4.6 / 1e-6):,} samples; verify needs one run and then proves the rest of the range")
 
 
+# ---- (f) jobs -------------------------------------------------------------------------------
+
+
+def jobs(runs: int) -> None:
+    print(f"(f) many files with --jobs 1 and --jobs 2, run in turn (median of {runs}; the ratio pair by pair)")
+    for files in (100, 400):
+        with tempfile.TemporaryDirectory() as scratch:
+            copies(scratch, files)
+            one, two, ratios = [], [], []
+            for _ in range(runs):
+                a = measure([*VERIFY, "--jobs", "1", scratch], f"verify {files} files --jobs 1")[0]
+                b = measure([*VERIFY, "--jobs", "2", scratch], f"verify {files} files --jobs 2")[0]
+                one.append(a)
+                two.append(b)
+                ratios.append(a / b)
+        print(f"    {files} files: --jobs 1 {statistics.median(one):6.2f} s, --jobs 2 {statistics.median(two):6.2f} s: speed-up {statistics.median(ratios):.2f}x (min {min(ratios):.2f}x, max {max(ratios):.2f}x) on {os.cpu_count()} cores")
+    for label in ("verify 400 files --jobs 1", "verify 400 files --jobs 2"):
+        print(f"    peak memory of the largest process, {label[7:]}: {PEAKS[label]:.1f} MB")
+
+
+# ---- (g) warm -------------------------------------------------------------------------------
+
+
+def warm(runs: int, files: int = 100) -> None:
+    print(f"(g) {files} unchanged spec files, every result in the cache (a pre-commit run; median of {runs})")
+    with tempfile.TemporaryDirectory() as scratch:
+        copies(scratch, files)
+        cold, hot, ratios = [], [], []
+        for _ in range(runs):
+            a = measure([*VERIFY, scratch], f"verify {files} files, results not cached")[0]  # fills the cache
+            b = measure([*VERIFY, scratch], f"verify {files} files, results cached", warm=True)[0]
+            cold.append(a)
+            hot.append(b)
+            ratios.append(b / a)
+    print(f"    results cached {statistics.median(hot) * 1000:6.0f} ms ({statistics.median(hot) / files * 1000:.1f} ms a file), not cached {statistics.median(cold):.2f} s: cached / not cached {statistics.median(ratios):.3f}x")
+    example = str((ROOT / "examples" / "orbital-radiator.spec").relative_to(ROOT))
+    bare, hit, ratios = [], [], []
+    measure([*VERIFY, example], "verify one example, filling the cache")
+    for _ in range(runs):
+        a = measure([*VERIFY, example], "verify one example, result cached", warm=True)[0]
+        b = measure(BARE, "python -c 'import z3, lark'")[0]
+        hit.append(a)
+        bare.append(b)
+        ratios.append(a / b)
+    print(f"    one example, result cached: {statistics.median(hit) * 1000:.0f} ms, bare import {statistics.median(bare) * 1000:.0f} ms: {statistics.median(ratios):.2f}x")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=5, help="runs per measurement; medians are printed (default: 5)")
-    parser.add_argument("--only", default="startup,pools,many,memory,needle", help="comma-separated parts to run")
+    parser.add_argument("--only", default="startup,pools,many,memory,needle,jobs,warm", help="comma-separated parts to run (default: all: startup,pools,many,memory,needle,jobs,warm)")
     args = parser.parse_args(argv)
     parts = args.only.split(",")
+    known = {"startup", "pools", "many", "memory", "needle", "jobs", "warm"}
+    if not set(parts) <= known:
+        parser.error(f"unknown parts {sorted(set(parts) - known)}; the parts are {sorted(known)}")
     import lark
     import z3
 
     print(f"verify bench: Python {platform.python_version()}, z3 {z3.get_version_string()}, lark {lark.__version__}, {os.cpu_count()} cores, {platform.platform()}")
-    for name, part in (("startup", startup), ("pools", pools), ("many", many), ("needle", needle)):
-        if name in parts:
-            part(args.runs)
-            print()
-    if "memory" in parts:
-        memory()
+    try:
+        measure([*VERIFY, "examples/orbital-radiator.spec"], "verify, building the parser cache")  # once, untimed
+        for name, part in (("startup", startup), ("pools", pools), ("many", many), ("needle", needle), ("jobs", jobs), ("warm", warm)):
+            if name in parts:
+                part(args.runs)
+                print()
+        if "memory" in parts:
+            memory()
+    finally:
+        shutil.rmtree(CACHE_HOME, ignore_errors=True)
     return 0
 
 

@@ -28,6 +28,18 @@ def verify(*args: str) -> Run:
     return Run(code, out.getvalue(), err.getvalue())
 
 
+@pytest.fixture(autouse=True)
+def private_cache(tmp_path_factory, monkeypatch) -> Path:
+    """Every test gets an empty cache directory of its own: the suite never reads or writes the
+    user's ~/.cache/verify, and no test sees another's results (subprocesses inherit it too)."""
+    from checker import cache
+
+    home = tmp_path_factory.mktemp("xdg-cache")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(home))
+    monkeypatch.setattr(cache, "enabled", True)
+    return home / "verify"
+
+
 @pytest.fixture
 def spec(tmp_path: Path):
     """Write a spec text to a file and return its path."""

@@ -259,7 +259,7 @@ def test_sarif_output_is_byte_identical_across_processes():
     outputs = set()
     for seed in ("0", "7"):
         env = dict(os.environ, PYTHONHASHSEED=seed, PYTHONPATH=str(ROOT))
-        done = subprocess.run([sys.executable, "-m", "checker", "--format", "sarif", "examples/orbital-radiator.spec", "tests/bad/vacuous.spec"], capture_output=True, cwd=ROOT, env=env)
+        done = subprocess.run([sys.executable, "-m", "checker", "--no-cache", "--format", "sarif", "examples/orbital-radiator.spec", "tests/bad/vacuous.spec"], capture_output=True, cwd=ROOT, env=env)
         assert done.returncode == 2 and done.stderr == b""
         outputs.add(done.stdout)
     assert len(outputs) == 1
@@ -278,8 +278,9 @@ def kinds(spec, monkeypatch):
     import dataclasses
 
     import checker.api
+    import checker.solve
 
-    real_solve, real_replay = checker.api.solve, checker.api.replay_verdict
+    real_solve, real_replay = checker.solve.solve, checker.api.replay_verdict
 
     def solve(model, limits):
         return real_solve(model, dataclasses.replace(limits, rlimit=1) if "unknown" in model.path else limits)
@@ -289,7 +290,7 @@ def kinds(spec, monkeypatch):
             return Replay("disagrees", Fraction(1), None, Fraction(2), "made up by the test")
         return real_replay(model, verdict)
 
-    monkeypatch.setattr(checker.api, "solve", solve)
+    monkeypatch.setattr(checker.solve, "solve", solve)
     monkeypatch.setattr(checker.api, "replay_verdict", replay)
     texts = {"proved": PROVED, "unknown": PROVED, "violated": VIOLATED, "invalid": INVALID, "inconsistent": PROVED}
     return lambda kind, index=0: spec(texts[kind], f"{index}-{kind}.spec")

@@ -25,7 +25,7 @@ from checker import registry, report, units
 from checker.api import FileResult, check_file, check_text
 from checker.catalog import CATALOG
 from checker.diagnostics import CODES
-from checker.parse import MAX_NESTING, _parser
+from checker.parse import MAX_NESTING, build_parser
 from checker.solve import Limits
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -107,7 +107,7 @@ def grammar_specs() -> st.SearchStrategy[str]:
         "COMMENT": st.sampled_from(["", "", "", "", "", "", "", "# µ é"]),  # a comment eats the rest of its line
         "_NL": st.sampled_from(["\n", "\r\n"]),
     }
-    parser = _parser()
+    parser = build_parser()  # not the cached one: from_lark needs the grammar object
     for terminal in parser.terminals:  # keywords: 'radiator', 'check', 'x', ...
         if terminal.pattern.type == "str" and terminal.pattern.value.isalpha():
             explicit[terminal.name] = spaced(st.just(terminal.pattern.value))
