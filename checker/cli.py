@@ -25,6 +25,10 @@ exit codes:
   4  usage or internal error, or the solver and the simulation disagree
 With several files every file is checked and the most severe code wins (4 > 2 > 1 > 3 > 0).
 With --allow-unknown an unknown check is a warning: a file with nothing worse exits 0.
+
+subcommands (only as the first argument; write ./fmt or ./lsp to check a file of that name):
+  verify fmt [--check] PATH...   rewrite specs in the canonical layout (- : stdin to stdout)
+  verify lsp                     a language server over standard input and output
 """
 
 
@@ -55,7 +59,14 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+SUBCOMMANDS = ("fmt", "lsp")  # taken only as the first argument; `verify ./fmt` checks a file named fmt
+
+
 def run(argv: list[str], stdout: TextIO, stderr: TextIO, stdin=None) -> int:
+    if argv and argv[0] in SUBCOMMANDS:
+        from checker import subcommands
+
+        return subcommands.run(argv[0], argv[1:], stdout, stderr, stdin)
     args = build_parser().parse_args(argv)
     if args.paths.count("-") > 1:
         stderr.write("verify: error: standard input (-) can be given only once\n")
