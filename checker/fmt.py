@@ -16,7 +16,7 @@ language grows later is laid out without a change here. The layout:
   unit are one space apart (``30%`` becomes ``30 %``). Tokens are written as they were
   (numbers, units and names are never respelled).
 - **Alignment** (tab-stop style) among consecutive lines of the same block with the same shape:
-  the ``=`` of one-member lines (``heat        = 1 MW``), the text after a claim's ``:``
+  the first ``=`` of a line (``heat        = 1 MW``), the text after a claim's ``:``
   (``check grid:       ...``), the ``{`` of one-line blocks and sections
   (``power   { ... }``), and the members after each ``;`` when consecutive one-line rows list
   the same fields in the same order (a table). Blank lines and comment lines end a run.
@@ -48,8 +48,6 @@ NO_SPACE_BEFORE = {")", "]", ",", ";", ":", "."}
 NO_SPACE_AFTER = {"(", "[", "."}
 OPEN, CLOSE = "{", "}"
 SEPARATOR = ";"
-PAD_BEFORE = {"=", "{"}  # aligned on the token itself: 'heat        = 1 MW', 'power   { ... }'
-PAD_AFTER = {":", ";"}  # aligned on what follows it: 'check grid:       x <= y'
 OPERAND_END = {"NUMBER", "UNIT", "NAME"}  # a '-' after one of these is binary; else unary
 COMMENT_GAP = 2
 
@@ -154,7 +152,11 @@ def _space(previous: _Tok, before_previous: _Tok | None, token: _Tok) -> str:
 
 
 def _cells(line: _Line) -> None:
-    """Split a line's tokens into cells at its alignment anchors, with the anchors' shapes."""
+    """Split a line's tokens into cells at its alignment anchors, with the anchors' shapes.
+
+    A cell ends before the first '{' (after a header) and before the first '=' of a line: those
+    tokens are aligned themselves ('heat        = 1 MW', 'power   { ... }'); it ends after the
+    first ':' and after each ';': what follows them is aligned ('check grid:       x <= y')."""
     tokens = line.tokens
     cells, anchors, starts = [], [], [0]
     current = ""

@@ -179,3 +179,20 @@ def test_respacing_an_example_and_formatting_it_gives_it_back(example):
     formatted = format_text(str(example), messy)
     strip = lambda t: [re.sub(r"\s+#", " #", line) for line in t.splitlines()]  # noqa: E731
     assert strip(formatted) == strip(text)
+
+
+def test_the_verify_fmt_hook_runs_the_formatter(spec):
+    """The hook's entry, given file names the way pre-commit passes them, rewrites a messy spec."""
+    import shlex
+
+    import yaml
+
+    hooks = {hook["id"]: hook for hook in yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text(encoding="utf-8"))}
+    hook = hooks["verify-fmt"]
+    assert hook["files"] == r"\.spec$" and hook["language"] == "python"
+    program, *args = shlex.split(hook["entry"])
+    assert program == "verify"
+    path = spec("check c:1<2\n")
+    assert verify(*args, path).code == 0
+    assert Path(path).read_text(encoding="utf-8") == "check c: 1 < 2\n"
+    assert verify(*args, "--check", path).code == 0
