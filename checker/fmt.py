@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import os
 import sys
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
@@ -371,11 +370,12 @@ def format_bytes(path: str, data: bytes) -> tuple[str, str]:
 
 
 def atomic_write(path: str, text: str) -> None:
+    """Write next to the file, then rename over it: a reader never sees half a spec."""
     target = Path(path)
     mode = target.stat().st_mode & 0o7777
-    handle, temporary = tempfile.mkstemp(dir=str(target.parent), prefix=f".{target.name}.", suffix=".fmt")
+    temporary = target.with_name(f".{target.name}.{os.getpid()}.fmt")
     try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as out:
+        with open(temporary, "x", encoding="utf-8", newline="\n") as out:
             out.write(text)
         os.chmod(temporary, mode)
         os.replace(temporary, target)
