@@ -29,6 +29,10 @@ exit codes:
   4  usage or internal error, or the solver and the simulation disagree
 With several files every file is checked and the most severe code wins (4 > 2 > 1 > 3 > 0).
 With --allow-unknown an unknown check is a warning: a file with nothing worse exits 0.
+
+subcommands (only as the first argument; write ./fmt or ./lsp to check a file of that name):
+  verify fmt [--check] PATH...   rewrite specs in the canonical layout (- : stdin to stdout)
+  verify lsp                     a language server over standard input and output
 """
 
 
@@ -62,6 +66,9 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+SUBCOMMANDS = ("fmt", "lsp")  # taken only as the first argument; `verify ./fmt` checks a file named fmt
+
+
 def _jobs(text: str) -> int:
     try:
         value = int(text)
@@ -82,6 +89,10 @@ def _shard(text: str) -> tuple[int, int]:
 
 
 def run(argv: list[str], stdout: TextIO, stderr: TextIO, stdin=None) -> int:
+    if argv and argv[0] in SUBCOMMANDS:
+        from checker import subcommands
+
+        return subcommands.run(argv[0], argv[1:], stdout, stderr, stdin)
     args = build_parser().parse_args(argv)
     from checker import runner  # after parsing: `verify --help` imports neither lark nor z3
     from checker.api import expand
