@@ -109,11 +109,15 @@ def _check_text(path: str, text: str, limits: Limits) -> FileResult:
     if outcome.vacuity is not None:
         result.diagnostics.append(_vacuity(model, outcome.vacuity))
         return result
-    result.verdicts = outcome.verdicts
+    verdicts = []
     for verdict in outcome.verdicts:
         replay = replay_verdict(model, verdict)
         if replay is not None:
             result.replays[verdict.claim.name] = replay
+            if replay.status in ("loose", "one-sided"):  # a bound that cannot decide: never a pass
+                verdict = Verdict(verdict.claim, Status.UNKNOWN, reason=f"the closed form cannot decide it: {replay.detail}", relevant=verdict.relevant)
+        verdicts.append(verdict)
+    result.verdicts = tuple(verdicts)
     return result
 
 

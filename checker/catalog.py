@@ -22,3 +22,20 @@ CATALOG: dict[str, tuple[Fraction, Fraction, Fraction, str]] = {
     "GB200": (Fraction(2500 * T), Fraction(186 * G), Fraction(1200), "NVIDIA GB200, per Blackwell GPU (NVL72)"),
     "MI300X": (Fraction("1307.4") * T, Fraction(192 * G), Fraction(750), "AMD Instinct MI300X"),
 }
+
+# name: (HBM bytes/s, matmul share of peak or None, share of HBM bandwidth element-wise kernels
+# reach or None). HBM bandwidths from the datasheets (spec/semantics.md lists each source).
+# The A100's two shares are the profile fitted on Korthikanti et al.'s eight published step
+# times and nothing else (scripts/validate_training.py --fit; the third fitted number, the
+# share of NVLink bandwidth reached, 60 %, belongs to the network: `domain_efficiency`). The
+# H100's matmul share is its documented GEMM share (794.5 of 989 TFLOP/s) scaled as the A100's
+# fit scales its own (76 % of a documented 271.2 / 312); the H200 has the H100's die. Classes
+# with no validated profile have none: a spec gives `matmul` (or the workload `efficiency`).
+PROFILE: dict[str, tuple[Fraction, Fraction | None, Fraction | None]] = {
+    "A100": (Fraction(2039 * G), Fraction(76, 100), Fraction(70, 100)),
+    "H100": (Fraction(3350 * G), Fraction(76, 100) / Fraction("271.2") * 312 * Fraction("794.5") / 989, Fraction(70, 100)),
+    "H200": (Fraction(4800 * G), Fraction(76, 100) / Fraction("271.2") * 312 * Fraction("794.5") / 989, Fraction(70, 100)),
+    "B200": (Fraction(8000 * G), None, None),
+    "GB200": (Fraction(8000 * G), None, None),
+    "MI300X": (Fraction(5300 * G), None, None),
+}

@@ -61,6 +61,7 @@ class Encoding:
     # what each quantity was computed from: field paths, and tokens such as (workload, "exchange")
     uses: dict[tuple[str, ...], frozenset[tuple[str, ...]]] = field(default_factory=dict)
     _frames: list[set[tuple[str, ...]]] = field(default_factory=list)
+    memo: dict[tuple[str, ...], object] = field(default_factory=dict)  # rule modules' per-model constants
 
     def val(self, x: Fraction | int) -> z3.ArithRef:
         return val(x, self.ctx)
@@ -287,16 +288,19 @@ def _serving(e: Encoding, w: m.Workload, _pool) -> z3.ArithRef:
 
 
 @symbolic("training", "swing")
+@symbolic("transformer", "swing")
 def _swing(e: Encoding, w: m.Workload, _pool) -> z3.ArithRef:
     return z3.Sum([e.val(p.count) * (e.param(p.gpu.tdp) - e.low(p.gpu)) for p in w.cluster.pools])
 
 
 @symbolic("training", "floor_cost")
+@symbolic("transformer", "floor_cost")
 def _floor_cost(e: Encoding, w: m.Workload, _pool) -> z3.ArithRef:
     return z3.Sum([e.val(p.count) * (e.low(p.gpu) - e.param(p.gpu.idle)) for p in w.cluster.pools])
 
 
 @symbolic("training", "ramp")
+@symbolic("transformer", "ramp")
 def _ramp(e: Encoding, w: m.Workload, _pool) -> z3.ArithRef:
     transition = e.param(w.cluster.power.transition)
     terms = []
@@ -434,3 +438,11 @@ def encode(model: m.Model, ctx: z3.Context) -> Encoding:
     for unknown in model.unknowns:
         enc.variables[unknown.id] = z3.Real(unknown.id, ctx)
     return enc
+
+
+@symbolic("model", "parameters")
+def _parameters(e: Encoding, shape: m.Transformer, _pool) -> z3.ArithRef:
+    return e.val(shape.parameters)
+
+
+from checker import encode_transformer  # noqa: E402,F401  (registers the transformer family's rules)

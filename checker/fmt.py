@@ -33,6 +33,8 @@ written.
 
 from __future__ import annotations
 
+from checker import codes
+
 import os
 import sys
 from dataclasses import dataclass, field
@@ -411,11 +413,11 @@ def run(argv: list[str], stdout: TextIO, stderr: TextIO, stdin=None) -> int:
     if not files and not missing:
         stderr.write("verify fmt: error: no .spec files found\n")
         return EXIT_ERROR
-    codes = [EXIT_ERROR] if missing else []
+    exits = [EXIT_ERROR] if missing else []
     for path in files:
-        codes.append(_one(path, args.check, stdout, stderr, stdin))
+        exits.append(_one(path, args.check, stdout, stderr, stdin))
     order = (EXIT_OK, EXIT_CHANGED, EXIT_INVALID, EXIT_ERROR)
-    return max(codes, key=order.index, default=EXIT_OK)
+    return max(exits, key=order.index, default=EXIT_OK)
 
 
 def _one(path: str, check: bool, stdout: TextIO, stderr: TextIO, stdin) -> int:
@@ -437,7 +439,7 @@ def _one(path: str, check: bool, stdout: TextIO, stderr: TextIO, stdin) -> int:
         stderr.write(f"verify fmt: {name}: not formatted: it does not parse\n")
         return EXIT_INVALID
     except RecursionError:
-        _show(error(Span(name, 1, 1, 1, 1), "too-large", "the spec is nested too deeply to format"), (), stderr)
+        _show(error(Span(name, 1, 1, 1, 1), codes.TOO_LARGE, "the spec is nested too deeply to format"), (), stderr)
         return EXIT_INVALID
     except FormatError:
         stderr.write(f"verify fmt: internal error: formatting {name} would change what it says; it is left as it is. This is a bug in verify, please report it with the spec\n")

@@ -20,6 +20,8 @@ pool's GPU or ``workload W on C`` to the block's name.
 
 from __future__ import annotations
 
+from checker import codes
+
 import json
 import sys
 from dataclasses import dataclass, field
@@ -150,7 +152,7 @@ def quick(doc: Document) -> list[dict]:
     except SpecError as exc:
         return [_lsp_diagnostic(exc.diagnostic, doc.lines)]
     except RecursionError:
-        return [{"range": to_range(Span("", 1, 1, 1, 2), doc.lines), "severity": 1, "code": "too-large", "source": "verify", "message": "the spec is nested too deeply to check"}]
+        return [{"range": to_range(Span("", 1, 1, 1, 2), doc.lines), "severity": 1, "code": str(codes.TOO_LARGE), "source": "verify", "message": "the spec is nested too deeply to check"}]
     model, diagnostics = resolve(doc.spec)
     doc.model = model
     return [_lsp_diagnostic(d, doc.lines) for d in diagnostics]

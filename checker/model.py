@@ -142,6 +142,9 @@ class Gpu:
     floor_relative: bool
     ramp: Param | None  # W/s; None: no slew limit
     span: Span
+    matmul: Param | None = None  # share of peak large matrix multiplies reach
+    memory_bandwidth: Param | None = None  # HBM bytes/s
+    memory_efficiency: Param | None = None  # share of it element-wise kernels reach
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,6 +165,8 @@ class Network:
     domain_latency: Param | None
     span: Span
     domain_span: Span | None = None  # where 'domain' is written, for its invariant
+    efficiency: Param | None = None  # achievable share of the scale-out bandwidth
+    domain_efficiency: Param | None = None  # achievable share of the domain's bandwidth
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,6 +192,54 @@ class Cluster:
 
 
 @dataclass(frozen=True, slots=True)
+class Transformer:
+    """A decoder-only transformer (the `model` block): its shape, in whole numbers."""
+
+    name: str
+    layers: int
+    hidden: int
+    heads: int
+    kv_heads: int
+    ffn: int
+    gated: bool  # a gated MLP (SwiGLU: three matrices) or not (GeLU: two)
+    seq: int
+    vocab: int
+    params: Param | None  # given: checked against the shape's count
+    span: Span
+
+    @property
+    def parameters(self) -> Fraction:
+        """Weight-matrix parameters: per layer Q, K, V, projection and the MLP's matrices, plus
+        the (tied) embedding; biases and norms (O(h) per layer) left out."""
+        attention = self.hidden**2 * (2 + Fraction(2 * self.kv_heads, self.heads))
+        mlp = (3 if self.gated else 2) * self.hidden * self.ffn
+        return self.layers * (attention + mlp) + self.vocab * self.hidden
+
+
+@dataclass(frozen=True, slots=True)
+class Layout:
+    """A training workload's parallel layout: integers fixed by the spec."""
+
+    tensor: int
+    pipeline: int
+    data: int
+    context: int
+    virtual: int
+    microbatch: int
+    sequence_parallel: bool
+    recompute: str  # none, selective, full
+    zero: int  # 0 none, 1 distributed optimizer, 2 + gradients, 3 + weights
+    flash: bool
+    batch_sequences: int  # the global batch in sequences (0: not a whole number)
+    span: Span
+    trim: int = 0  # layers fewer on the first and the last chunk (their embedding and logits)
+
+    def chunk_layers(self, layers: int) -> int:
+        """Layers of every chunk but the first and the last, which hold `trim` fewer."""
+        return (layers + 2 * self.trim) // (self.pipeline * self.virtual)
+
+
+@dataclass(frozen=True, slots=True)
 class Workload:
     name: str
     cluster: Cluster
@@ -202,9 +255,11 @@ class Workload:
     state_bytes: Param | None  # None: 16 B per parameter (training) or 2 B (inference)
     flops_per_token: Param | None  # None: 6·params (training) or 2·params (inference)
     span: Span
+    model: Transformer | None = None  # with a layout: the transformer model of training
+    layout: Layout | None = None
 
 
-Block = Union[Radiator, Gpu, Cluster, Workload]
+Block = Union[Radiator, Gpu, Cluster, Workload, Transformer]
 
 
 @dataclass(frozen=True, slots=True)

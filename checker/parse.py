@@ -29,7 +29,7 @@ MAX_DIGITS = 60
 MAX_DEPTH = 100  # levels of the syntax tree: each operator of a chain like 1 + 1 + ... is one
 MAX_POOL_GPUS = 10**9
 
-STATEMENT_WORDS = ("check", "assume", "radiator", "gpu", "cluster", "workload")
+STATEMENT_WORDS = ("check", "assume", "radiator", "gpu", "cluster", "workload", "model")
 
 _WORDS = {
     "NAME": "a name",

@@ -64,6 +64,9 @@ GPU = (
     F("idle", (u.POWER,), default=Fraction(0), domain="nonnegative", doc="power while waiting"),
     F("floor", (u.POWER, ONE), default=Fraction(0), domain="nonnegative", doc="power-smoothing floor, in W or % of tdp"),
     F("ramp", (u.SLEW,), domain="positive", doc="power-smoothing slew limit; none means unlimited"),
+    F("matmul", (ONE,), domain="open-share", doc="share of peak large matrix multiplies reach (training with a model)"),
+    F("memory_bandwidth", (u.BANDWIDTH,), domain="positive", doc="HBM bandwidth (training with a model)"),
+    F("memory_efficiency", (ONE,), domain="open-share", doc="share of the HBM bandwidth element-wise kernels reach; none: all of it"),
 )
 
 NETWORK = (
@@ -73,6 +76,8 @@ NETWORK = (
     F("domain", (ONE,), kind="count", doc="GPUs per NVLink domain (hierarchical)"),
     F("domain_bandwidth", (u.BANDWIDTH,), domain="positive", doc="per GPU inside a domain (hierarchical)"),
     F("domain_latency", (u.TIME,), domain="nonnegative", doc="per hop inside a domain (hierarchical)"),
+    F("efficiency", (ONE,), domain="open-share", doc="achievable share of bandwidth (training with a model); none: all of it"),
+    F("domain_efficiency", (ONE,), domain="open-share", doc="achievable share of domain_bandwidth (training with a model); none: all of it"),
 )
 
 POWER = (
@@ -84,9 +89,10 @@ POWER = (
 
 WORKLOAD = (
     F("kind", (ONE,), kind="enum", required=True, choices=("training", "inference"), doc="training or inference"),
-    F("params", (ONE,), required=True, domain="positive", doc="model parameters"),
+    F("params", (ONE,), domain="positive", doc="model parameters (required without a model)"),
     F("batch", (u.TOKEN,), domain="positive", doc="tokens per step (training)"),
-    F("efficiency", (ONE,), required=True, domain="open-share", doc="share of its own peak each GPU's kernels reach"),
+    F("efficiency", (ONE,), domain="open-share", doc="share of its own peak each GPU's kernels reach (with a model: the matmul share)"),
+    F("model", (ONE,), kind="ref", doc="the transformer it trains (a model block)"),
     F("balance", (ONE,), kind="enum", default="uniform", choices=("uniform", "proportional"), doc="how work is split"),
     F("jitter", (ONE,), default=Fraction(0), domain="nonnegative", doc="how much slower any pool may run in a step"),
     F("shards", (ONE,), kind="count", default=Fraction(1), doc="model-parallel degree"),
@@ -96,14 +102,42 @@ WORKLOAD = (
     F("flops_per_token", (u.WORK / u.TOKEN,), domain="positive", doc="6·params (training), 2·params (inference)"),
 )
 
+MODEL = (
+    F("layers", (ONE,), kind="count", required=True, doc="transformer layers"),
+    F("hidden", (ONE,), kind="count", required=True, doc="hidden size"),
+    F("heads", (ONE,), kind="count", required=True, doc="attention heads"),
+    F("kv_heads", (ONE,), kind="count", doc="key/value heads (grouped-query attention); default heads"),
+    F("ffn", (ONE,), kind="count", doc="MLP inner size; default 4 x hidden"),
+    F("mlp", (ONE,), kind="enum", default="gelu", choices=("gelu", "swiglu"), doc="two matrices (gelu) or three (swiglu)"),
+    F("seq", (ONE,), kind="count", required=True, doc="tokens per sequence"),
+    F("vocab", (ONE,), kind="count", required=True, doc="vocabulary size"),
+    F("params", (ONE,), domain="positive", doc="parameters as published: checked against the shape within 5 %"),
+)
+
+LAYOUT = (
+    F("tensor", (ONE,), kind="count", default=Fraction(1), doc="tensor-parallel size t"),
+    F("pipeline", (ONE,), kind="count", default=Fraction(1), doc="pipeline stages p"),
+    F("data", (ONE,), kind="count", doc="data-parallel size d; default GPUs / (t p c)"),
+    F("context", (ONE,), kind="count", default=Fraction(1), doc="context-parallel size c"),
+    F("virtual", (ONE,), kind="count", default=Fraction(1), doc="chunks per GPU v (interleaved 1F1B when > 1)"),
+    F("microbatch", (ONE,), kind="count", default=Fraction(1), doc="sequences per microbatch b"),
+    F("trim", (ONE,), kind="count", default=Fraction(0), doc="layers fewer on the first and the last chunk (Llama 3's uneven stages)"),
+    F("sequence_parallel", (ONE,), kind="enum", default="yes", choices=("yes", "no"), doc="sequence parallelism in the tensor groups"),
+    F("recompute", (ONE,), kind="enum", default="selective", choices=("none", "selective", "full"), doc="activation recomputation"),
+    F("optimizer", (ONE,), kind="enum", default="distributed", choices=("none", "distributed", "gradients", "weights"), doc="sharding over the data-parallel ranks: none, optimizer states (ZeRO-1), + gradients (2), + weights (3)"),
+    F("attention", (ONE,), kind="enum", default="standard", choices=("standard", "flash"), doc="attention kernel"),
+)
+
 FIELDS: dict[str, tuple[FieldSpec, ...]] = {
     "radiator": RADIATOR,
     "gpu": GPU,
     "network": NETWORK,
     "power": POWER,
     "workload": WORKLOAD,
+    "model": MODEL,
+    "layout": LAYOUT,
 }
-SECTIONS = {"cluster": ("network", "power")}
+SECTIONS = {"cluster": ("network", "power"), "workload": ("layout",)}
 
 # ---- derived quantities ------------------------------------------------------------------
 
@@ -128,10 +162,13 @@ class Derived:
     per_pool: bool = False
     explained_by: tuple[str, ...] = ()
     default_of: str | None = None
+    bound: str | None = None  # "upper"/"lower": the closed form bounds the core's value from that side
 
 
 STEP = ("pool_time", "compute_time", "comm_time", "step_time")  # a training step's breakdown
+LAYOUT_STEP = ("pool_time", "pipeline_time", "dp_comm_time", "optimizer_time", "step_time")
 WORKLOADS = ("training", "inference")
+POWER_FAMILIES = ("training", "inference", "transformer")  # the workloads with swing, ramp, floor_cost
 
 
 def _d(family: str, name: str, dim: u.Dim, doc: str, **kw) -> Derived:
@@ -151,9 +188,9 @@ DERIVED: tuple[Derived, ...] = (
     *(_d(kind, "state_bytes", u.DATA, "16 B (training), 2 B (inference) per parameter", default_of="state_bytes") for kind in WORKLOADS),
     *(_d(kind, "memory_per_gpu", u.DATA, "state bytes per GPU") for kind in WORKLOADS),
     *(_d(kind, "throughput", u.THROUGHPUT, "tokens per second", explained_by=STEP if kind == "training" else ()) for kind in WORKLOADS),
-    *(_d(kind, "swing", u.POWER, "how far the site's GPU power drops between compute and waiting") for kind in WORKLOADS),
-    *(_d(kind, "ramp", u.SLEW, "the site's fastest rate of change of GPU power") for kind in WORKLOADS),
-    *(_d(kind, "floor_cost", u.POWER, "power the smoothing floor holds above idle while waiting") for kind in WORKLOADS),
+    *(_d(kind, "swing", u.POWER, "how far the site's GPU power drops between compute and waiting") for kind in POWER_FAMILIES),
+    *(_d(kind, "ramp", u.SLEW, "the site's fastest rate of change of GPU power") for kind in POWER_FAMILIES),
+    *(_d(kind, "floor_cost", u.POWER, "power the smoothing floor holds above idle while waiting") for kind in POWER_FAMILIES),
     # training
     _d("training", "step_time", u.TIME, "compute time plus the exposed part of the gradient exchange", explained_by=STEP),
     _d("training", "compute_time", u.TIME, "the slowest pool's compute time: the barrier", explained_by=STEP),
@@ -164,6 +201,28 @@ DERIVED: tuple[Derived, ...] = (
     _d("training", "energy_per_token", u.ENERGY / u.TOKEN, "the GPUs' energy per token trained", explained_by=STEP),
     _d("training", "pool_time", u.TIME, "that pool's compute time in a step, with its jitter", per_pool=True, explained_by=STEP),
     _d("training", "wait", ONE, "share of the step that pool spends not computing", per_pool=True, explained_by=STEP),
+    # a transformer trained with a parallel layout (spec/semantics.md, "Transformer training")
+    _d("model", "parameters", ONE, "weight-matrix parameters of the shape"),
+    _d("transformer", "step_time", u.TIME, "pipeline, exposed data-parallel exchange and optimizer step", bound="upper", explained_by=LAYOUT_STEP),
+    _d("transformer", "pipeline_time", u.TIME, "the slowest pool's pipeline makespan", bound="upper", explained_by=LAYOUT_STEP),
+    _d("transformer", "pool_time", u.TIME, "that pool's pipeline makespan, with its jitter", per_pool=True, bound="upper"),
+    _d("transformer", "compute_time", u.TIME, "a stage's layer compute in a step (slowest pool)"),
+    _d("transformer", "recompute_time", u.TIME, "a stage's recomputation in a step (slowest pool)"),
+    _d("transformer", "tp_comm_time", u.TIME, "a stage's tensor-parallel communication in a step"),
+    _d("transformer", "cp_comm_time", u.TIME, "a stage's context-parallel communication in a step"),
+    _d("transformer", "pp_message_time", u.TIME, "one stage-to-stage message"),
+    _d("transformer", "dp_comm_time", u.TIME, "the exposed data-parallel exchange"),
+    _d("transformer", "optimizer_time", u.TIME, "the optimizer step (slowest pool)"),
+    _d("transformer", "bubble", ONE, "the schedule's idle share of the ideal time, (p - 1) / (v m)"),
+    _d("transformer", "microbatches", ONE, "microbatches per pipeline per step, m = B / (d b)"),
+    _d("transformer", "flops", u.WORK, "model FLOPs of a step (no recomputation)"),
+    _d("transformer", "mfu", ONE, "model FLOPs utilisation", bound="lower", explained_by=LAYOUT_STEP),
+    _d("transformer", "hfu", ONE, "hardware FLOPs utilisation (recomputation counted)", bound="lower", explained_by=LAYOUT_STEP),
+    _d("transformer", "throughput", u.THROUGHPUT, "tokens per second", bound="lower", explained_by=LAYOUT_STEP),
+    _d("transformer", "throughput_per_gpu", u.THROUGHPUT, "tokens per second per GPU", bound="lower", explained_by=LAYOUT_STEP),
+    _d("transformer", "state_per_gpu", u.DATA, "weights, gradients and optimizer state on the first stage"),
+    _d("transformer", "activation_per_gpu", u.DATA, "activations the first stage holds at its peak"),
+    _d("transformer", "memory_per_gpu", u.DATA, "state plus activations on the first stage"),
 )
 
 
@@ -172,8 +231,8 @@ def family_of(block) -> str:
     from checker import model as m  # the model module imports nothing of ours at run time
 
     if isinstance(block, m.Workload):
-        return block.kind
-    return {m.Radiator: "radiator", m.Gpu: "gpu", m.Cluster: "cluster"}[type(block)]
+        return "transformer" if block.model is not None else block.kind
+    return {m.Radiator: "radiator", m.Gpu: "gpu", m.Cluster: "cluster", m.Transformer: "model"}[type(block)]
 
 
 def derived(family: str) -> tuple[Derived, ...]:
@@ -230,7 +289,7 @@ def field_holder(block, rest: tuple[str, ...]):
     from checker import model as m
 
     family = family_of(block)
-    kind = "workload" if family in WORKLOADS else family
+    kind = "workload" if family in POWER_FAMILIES else family
     if isinstance(block, m.Cluster) and len(rest) == 2 and rest[0] in SECTIONS["cluster"]:
         holder = getattr(block, rest[0])
         return (rest[0], holder, rest[1]) if holder is not None and spec_of(rest[0], rest[1]) is not None else (None, None, None)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from checker import model as m, registry, sim
-from checker.claims import Undefined, close, evaluate, holds
+from checker.claims import Undefined, close, direction, evaluate, holds
 from checker.verdicts import Point, Verdict
 
 AGREE = Fraction(1, 1_000_000_000)  # relative, where either side is approximate (an irrational root); else exact
@@ -92,8 +92,24 @@ class Simulation:
                 tuple(self.v(j) for j in w.jitter), w.shards, self.v(w.overlap), self.v(w.grad_bytes),
                 self.v(w.state_bytes), self.v(w.flops_per_token),
             )
+            if w.model is not None:
+                return sim.TransformerTraining(self.transformer(w))
             return sim.Training(spec) if w.kind == "training" else sim.Inference(spec)
+        if isinstance(block, m.Transformer):
+            return sim.Shape(self.shape(block))
         raise TypeError(f"a {type(block).__name__} has no derived quantities")
+
+    def shape(self, s: m.Transformer) -> sim.Model:
+        return sim.Model(s.layers, s.hidden, s.heads, s.seq, s.vocab, s.kv_heads, s.ffn, s.gated)
+
+    def transformer(self, w: m.Workload) -> sim.TransformerSpec:
+        x, net, pools = w.layout, w.cluster.network, w.cluster.pools
+        layout = sim.Layout(x.tensor, x.pipeline, x.data, x.microbatch, x.batch_sequences, x.context, x.virtual, x.sequence_parallel, x.recompute, x.zero, x.flash)
+        return sim.TransformerSpec(
+            self.cluster(w.cluster), self.shape(w.model), layout, self.v(w.efficiency), tuple(self.v(j) for j in w.jitter), self.v(w.overlap),
+            tuple(self.v(p.gpu.matmul) for p in pools), tuple(self.v(p.gpu.memory_bandwidth) for p in pools),
+            tuple(self.v(p.gpu.memory_efficiency) for p in pools), self.v(net.efficiency), self.v(net.domain_efficiency), x.trim,
+        )
 
     def cluster(self, c: m.Cluster) -> sim.ClusterSpec:
         net = c.network
@@ -121,11 +137,36 @@ def replay_verdict(model: m.Model, verdict: Verdict) -> Replay | None:
         return Replay("failed", detail="the simulation core refused this point of a well-formed model")
 
 
-def _agree(simulated: Fraction, solver: Fraction, exact: bool) -> bool:
+def _agree(simulated: Fraction, solver: Fraction, exact: bool, relation: str = "exact") -> bool:
+    """The simulation's value against the solver's: equal, or on the side the closed form
+    bounds it from (relation "upper": the solver's is never below; "lower": never above)."""
+    if relation == "upper" and simulated <= solver:
+        return True
+    if relation == "lower" and simulated >= solver:
+        return True
     return simulated == solver if exact else close(simulated, solver, AGREE)
 
 
-def _worst(model: m.Model, verdict: Verdict) -> tuple[Fraction, bool] | None:
+def _relations(model: m.Model, comparison: m.Comparison) -> tuple[str | None, str | None]:
+    def bound_of(path: tuple[str, ...]) -> str | None:
+        block = model.block(path[0])
+        entry = registry.find(registry.family_of(block), path[1:])
+        return entry.bound if entry is not None else None
+
+    return direction(comparison.left, bound_of), direction(comparison.right, bound_of)
+
+
+def _transfers(op: str, left: str | None, right: str | None) -> bool:
+    """A proof about the closed form holds for the simulated model too: for `A <= B` when A's
+    closed form is an upper bound (or exact) and B's a lower bound (or exact); the mirror for >=."""
+    if op in ("<=", "<"):
+        return left in ("exact", "upper") and right in ("exact", "lower")
+    if op in (">=", ">"):
+        return left in ("exact", "lower") and right in ("exact", "upper")
+    return left == right == "exact"
+
+
+def _worst(model: m.Model, verdict: Verdict, relation: str = "exact") -> tuple[Fraction, bool] | None:
     """The left side at the worst-case point, by simulation, and whether it agrees."""
     worst = verdict.worst
     if worst is None:
@@ -133,31 +174,45 @@ def _worst(model: m.Model, verdict: Verdict) -> tuple[Fraction, bool] | None:
     simulation = Simulation(model, worst.point)
     left = simulation.expr(verdict.claim.conditions[0].left)
     exact = not worst.point.approximate and not simulation.approximate
-    return left, _agree(left, worst.value, exact)
+    return left, _agree(left, worst.value, exact, relation)
+
+
+BOUND = "within the closed form's bound"
 
 
 def _replay(model: m.Model, verdict: Verdict) -> Replay | None:
     if verdict.status == "violated" and verdict.point is not None and verdict.left is not None and verdict.right is not None:
         comparison = verdict.claim.conditions[verdict.failing]
+        relation_left, relation_right = _relations(model, comparison)
         simulation = Simulation(model, verdict.point)
         left, right = simulation.expr(comparison.left), simulation.expr(comparison.right)
+        if relation_left is None or relation_right is None:
+            return Replay("one-sided", left, right, verdict.left, "the closed forms in this claim bound their quantities from opposite sides, so neither a proof nor a counterexample of them carries over to the simulated schedule")
         exact = not verdict.point.approximate and not simulation.approximate
-        agree = _agree(left, verdict.left, exact) and _agree(right, verdict.right, exact)
+        agree = _agree(left, verdict.left, exact, relation_left) and _agree(right, verdict.right, exact, relation_right)
         fails = not holds(left, comparison.op, right) or verdict.zero_divisor
-        worst = _worst(model, verdict)
+        worst = _worst(model, verdict, relation_left)
         if agree and worst is not None and not worst[1]:
             return Replay("disagrees", worst[0], None, verdict.worst.value if verdict.worst else None, "the worst case differs")
         worst_left = worst[0] if worst is not None else None
+        bounded = (relation_left, relation_right) != ("exact", "exact") and (left != verdict.left or right != verdict.right)
         if agree and fails:
-            return Replay("confirmed", left, right, verdict.left, "" if exact else "to one part in 10^9", worst_left)
+            return Replay("confirmed", left, right, verdict.left, BOUND if bounded else "" if exact else "to one part in 10^9", worst_left)
+        if agree and bounded:
+            return Replay("loose", left, right, verdict.left, "the closed form is a bound here, and at this point the simulated schedule meets the claim; the bound is too loose to decide it", worst_left)
         if agree and not exact:
             # the values agree to the simulation's precision, which cannot tell which side of the bound
             return Replay("indeterminate", left, right, verdict.left, "the values agree to one part in 10^9, too close to the bound to decide", worst_left)
         why = "the simulation does not find the claim broken" if agree else "the values differ"
         return Replay("disagrees", left, right, verdict.left, why, worst_left)
     if verdict.status == "proved" and verdict.worst is not None:
-        left, agree = _worst(model, verdict) or (None, False)
+        comparison = verdict.claim.conditions[0]
+        relation_left, relation_right = _relations(model, comparison)
+        if not _transfers(comparison.op, relation_left, relation_right):
+            return Replay("one-sided", None, None, verdict.worst.value, "the closed form bounds this quantity from the other side, so its proof does not carry over to the simulated schedule")
+        left, agree = _worst(model, verdict, relation_left or "exact") or (None, False)
         if agree:
-            return Replay("confirmed", left, None, verdict.worst.value)
+            bounded = relation_left != "exact" and left != verdict.worst.value
+            return Replay("confirmed", left, None, verdict.worst.value, BOUND if bounded else "")
         return Replay("disagrees", left, None, verdict.worst.value, "the worst case differs")
     return None

@@ -138,7 +138,7 @@ def verdict_record(result: FileResult, v: Verdict) -> Detail | None:
             out.extend(f"    {line}" for line in _Point(model, v.worst.point, v.relevant, v.worst.free).lines())
         out.extend(_replay_lines(replay, dim, unit, _left_text(comparison)))
     elif v.status == Status.UNKNOWN:
-        why = v.reason if v.reason.startswith(("the consistency", "it rests on")) else f"the solver gave up ({v.reason or 'no reason given'})"
+        why = v.reason if v.reason.startswith(("the consistency", "it rests on", "the closed form")) else f"the solver gave up ({v.reason or 'no reason given'})"
         head = ("warning", codes.UNKNOWN, f"{label} '{claim.name}' is unknown: {why}; this is not a pass")
     elif v.status == Status.NOT_ESTABLISHED:
         head = ("warning", codes.NOT_ESTABLISHED, f"{label} '{claim.name}' is not established: {v.reason}; no verdict stands on a broken model, and this is not a pass")

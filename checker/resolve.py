@@ -13,6 +13,7 @@ from typing import Callable
 from checker import catalog, codes, model as m, nodes, registry, units as u
 from checker.diagnostics import Diagnostic, Span, error
 from checker.numbers import fmt
+from checker.resolve_layout import LayoutResolver
 
 
 def _suggest(name: str, options) -> str:
@@ -32,7 +33,7 @@ class _Stop(Exception):
         raise self
 
 
-class Resolver:
+class Resolver(LayoutResolver):
     def __init__(self, spec: nodes.SpecFile) -> None:
         self.spec = spec
         self.diagnostics: list[Diagnostic] = []
@@ -60,7 +61,7 @@ class Resolver:
                 self.fail(block.name_span, codes.DUPLICATE, f"'{block.name}' is already declared on line {seen[block.name].span.line}")
                 continue
             seen[block.name] = block
-        order = {"gpu": 0, "radiator": 1, "cluster": 2, "workload": 3}
+        order = {"gpu": 0, "radiator": 1, "model": 2, "cluster": 3, "workload": 4}
         for block in sorted(seen.values(), key=lambda b: (order[b.kind], b.span.line, b.span.column)):
             try:
                 getattr(self, "_" + block.kind)(block)
@@ -223,6 +224,9 @@ class Resolver:
             raise self.fail(span, codes.BAD_VALUE, f"'{name}' must be {' or '.join(choices)}, not {int(value)}")
         return int(value)
 
+    def _stop(self) -> "_Stop":
+        return _Stop()
+
     def _enum(self, kind: str, fields: dict[str, nodes.Field], name: str) -> str | None:
         spec = registry.spec_of(kind, name)
         assert spec is not None
@@ -284,7 +288,7 @@ class Resolver:
         if any(p[n] is None for n in ("peak", "memory", "tdp")):
             raise _Stop()
         relative = p["floor"].dim.dimensionless and "floor" in fields
-        gpu = m.Gpu(block.name, p["peak"], p["memory"], p["tdp"], p["idle"], p["floor"], relative, p["ramp"], block.span)
+        gpu = m.Gpu(block.name, p["peak"], p["memory"], p["tdp"], p["idle"], p["floor"], relative, p["ramp"], block.span, p["matmul"], p["memory_bandwidth"], p["memory_efficiency"])
         self._add(block, gpu, "gpu")
         tdp = m.QRef((block.name, "tdp"), u.POWER, block.span)
         idle = m.QRef((block.name, "idle"), u.POWER, p["idle"].span)
@@ -301,8 +305,11 @@ class Resolver:
             raise self.fail(span, codes.UNKNOWN_NAME, f"'{name}' is a {self.kinds[name]}, not a gpu")
         if name in catalog.CATALOG:
             peak, memory, tdp, _ = catalog.CATALOG[name]
+            bandwidth, matmul, share = catalog.PROFILE[name]
             gpu = m.Gpu(name, m.Param(peak, u.RATE, span, None, (name, "peak")), m.Param(memory, u.DATA, span, None, (name, "memory")), m.Param(tdp, u.POWER, span, None, (name, "tdp")),
-                        m.Param(Fraction(0), u.POWER, span, None, (name, "idle")), m.Param(Fraction(0), u.POWER, span, None, (name, "floor")), False, None, span)
+                        m.Param(Fraction(0), u.POWER, span, None, (name, "idle")), m.Param(Fraction(0), u.POWER, span, None, (name, "floor")), False, None, span,
+                        m.Param(matmul, u.ONE, span, None, (name, "matmul")) if matmul is not None else None, m.Param(bandwidth, u.BANDWIDTH, span, None, (name, "memory_bandwidth")),
+                        m.Param(share, u.ONE, span, None, (name, "memory_efficiency")) if share is not None else None)
             self.blocks[name], self.kinds[name] = gpu, "gpu"  # a catalog entry joins the model once used
             return gpu
         gpus = [n for n, k in self.kinds.items() if k == "gpu"] + list(catalog.CATALOG)
@@ -355,7 +362,7 @@ class Resolver:
         if topology is None or p["bandwidth"] is None or p["latency"] is None or (topology == "hierarchical" and (domain is None or p["domain_bandwidth"] is None or p["domain_latency"] is None)):
             raise _Stop()
         domain_span = fields["domain"].span if "domain" in fields else None
-        return m.Network(topology, p["bandwidth"], p["latency"], domain, p["domain_bandwidth"], p["domain_latency"], section.span, domain_span)
+        return m.Network(topology, p["bandwidth"], p["latency"], domain, p["domain_bandwidth"], p["domain_latency"], section.span, domain_span, p["efficiency"], p["domain_efficiency"])
 
     def _power(self, owner: str, section: nodes.Section) -> m.Power:
         where = f"{owner}.power"
@@ -374,7 +381,8 @@ class Resolver:
             if block.on in self.kinds:
                 raise self.fail(block.on_span, codes.UNKNOWN_NAME, f"'{block.on}' is a {self.kinds[block.on]}, not a cluster")
             raise self.fail(block.on_span, codes.UNKNOWN_NAME, f"no cluster named '{block.on}'{_suggest(block.on, clusters)}")
-        fields = self._members("workload", block.name, block.members, block.span)
+        fields = self._members("workload", block.name, block.members, block.span, allow=("section",))
+        sections = self._sections("workload", block)
         names = [s.name for s in registry.WORKLOAD if s.kind == "number" and s.name != "jitter"]
         thunks = {n: (lambda n=n: self._param("workload", block.name, fields, n, block.span)) for n in names}
         thunks["kind"] = lambda: self._enum("workload", fields, "kind")
@@ -382,7 +390,14 @@ class Resolver:
         thunks["shards"] = lambda: self._count("workload", block.name, fields, "shards", block.span)
         p = self._all(thunks)
         kind, balance, shards = p["kind"], p["balance"], p["shards"]
-        if kind is None or balance is None or shards is None or any(p[n] is None for n in ("params", "efficiency")):
+        shape = self._model_named(fields["model"]) if "model" in fields else None
+        if shape is None:
+            for name in ("params", "efficiency"):
+                if p[name] is None:
+                    self.fail(block.span, codes.MISSING_FIELD, f"workload '{block.name}' needs a '{name}' field ({registry.spec_of('workload', name).doc}), or a model")
+        else:
+            self._model_workload_fields(block, kind, balance, fields, sections, cluster)
+        if kind is None or balance is None or shards is None or (shape is None and any(p[n] is None for n in ("params", "efficiency"))):
             raise _Stop()
         if kind == "training":
             if p["batch"] is None:
@@ -394,6 +409,13 @@ class Resolver:
             self._param("workload", block.name, fields, "jitter", block.span, f"{block.name}.jitter.{pool.name}", (block.name, "jitter", pool.name))
             for pool in cluster.pools
         )
+        if shape is not None:
+            layout = self._layout(block.name, cluster, shape, sections.get("layout") or nodes.Section("layout", (), block.span, block.name_span), p["batch"], block.span)
+            params = m.Param(shape.parameters, u.ONE, shape.span, None, (block.name, "params"))
+            workload = m.Workload(block.name, cluster, kind, params, p["batch"], p["efficiency"], balance, jitter, layout.tensor * layout.pipeline * layout.context, p["overlap"], p["grad_bytes"], None, None, block.span, shape, layout)
+            self._add(block, workload, kind)
+            self._memory_fit(workload, fields)
+            return
         workload = m.Workload(block.name, cluster, kind, p["params"], p["batch"], p["efficiency"], balance, jitter, shards, p["overlap"], p["grad_bytes"], p["state_bytes"], p["flops_per_token"], block.span)
         self._add(block, workload, kind)
         self._workload_invariants(workload, fields)
@@ -402,14 +424,17 @@ class Resolver:
         where = fields["shards"].span if "shards" in fields else w.span
         n_total = w.cluster.gpus
         self._static(f"{w.name}: {n_total} GPUs divide into {w.shards} shards", where, n_total % w.shards == 0, f"{n_total} GPUs are not a multiple of shards = {w.shards}", ((w.name, "exchange"),))
-        memory = m.QRef((w.name, "memory_per_gpu"), u.DATA, w.span)
-        for pool in w.cluster.pools:
-            self._invariant(f"{w.name} fits in the memory of pool {pool.name}", fields.get("params", None).span if "params" in fields else w.span,
-                            m.Comparison(memory, "<=", m.QRef((pool.gpu.name, "memory"), u.DATA, pool.span), f"{w.name}.memory_per_gpu <= {pool.gpu.name}.memory"))
+        self._memory_fit(w, fields)
         net = w.cluster.network
         if w.kind == "training" and net is not None and net.topology == "hierarchical" and net.domain is not None and n_total % w.shards == 0:
             group = n_total // w.shards
             self._static(f"{w.name}: each data-parallel group of {group} GPUs divides into domains of {net.domain}", net.domain_span or net.span, group % net.domain == 0, f"a data-parallel group of {group} GPUs is not a multiple of domain = {net.domain}", ((w.name, "exchange"),))
+
+    def _memory_fit(self, w: m.Workload, fields: dict[str, nodes.Field]) -> None:
+        memory = m.QRef((w.name, "memory_per_gpu"), u.DATA, w.span)
+        for pool in w.cluster.pools:
+            self._invariant(f"{w.name} fits in the memory of pool {pool.name}", fields.get("params", None).span if "params" in fields else w.span,
+                            m.Comparison(memory, "<=", m.QRef((pool.gpu.name, "memory"), u.DATA, pool.span), f"{w.name}.memory_per_gpu <= {pool.gpu.name}.memory"))
 
     def _no_on(self, block: nodes.Block) -> None:
         if block.on is not None and block.on_span is not None:

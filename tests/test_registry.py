@@ -19,7 +19,7 @@ import pytest
 from checker import encode, registry, sim, units as u
 from conftest import ROOT, verify
 
-RUNS = {"radiator": sim.Radiator, "cluster": sim.Cluster, "training": sim.Training, "inference": sim.Inference}
+RUNS = {"radiator": sim.Radiator, "cluster": sim.Cluster, "training": sim.Training, "inference": sim.Inference, "transformer": sim.TransformerTraining, "model": sim.Shape}
 
 
 @pytest.mark.parametrize("entry", registry.DERIVED, ids=lambda d: f"{d.family}.{'.'.join(d.path)}")
@@ -43,7 +43,8 @@ def test_the_replay_computes_nothing():
     arithmetic = [node for node in ast.walk(tree) if arithmetic_op(node)]
     assert [ast.unparse(n) for n in arithmetic] == []
     used = {node.attr for node in ast.walk(tree) if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "sim"}
-    allowed = {"Radiator", "RadiatorSpec", "Cluster", "ClusterSpec", "GpuSpec", "PoolSpec", "NetworkSpec", "PowerSpec", "WorkloadSpec", "Training", "Inference", "OutOfReach"}
+    allowed = {"Radiator", "RadiatorSpec", "Cluster", "ClusterSpec", "GpuSpec", "PoolSpec", "NetworkSpec", "PowerSpec", "WorkloadSpec", "Training", "Inference", "OutOfReach",
+               "Model", "Layout", "Shape", "TransformerSpec", "TransformerTraining"}
     assert used <= allowed, sorted(used - allowed)
 
 

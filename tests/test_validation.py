@@ -1,6 +1,6 @@
 """Published training runs replayed through the simulation core (scripts/validate_training.py).
 
-Targets (spec/training-model.md): Korthikanti et al. step times within 5 % on average and
+Targets (spec/semantics.md, "Transformer training"): Korthikanti et al. step times within 5 % on average and
 10 % at worst; memory within 5 %; held-out rows (never used for fitting) within 15 %.
 """
 
@@ -65,3 +65,24 @@ def test_the_validation_can_fail():
     rows = vt.evaluate(data, {"hbm_share": "1.4", "nvlink_share": "1.2", "matmul": "0.95"})
     ok, _ = vt.verdict(rows)
     assert not ok
+
+
+@pytest.fixture(scope="module")
+def piped():
+    return vt.pipeline_rows(vt.load())
+
+
+def test_the_closed_form_the_proofs_are_about_meets_the_targets(piped):
+    """The same rows written as specs and checked by verify: the closed form (the value a proof
+    is about) and the simulated schedule (its replay), both within the targets."""
+    assert {run["metric"] for run, *_ in piped} == {"step_time", "mfu", "tflops_per_gpu", "activation_gib"}
+    assert len([1 for run, *_ in piped if run["set"] == "calibration"]) == 8
+    ok, lines = vt.pipeline_verdict(piped)
+    assert ok, lines
+    for run, published, closed, _, schedule, _ in piped:
+        if run["metric"] == "step_time":
+            assert schedule <= closed, run["id"]  # an upper bound is never below the schedule
+        elif run["metric"] in ("mfu", "tflops_per_gpu"):
+            assert schedule >= closed, run["id"]  # a lower bound never above it
+        else:
+            assert schedule == closed, run["id"]  # memory is exact

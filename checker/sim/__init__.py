@@ -21,6 +21,7 @@ from .transformer import (Layout, Model, attention_flops, in_flight_chunks, laye
                           layer_bytes, layer_flops, layer_params, logit_flops, score_bytes,
                           state_bytes_per_param)
 from .jobs import Inference, Training, WorkloadSpec
+from .transformer_job import Shape, TransformerSpec, TransformerTraining
 from .scenario import (MAX_RING, TICKS, Cluster, ClusterSpec, GpuSpec, NetworkSpec, OutOfReach,
                        PoolSpec, PowerSpec, Radiator, RadiatorSpec)
 from .training import (Cohort, Step, barrier, exposed, gpu_finish_times, later, simulate_training,
@@ -44,4 +45,5 @@ __all__ = [
     "allreduce_time", "gather_time",
     "OutOfReach", "MAX_RING", "TICKS", "RadiatorSpec", "Radiator", "GpuSpec", "PoolSpec",
     "NetworkSpec", "PowerSpec", "ClusterSpec", "Cluster", "WorkloadSpec", "Training", "Inference",
+    "Shape", "TransformerSpec", "TransformerTraining",
 ]

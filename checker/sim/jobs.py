@@ -16,7 +16,7 @@ from .power import average_power, energy, gpu_max_slew, gpu_swing, site_step_seg
 from .scenario import MAX_RING, TICKS, Cluster, ClusterSpec, OutOfReach, PoolSpec, floor_watts
 from .training import Cohort, training_step
 
-__all__ = ["WorkloadSpec", "Training", "Inference"]
+__all__ = ["WorkloadSpec", "Training", "Inference", "PowerOfPools"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,7 +75,31 @@ class Inference(_Workload):
     swing = ramp = floor_cost = Fraction(0)
 
 
-class Training(_Workload):
+class PowerOfPools:
+    """A synchronous job's power: every GPU drops from tdp to max(idle, floor) at once between
+    compute and communication (run through the smoothing controller tick by tick)."""
+
+    spec: object  # with a `cluster: ClusterSpec`
+
+    def _levels(self, pool: PoolSpec) -> tuple[Fraction, Fraction, Fraction]:
+        return pool.gpu.tdp, pool.gpu.idle, floor_watts(pool.gpu)
+
+    @cached_property
+    def swing(self) -> Fraction:
+        return sum((p.count * gpu_swing(*self._levels(p)) for p in self.spec.cluster.pools), Fraction(0))
+
+    @cached_property
+    def ramp(self) -> Fraction:
+        transition = self.spec.cluster.power.transition
+        return sum((p.count * gpu_max_slew(*self._levels(p), p.gpu.ramp, transition, TICKS) for p in self.spec.cluster.pools), Fraction(0))
+
+    @cached_property
+    def floor_cost(self) -> Fraction:
+        """Power the floor holds above idle while every GPU waits."""
+        return sum((p.count * (max(p.gpu.idle, floor_watts(p.gpu)) - p.gpu.idle) for p in self.spec.cluster.pools), Fraction(0))
+
+
+class Training(PowerOfPools, _Workload):
     """A synchronous data-parallel step: compute, barrier, the exposed gradient exchange."""
 
     @cached_property
@@ -142,23 +166,6 @@ class Training(_Workload):
     def throughput(self) -> Fraction:
         assert self.spec.batch is not None
         return self.spec.batch / self.step_time
-
-    def _levels(self, pool: PoolSpec) -> tuple[Fraction, Fraction, Fraction]:
-        return pool.gpu.tdp, pool.gpu.idle, floor_watts(pool.gpu)
-
-    @cached_property
-    def swing(self) -> Fraction:
-        return sum((p.count * gpu_swing(*self._levels(p)) for p in self.spec.cluster.pools), Fraction(0))
-
-    @cached_property
-    def ramp(self) -> Fraction:
-        transition = self.spec.cluster.power.transition
-        return sum((p.count * gpu_max_slew(*self._levels(p), p.gpu.ramp, transition, TICKS) for p in self.spec.cluster.pools), Fraction(0))
-
-    @cached_property
-    def floor_cost(self) -> Fraction:
-        """Power the floor holds above idle while every GPU waits."""
-        return sum((p.count * (max(p.gpu.idle, floor_watts(p.gpu)) - p.gpu.idle) for p in self.spec.cluster.pools), Fraction(0))
 
     @cached_property
     def _segments(self):

@@ -21,8 +21,8 @@ from .transformer import (Layout, Model, attention_flops, check, in_flight_chunk
                           layer_bytes, layer_flops, layer_params, logit_flops, score_bytes,
                           state_bytes_per_param)
 
-__all__ = ["Device", "Link", "Breakdown", "megatron_step", "model_flops", "allreduce_time",
-           "gather_time", "ADAM_BYTES"]
+__all__ = ["Device", "Link", "Breakdown", "megatron_step", "model_flops", "hardware_flops",
+           "layer_passes", "allreduce_time", "gather_time", "ADAM_BYTES"]
 
 ADAM_BYTES = 30  # per parameter: read fp32 master, m, v, grad (16), write master, m, v (12), bf16 copy (2)
 CE_BYTES = 10  # per logit: read bf16 (2), write fp32 softmax (4), read it back for the loss (4)
@@ -93,6 +93,18 @@ def model_flops(model: Model, layout: Layout) -> Fraction:
     return 3 * (model.layers * per_layer + logit_flops(model, whole))
 
 
+def hardware_flops(model: Model, layout: Layout) -> Fraction:
+    """Model FLOPs plus what recomputation redoes: a whole forward of every layer (full), or
+    the attention core (selective, and flash attention's backward pass)."""
+    whole = Layout(t=1, p=1, d=1, micro=layout.batch, batch=layout.batch, flash=layout.flash)
+    extra = Fraction(0)
+    if layout.recompute == "full":
+        extra = model.layers * (layer_flops(model, whole) + attention_flops(model, whole))
+    elif layout.recompute == "selective" or layout.flash:
+        extra = model.layers * attention_flops(model, whole)
+    return model_flops(model, layout) + extra
+
+
 @dataclass(frozen=True, slots=True)
 class _Pass:
     compute: Fraction
@@ -105,7 +117,7 @@ class _Pass:
         return self.compute + self.recompute + self.tp + self.cp
 
 
-def _layer_passes(model: Model, x: Layout, dev: Device, inner: Link, cp_link: Link,
+def layer_passes(model: Model, x: Layout, dev: Device, inner: Link, cp_link: Link,
                   cp_overlap: Fraction) -> tuple[_Pass, _Pass]:
     """Forward and backward of one layer, one microbatch, one GPU."""
     flop_rate, byte_rate = dev.peak * dev.matmul, dev.hbm * dev.hbm_share
@@ -154,7 +166,7 @@ def megatron_step(model: Model, layout: Layout, device: Device, inner: Link, out
     if not (0 <= dp_overlap <= 1 and 0 <= cp_overlap <= 1):
         raise ValueError("overlap shares must lie in [0, 1]")
     cp_link = inner if x.t * x.c <= domain else outer
-    fwd, bwd = _layer_passes(model, x, device, inner, cp_link, cp_overlap)
+    fwd, bwd = layer_passes(model, x, device, inner, cp_link, cp_overlap)
     flop_rate, byte_rate = device.peak * device.matmul, device.hbm * device.hbm_share
     activation = 2 * x.micro * Fraction(model.seq, x.c) * model.hidden
     tokens = x.micro * Fraction(model.seq, x.c)

@@ -1,0 +1,387 @@
+"""Closed forms of a transformer's training step under a parallel layout (spec/semantics.md,
+"Transformer training"): the symbolic rules of the `transformer` family of the registry.
+
+Part of the encoder (with checker/encode.py, the only modules besides checker/solve.py that
+import z3). Layout integers are fixed by the spec, so every term is a rational function of the
+unknowns (efficiencies, bandwidths, latencies, overlap, jitter). Sources: Narayanan et al. SC21
+(FLOPs, 1F1B and interleaved schedules, the bubble); Korthikanti et al. 2022 (sequence
+parallelism, selective recomputation, activation memory); Thakur, Rabenseifner & Gropp 2005
+(ring collectives); Calculon (Isaev et al. SC23: matrix work at a matmul share of peak,
+element-wise work bound by HBM bandwidth).
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import z3
+
+from checker import model as m
+from checker.encode import Encoding, _max, _min, symbolic
+
+ADAM_BYTES = 30  # per locally updated parameter: read master, m, v, grad; write master, m, v, bf16 copy
+CE_BYTES = 10  # per logit: read bf16, write fp32 softmax, read it back for the loss
+F = Fraction
+
+
+class _Shape:
+    """The layout-fixed counts of one workload: plain Fractions, no unknowns."""
+
+    def __init__(self, w: m.Workload) -> None:
+        md, x = w.model, w.layout
+        assert md is not None and x is not None
+        self.md, self.x = md, x
+        s_c = F(md.seq, x.context)  # this GPU's share of a sequence
+        self.tokens = x.microbatch * s_c
+        self.e = self.tokens * md.hidden  # elements of one activation tensor
+        self.act = 2 * self.e  # its bytes (bf16)
+        kv = F(md.kv_heads, md.heads)
+        g = 3 if md.gated else 2
+        self.layer_params = (md.hidden**2 * (2 + 2 * kv) + g * md.hidden * md.ffn) / x.tensor
+        self.w_mm = 2 * self.tokens * self.layer_params
+        self.w_att = 4 * self.tokens * md.seq * md.hidden / x.tensor / (2 if x.flash else 1)
+        r = x.tensor if x.sequence_parallel else 1
+        ratio = F(md.ffn, md.hidden)
+        flash_bytes = (4 + 4 * kv) * self.e / x.tensor if x.flash else 0
+        self.b_el = 22 * self.e / r + (6 if md.gated else 4) * ratio * self.e / x.tensor + flash_bytes
+        self.b_sc = 0 if x.flash else F(9 * md.heads * x.microbatch * md.seq * md.seq, x.context * x.tensor)
+        self.w_logit = 2 * self.tokens * md.hidden * md.vocab / x.tensor
+        self.logit_bytes = CE_BYTES * self.tokens * md.vocab / x.tensor
+        self.embed_bytes = 4 * self.act / r
+        self.layers_per_chunk = x.chunk_layers(md.layers)  # every chunk but the first and the last
+        self.layers_per_stage = self.layers_per_chunk * x.virtual  # a full stage (one in the middle)
+        first_stage_layers = self.layers_per_stage - x.trim  # its first chunk holds `trim` fewer
+        self.m = x.batch_sequences // (x.data * x.microbatch)  # microbatches per pipeline
+        self.kv_heads_here = max(F(md.kv_heads, x.tensor), F(1))
+        self.stage_params = self.layer_params * first_stage_layers + F(md.vocab * md.hidden, x.tensor)
+        self.first_chunk_max = self.layers_per_chunk if x.virtual > 1 else self.layers_per_chunk - x.trim  # stage 0's largest chunk
+        self.n_dp = x.data * x.context
+        # model FLOPs of a step on the whole model (SC21 eq. 3 generalised; no recomputation)
+        whole_tokens = x.batch_sequences * md.seq
+        whole_params = md.hidden**2 * (2 + 2 * kv) + g * md.hidden * md.ffn
+        self.whole_mm = 2 * whole_tokens * whole_params
+        self.whole_att = 4 * whole_tokens * md.seq * md.hidden / (2 if x.flash else 1)
+        self.model_flops = 3 * (md.layers * (self.whole_mm + self.whole_att) + 2 * whole_tokens * md.hidden * md.vocab)
+        if x.recompute == "full":
+            self.hardware_flops = self.model_flops + md.layers * (self.whole_mm + self.whole_att)
+        elif x.recompute == "selective" or x.flash:
+            self.hardware_flops = self.model_flops + md.layers * self.whole_att
+        else:
+            self.hardware_flops = self.model_flops
+
+
+def shape(e: Encoding, w: m.Workload) -> _Shape:
+    key = ("shape", w.name)
+    if key not in e.memo:
+        e.memo[key] = _Shape(w)
+    e.record((w.name, "layout"))  # defined only when the layout divides the model and the GPUs
+    return e.memo[key]
+
+
+def ring_allreduce(e: Encoding, n: int, size, latency, bandwidth, share):
+    """2(n−1)·α + 2(n−1)/n · S/(β·share); nothing for a group of one."""
+    if n <= 1:
+        return e.val(0)
+    return 2 * e.val(n - 1) * latency + 2 * e.val(F(n - 1, n)) * size / (bandwidth * share)
+
+
+def ring_gather(e: Encoding, n: int, size, latency, bandwidth, share):
+    """All-gather or reduce-scatter of S gathered bytes: (n−1)·α + (n−1)/n · S/(β·share)."""
+    if n <= 1:
+        return e.val(0)
+    return e.val(n - 1) * latency + e.val(F(n - 1, n)) * size / (bandwidth * share)
+
+
+def _share(e: Encoding, p: m.Param | None):
+    """An achievable share; none given: all of it."""
+    return e.val(1) if p is None else e.param(p)
+
+
+class _Links:
+    def __init__(self, e: Encoding, w: m.Workload) -> None:
+        net = w.cluster.network
+        assert net is not None
+        self.out = (e.param(net.latency), e.param(net.bandwidth), _share(e, net.efficiency))
+        if net.domain_bandwidth is not None:
+            self.inner = (e.param(net.domain_latency), e.param(net.domain_bandwidth), _share(e, net.domain_efficiency))
+        else:
+            self.inner = self.out
+        self.domain = net.domain or 1
+
+
+def _rates(e: Encoding, w: m.Workload, index: int):
+    """A pool's matmul and element-wise rates, slowed by its jitter (1 + j)."""
+    pool = w.cluster.pools[index]
+    g = pool.gpu
+    share = e.param(w.efficiency) if w.efficiency is not None else e.param(g.matmul)
+    slow = 1 + e.param(w.jitter[index])
+    flop_rate = e.param(g.peak) * share / slow
+    byte_rate = e.param(g.memory_bandwidth) * _share(e, g.memory_efficiency) / slow
+    return flop_rate, byte_rate
+
+
+def _passes(e: Encoding, w: m.Workload, index: int):
+    """Forward and backward of one layer, one microbatch, one GPU of the pool: (compute,
+    recompute, tensor-parallel, context-parallel) each."""
+    sh, x = shape(e, w), w.layout
+    links = _Links(e, w)
+    flop_rate, byte_rate = _rates(e, w, index)
+    mm, attn = e.val(sh.w_mm) / flop_rate, e.val(sh.w_att) / flop_rate
+    elem, scores = e.val(sh.b_el) / byte_rate, e.val(sh.b_sc) / byte_rate
+    tp = 2 * ring_allreduce(e, x.tensor, e.val(sh.act), *links.inner)
+    kv = 2 * sh.act * sh.kv_heads_here / w.model.heads
+    cp_link = links.inner if x.tensor * x.context <= links.domain else links.out
+    cp_f = ring_gather(e, x.context, e.val(kv * x.context), *cp_link)
+    compute_f = mm + attn + elem + scores
+    if x.recompute == "full":
+        redo = compute_f
+    elif x.recompute == "selective" or x.flash:
+        redo = attn + scores
+    else:
+        redo = e.val(0)
+    forward = (compute_f, e.val(0), tp, cp_f)
+    backward = (2 * compute_f, redo, tp * (2 if x.recompute == "full" else 1), 2 * cp_f + (cp_f if x.recompute == "full" else 0))
+    return forward, backward
+
+
+def _chunks(e: Encoding, w: m.Workload, index: int):
+    """A full chunk's forward and backward time on the pool, and what the first chunk (the
+    embedding) and the last (the logits and their loss) take beyond a full chunk, each pass."""
+    sh, x = shape(e, w), w.layout
+    links = _Links(e, w)
+    flop_rate, byte_rate = _rates(e, w, index)
+    forward, backward = _passes(e, w, index)
+    layer_f, layer_b = sum(forward, e.val(0)), sum(backward, e.val(0))
+    embed = e.val(sh.embed_bytes) / byte_rate
+    logits = e.val(sh.w_logit) / flop_rate + e.val(sh.logit_bytes) / byte_rate
+    head = ring_gather(e, x.tensor, e.val(sh.act), *links.inner) if x.sequence_parallel else e.val(0)
+    full = sh.layers_per_chunk
+    fewer_f, fewer_b = x.trim * layer_f, x.trim * layer_b
+    extras = (_max([e.val(0), embed - fewer_f]), _max([e.val(0), embed - fewer_b]),
+              _max([e.val(0), logits + head - fewer_f]), _max([e.val(0), 2 * logits + head - fewer_b]))
+    return full * layer_f, full * layer_b, extras
+
+
+def _chunk_extremes(e: Encoding, w: m.Workload, index: int):
+    """The slowest chunk's forward and backward time on the pool (the first chunk adds the
+    embedding, the last the logits and their loss)."""
+    sh, x = shape(e, w), w.layout
+    links = _Links(e, w)
+    flop_rate, byte_rate = _rates(e, w, index)
+    forward, backward = _passes(e, w, index)
+    layer_f, layer_b = sum(forward, e.val(0)), sum(backward, e.val(0))
+    embed = e.val(sh.embed_bytes) / byte_rate
+    logits = e.val(sh.w_logit) / flop_rate + e.val(sh.logit_bytes) / byte_rate
+    head = ring_gather(e, x.tensor, e.val(sh.act), *links.inner) if x.sequence_parallel else e.val(0)
+    full, edge = sh.layers_per_chunk, sh.layers_per_chunk - x.trim  # the first and last chunks hold `trim` fewer
+    if x.pipeline * x.virtual == 1:
+        return full * layer_f + embed + logits + head, full * layer_b + embed + 2 * logits + head
+    forward = _max([full * layer_f, edge * layer_f + embed, edge * layer_f + logits + head])
+    backward = _max([full * layer_b, edge * layer_b + embed, edge * layer_b + 2 * logits + head])
+    return forward, backward
+
+
+def message(e: Encoding, w: m.Workload):
+    """One stage-to-stage message: the b·(s/c)·h activation slice of one of t GPUs."""
+    sh, x = shape(e, w), w.layout
+    if x.pipeline == 1:
+        return e.val(0)
+    latency, bandwidth, share = _Links(e, w).out
+    return latency + e.val(sh.act / x.tensor) / (bandwidth * share)
+
+
+def _pipeline(e: Encoding, w: m.Workload, index: int):
+    """The pool's pipeline makespan: exact m·(f + b) without pipelining; otherwise an upper
+    bound: (m·v + p − 1)·(f_max + b_max + 2·w) (every op as slow as the slowest chunk, each
+    message charged to the op that sends it), or the same with full chunks plus every extra
+    of the first and last chunks, whichever is smaller."""
+    sh, x = shape(e, w), w.layout
+    f, b = _chunk_extremes(e, w, index)
+    if x.pipeline == 1:
+        return sh.m * (f + b)
+    rounds = sh.m * x.virtual + x.pipeline - 1
+    slowest = rounds * (f + b + 2 * message(e, w))
+    # or: every op a full chunk, plus all that the first and last chunks add over the step (a
+    # path through the schedule holds each op at most once); the smaller bound is the answer
+    full_f, full_b, extras = _chunks(e, w, index)
+    spread = rounds * (full_f + full_b + 2 * message(e, w)) + sh.m * sum(extras, e.val(0))
+    return _min([slowest, spread])
+
+
+def _dp_exchange(e: Encoding, w: m.Workload):
+    """The exposed data-parallel exchange of stage 0's gradients (fp32) over d·c ranks."""
+    sh, x = shape(e, w), w.layout
+    out = _Links(e, w).out
+    grads = 4 * sh.stage_params
+    if x.zero == 0:
+        full = ring_allreduce(e, sh.n_dp, e.val(grads), *out)
+    else:
+        full = ring_gather(e, sh.n_dp, e.val(grads), *out) + ring_gather(e, sh.n_dp, e.val(grads / 2), *out)
+    return (1 - e.param(w.overlap)) * full
+
+
+def _optimizer(e: Encoding, w: m.Workload, index: int):
+    sh, x = shape(e, w), w.layout
+    _, byte_rate = _rates(e, w, index)
+    local = sh.stage_params / (sh.n_dp if x.zero >= 1 else 1)
+    return e.val(ADAM_BYTES * local) / byte_rate
+
+
+def _pools(w: m.Workload) -> range:
+    return range(len(w.cluster.pools))
+
+
+def _index(w: m.Workload, pool: str | None) -> int:
+    return [p.name for p in w.cluster.pools].index(pool or "")
+
+
+FAMILY = "transformer"
+
+
+@symbolic(FAMILY, "pool_time")
+def _pool_time(e: Encoding, w: m.Workload, pool: str | None) -> z3.ArithRef:
+    return _pipeline(e, w, _index(w, pool))
+
+
+@symbolic(FAMILY, "pipeline_time")
+def _pipeline_time(e: Encoding, w: m.Workload, _pool) -> z3.ArithRef:
+    return _max([e.quantity((w.name, "pool_time", p.name)) for p in w.cluster.pools])
+
+
+@symbolic(FAMILY, "optimizer_time")
+def _optimizer_time(e: Encoding, w: m.Workload, _pool) -> z3.ArithRef:
+    return _max([_optimizer(e, w, i) for i in _pools(w)])
+
+
+@symbolic(FAMILY, "dp_comm_time")
+def _dp_comm_time(e: Encoding, w: m.Workload, _pool) -> z3.ArithRef:
+    return _dp_exchange(e, w)
+
+
+@symbolic(FAMILY, "step_time")
+def _step_time(e: Encoding, w: m.Workload, _pool) -> z3.ArithRef:
+    return e.quantity((w.name, "pipeline_time")) + e.quantity((w.name, "dp_comm_time")) + e.quantity((w.name, "optimizer_time"))
+
+
+@symbolic(FAMILY, "pp_message_time")
+def _pp_message_time(e: Encoding, w: m.Workload, _pool) -> z3.ArithRef:
+    return message(e, w)
+
+
+def _stage_part(e: Encoding, w: m.Workload, part: int) -> z3.ArithRef:
+    """One part (0 compute, 1 recompute, 2 tensor-, 3 context-parallel communication) of a
+    step's layer work on one stage of the slowest pool: m · (l/p) · (forward + backward)."""
+    sh = shape(e, w)
+    terms = []
+    for i in _pools(w):
+        forward, backward = _passes(e, w, i)
+        terms.append(sh.m * sh.layers_per_stage * (forward[part] + backward[part]))
+    return _max(terms)
+
+
+@symbolic(FAMILY, "compute_time")
+def _compute_time(e: Encoding, w: m.Workload, _pool) -> z3.ArithRef:
+    return _stage_part(e, w, 0)
+
+
+@symbolic(FAMILY, "recompute_time")
+def _recompute_time(e: Encoding, w: m.Workload, _pool) -> z3.ArithRef:
+    return _stage_part(e, w, 1)
+
+
+@symbolic(FAMILY, "tp_comm_time")
+def _tp_comm_time(e: Encoding, w: m.Workload, _pool) -> z3.ArithRef:
+    return _stage_part(e, w, 2)
+
+
+@symbolic(FAMILY, "cp_comm_time")
+def _cp_comm_time(e: Encoding, w: m.Workload, _pool) -> z3.ArithRef:
+    return _stage_part(e, w, 3)
+
+
+@symbolic(FAMILY, "bubble")
+def _bubble(e: Encoding, w: m.Workload, _pool) -> z3.ArithRef:
+    sh, x = shape(e, w), w.layout
+    return e.val(F(x.pipeline - 1, x.virtual * sh.m))
+
+
+@symbolic(FAMILY, "microbatches")
+def _microbatches(e: Encoding, w: m.Workload, _pool) -> z3.ArithRef:
+    return e.val(shape(e, w).m)
+
+
+@symbolic(FAMILY, "flops")
+def _flops(e: Encoding, w: m.Workload, _pool) -> z3.ArithRef:
+    return e.val(shape(e, w).model_flops)
+
+
+def _fleet_peak(e: Encoding, w: m.Workload):
+    return e.quantity((w.cluster.name, "peak"))
+
+
+@symbolic(FAMILY, "mfu")
+def _mfu(e: Encoding, w: m.Workload, _pool) -> z3.ArithRef:
+    return e.val(shape(e, w).model_flops) / (e.quantity((w.name, "step_time")) * _fleet_peak(e, w))
+
+
+@symbolic(FAMILY, "hfu")
+def _hfu(e: Encoding, w: m.Workload, _pool) -> z3.ArithRef:
+    return e.val(shape(e, w).hardware_flops) / (e.quantity((w.name, "step_time")) * _fleet_peak(e, w))
+
+
+@symbolic(FAMILY, "throughput")
+def _throughput(e: Encoding, w: m.Workload, _pool) -> z3.ArithRef:
+    sh = shape(e, w)
+    return e.val(sh.x.batch_sequences * sh.md.seq) / e.quantity((w.name, "step_time"))
+
+
+@symbolic(FAMILY, "throughput_per_gpu")
+def _throughput_per_gpu(e: Encoding, w: m.Workload, _pool) -> z3.ArithRef:
+    return e.quantity((w.name, "throughput")) / e.val(w.cluster.gpus)
+
+
+@symbolic(FAMILY, "state_per_gpu")
+def _state_per_gpu(e: Encoding, w: m.Workload, _pool) -> z3.ArithRef:
+    sh, x = shape(e, w), w.layout
+    weights, grads, optimizer = F(2), F(4), F(12)  # bf16 weight, fp32 gradient, fp32 master + 2 moments
+    if x.zero >= 1:
+        optimizer /= sh.n_dp
+    if x.zero >= 2:
+        grads /= sh.n_dp
+    if x.zero >= 3:
+        weights /= sh.n_dp
+    return e.val((weights + grads + optimizer) * sh.stage_params)
+
+
+def _layer_activations(sh: _Shape) -> Fraction:
+    """Korthikanti et al. Table 2, generalised to grouped-query attention and gated MLPs."""
+    x, md = sh.x, sh.md
+    r = x.tensor if x.sequence_parallel else 1
+    if x.recompute == "full":
+        return 2 * sh.e / r
+    kv = F(md.kv_heads, md.heads)
+    split = 4 + 4 * kv + (6 if md.gated else 4) * F(md.ffn, md.hidden)
+    kept = 10 * sh.e / r + split * sh.e / x.tensor
+    if x.recompute == "none" and not x.flash:
+        kept += F(5 * md.heads * x.microbatch * md.seq * md.seq, x.context * x.tensor)
+    return kept
+
+
+def _in_flight(sh: _Shape) -> int:
+    """Chunk-microbatches the first device holds at its peak: p under 1F1B (at most m), and
+    p·v + p − 1 under interleaving (at most m·v) — Korthikanti's 1 + (p − 1)/(p·v) factor."""
+    x = sh.x
+    if x.virtual == 1:
+        return min(x.pipeline, sh.m)
+    return min(x.pipeline * x.virtual + x.pipeline - 1, sh.m * x.virtual)
+
+
+@symbolic(FAMILY, "activation_per_gpu")
+def _activation_per_gpu(e: Encoding, w: m.Workload, _pool) -> z3.ArithRef:
+    sh = shape(e, w)
+    return e.val(_in_flight(sh) * sh.first_chunk_max * _layer_activations(sh))
+
+
+@symbolic(FAMILY, "memory_per_gpu")
+def _memory_per_gpu(e: Encoding, w: m.Workload, _pool) -> z3.ArithRef:
+    return e.quantity((w.name, "state_per_gpu")) + e.quantity((w.name, "activation_per_gpu"))

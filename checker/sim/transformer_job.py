@@ -1,0 +1,205 @@
+"""A training workload with a transformer model and a parallel layout, run by the core.
+
+The spec's own values go in (the model's shape, the layout's integers, each pool's GPU and
+jitter, the links); each pool's data-parallel replicas run the pipeline schedule op by op
+(`megatron.megatron_step`, `pipeline.simulate_pipeline`), the gradient exchange is a ring
+replayed step by step, and every quantity of the registry's `transformer` family comes out
+by its name. Nothing here is a closed form of the encoder's: the makespan is the schedule's,
+the memory in flight is counted by walking it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+from functools import cached_property
+
+from .jobs import PowerOfPools
+from .megatron import Device, Link, hardware_flops, layer_passes, megatron_step, model_flops
+from .pipeline import simulate_pipeline
+from .scenario import ClusterSpec, OutOfReach
+from .transformer import Layout, Model, layer_params
+
+__all__ = ["TransformerSpec", "TransformerTraining", "Shape"]
+
+
+class Shape:
+    """A model block: its weight-matrix parameters, counted layer by layer by the core."""
+
+    def __init__(self, model: Model) -> None:
+        self.model = model
+
+    @cached_property
+    def parameters(self) -> Fraction:
+        whole = Layout(t=1, p=1, d=1, micro=1, batch=1)
+        return self.model.layers * layer_params(self.model, whole) + self.model.vocab * self.model.hidden
+
+
+@dataclass(frozen=True, slots=True)
+class TransformerSpec:
+    """What a spec writes: the cluster, the model's shape, the layout, the workload's shares."""
+
+    cluster: ClusterSpec
+    model: Model
+    layout: Layout
+    efficiency: Fraction | None  # the workload's matmul share; None: each GPU's own `matmul`
+    jitter: tuple[Fraction, ...]  # one per pool
+    overlap: Fraction  # share of the data-parallel exchange hidden behind the backward pass
+    matmul: tuple[Fraction | None, ...]  # per pool: the GPU's matmul share
+    memory_bandwidth: tuple[Fraction, ...]  # per pool
+    memory_efficiency: tuple[Fraction | None, ...]  # per pool; None: all of the bandwidth
+    efficiency_out: Fraction | None  # achievable share of the scale-out link; None: all of it
+    efficiency_in: Fraction | None  # achievable share of the NVLink domain's link; None: all of it
+    trim: int = 0  # layers fewer on the first and the last chunk
+
+
+def _all_of(share: Fraction | None) -> Fraction:
+    """An achievable share the spec leaves out: all of it."""
+    return Fraction(1) if share is None else share
+
+
+class TransformerTraining(PowerOfPools):
+    def __init__(self, spec: TransformerSpec) -> None:
+        self.spec = spec
+        self.pools = spec.cluster.pools
+        net = spec.cluster.network
+        if net is None:
+            raise OutOfReach("no network")
+        self.outer = Link(net.bandwidth, net.latency, _all_of(spec.efficiency_out))
+        if net.domain_bandwidth is not None and net.domain_latency is not None:
+            self.inner = Link(net.domain_bandwidth, net.domain_latency, _all_of(spec.efficiency_in))
+        else:
+            self.inner = self.outer
+        self.domain = net.domain or 1
+
+    def device(self, index: int) -> Device:
+        """A pool's GPU as the core sees it: its rates divided by (1 + jitter)."""
+        s, pool = self.spec, self.pools[index]
+        share = s.efficiency if s.efficiency is not None else s.matmul[index]
+        if share is None:
+            raise ValueError("a GPU without a matmul share")
+        slow = 1 + s.jitter[index]
+        return Device(pool.gpu.peak / slow, share, s.memory_bandwidth[index] / slow, _all_of(s.memory_efficiency[index]), pool.gpu.memory)
+
+    @cached_property
+    def chunks(self) -> tuple[tuple[int, ...], ...]:
+        """Layers of each chunk on each GPU of a pipeline: l / (p v) each, or with `trim` that
+        many fewer on the very first and the very last chunk and the rest spread evenly."""
+        s, x = self.spec, self.spec.layout
+        each, left = divmod(s.model.layers + 2 * s.trim, x.p * x.v)
+        if left:
+            raise ValueError("the layers do not divide into the chunks")
+        rows = [[each] * x.v for _ in range(x.p)]
+        rows[0][0] -= s.trim
+        rows[-1][-1] -= s.trim
+        return tuple(tuple(row) for row in rows)
+
+    @cached_property
+    def _steps(self):
+        s = self.spec
+        return tuple(megatron_step(s.model, s.layout, self.device(i), self.inner, self.outer, domain=self.domain, dp_overlap=s.overlap,
+                                   chunk_layers=self.chunks if s.trim else ())
+                     for i in range(len(self.pools)))
+
+    @cached_property
+    def pool_time(self) -> dict[str, Fraction]:
+        return {p.name: step.makespan for p, step in zip(self.pools, self._steps)}
+
+    @cached_property
+    def pipeline_time(self) -> Fraction:
+        return max(self.pool_time.values())
+
+    @cached_property
+    def optimizer_time(self) -> Fraction:
+        return max(step.optimizer for step in self._steps)
+
+    @cached_property
+    def dp_comm_time(self) -> Fraction:
+        return self._steps[0].dp_comm  # the same exchange for every pool: one network
+
+    @cached_property
+    def step_time(self) -> Fraction:
+        """Every replica's pipeline drains, the exchange runs, every GPU updates its shard."""
+        return self.pipeline_time + self.dp_comm_time + self.optimizer_time
+
+    @cached_property
+    def pp_message_time(self) -> Fraction:
+        return self._steps[0].pp_message
+
+    def _part(self, part: str) -> Fraction:
+        """One part of a step's layer work on a stage of the slowest pool: m · (l/p) · (fwd + bwd)."""
+        s, x = self.spec, self.spec.layout
+        cp_link = self.inner if x.t * x.c <= self.domain else self.outer
+        out = []
+        for i in range(len(self.pools)):
+            forward, backward = layer_passes(s.model, x, self.device(i), self.inner, cp_link, Fraction(0))
+            stage = max(sum(row) for row in self.chunks)  # a full stage: one in the middle
+            out.append(x.microbatches * stage * (getattr(forward, part) + getattr(backward, part)))
+        return max(out)
+
+    @cached_property
+    def compute_time(self) -> Fraction:
+        return self._part("compute")
+
+    @cached_property
+    def recompute_time(self) -> Fraction:
+        return self._part("recompute")
+
+    @cached_property
+    def tp_comm_time(self) -> Fraction:
+        return self._part("tp")
+
+    @cached_property
+    def cp_comm_time(self) -> Fraction:
+        return self._part("cp")
+
+    @cached_property
+    def bubble(self) -> Fraction:
+        """The idle share of the schedule itself: every chunk one tick, messages instant."""
+        x = self.spec.layout
+        ones = tuple((Fraction(1),) * x.v for _ in range(x.p))
+        ideal = x.microbatches * x.v * 2
+        return simulate_pipeline(x.p, x.v, x.microbatches, ones, ones, Fraction(0)).makespan / ideal - 1
+
+    @cached_property
+    def microbatches(self) -> Fraction:
+        return Fraction(self.spec.layout.microbatches)
+
+    @cached_property
+    def flops(self) -> Fraction:
+        return model_flops(self.spec.model, self.spec.layout)
+
+    @cached_property
+    def _fleet_peak(self) -> Fraction:
+        return sum((p.count * p.gpu.peak for p in self.pools), Fraction(0))
+
+    @cached_property
+    def mfu(self) -> Fraction:
+        return self.flops / (self.step_time * self._fleet_peak)
+
+    @cached_property
+    def hfu(self) -> Fraction:
+        return hardware_flops(self.spec.model, self.spec.layout) / (self.step_time * self._fleet_peak)
+
+    @cached_property
+    def throughput(self) -> Fraction:
+        x = self.spec.layout
+        return x.batch * self.spec.model.seq / self.step_time
+
+    @cached_property
+    def throughput_per_gpu(self) -> Fraction:
+        return self.throughput / sum(p.count for p in self.pools)
+
+    @cached_property
+    def state_per_gpu(self) -> Fraction:
+        step = self._steps[0]
+        return step.state_bytes + step.embedding_state_bytes
+
+    @cached_property
+    def activation_per_gpu(self) -> Fraction:
+        return self._steps[0].activation_bytes
+
+    @cached_property
+    def memory_per_gpu(self) -> Fraction:
+        return self.state_per_gpu + self.activation_per_gpu
+
