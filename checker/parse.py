@@ -238,9 +238,25 @@ def syntax_kind(exc: UnexpectedInput) -> str | None:
         other = errors[example]
         if (other.accepts if isinstance(other, UnexpectedToken) else None) == accepts:
             candidates.setdefault(kind, []).append(example)
-    if not candidates:
-        return None
-    return exc.match_examples(_replay, candidates, token_type_match_fallback=True, use_accepts=True)
+    if candidates:
+        return exc.match_examples(_replay, candidates, token_type_match_fallback=True, use_accepts=True)
+    return _same_state_at_another_depth(exc, accepts)
+
+
+def _same_state_at_another_depth(exc: UnexpectedInput, accepts: object) -> str | None:
+    """Lark's match needs the same stack depth, and comment lines, members and nesting before
+    the error all deepen the stack; so when no example is at exc's depth, the examples in the
+    same LALR state accepting the same tokens at any depth decide -- if they agree on a kind."""
+    key = _state_key(exc)
+    errors = _example_errors()
+    kinds = {
+        kind
+        for other_key, pairs in _examples_by_state().items()
+        if other_key[:2] == key[:2]  # type: ignore[index]
+        for kind, example in pairs
+        if (errors[example].accepts if isinstance(errors[example], UnexpectedToken) else None) == accepts
+    }
+    return kinds.pop() if len(kinds) == 1 else None
 
 
 def syntax_error_kind(text: str) -> str | None:

@@ -32,21 +32,30 @@ MISSING_COMPARISON = "missing-comparison"  # a claim with one side and no compar
 
 # ---- where the examples are set ------------------------------------------------------------
 
-# text before a statement: the first one, after a comment line, after a block, after a claim
-_STATEMENT_STARTS = ("", "# a comment\n", "radiator p {}\n", "radiator p {}\ncheck c: a <= 1\n")
 
-# text before a block: at the start of the file, after a comment, after another statement
-_BLOCK_STARTS = ("", "# a comment\n", "radiator q {}\n")
+def _each(starts: tuple[str, ...], mistakes: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(start + mistake for start in starts for mistake in mistakes)
 
-# text before a block member: the first (same line or next), after one or two, in a section
+
+# a file starts with a statement or with comments (a header comment adds a level to the stack)
+_FILE_STARTS = ("", "# a comment\n")
+
+# text before a statement: the first one, after a block, after a block and a claim
+_STATEMENT_STARTS = _each(_FILE_STARTS, ("", "radiator p {}\n", "radiator p {}\ncheck c: a <= 1\n"))
+
+# text before a block: the first statement, or after another one
+_BLOCK_STARTS = _each(_FILE_STARTS, ("", "radiator q {}\n"))
+
+# text before a block member: the first (same line or next), after one or two members, in a
+# section of a block that follows the file's header comment and another block (the levels a
+# header and a block before add are the levels the members before add: they share examples)
 _MEMBER_STARTS = (
     "radiator p { ",
     "radiator p {\n  ",
     "radiator p { a = 1; ",
     "radiator p {\n  a = 1\n  ",
     "radiator p {\n  a = 1\n  b = 2\n  ",
-    "cluster c {\n  network {\n    a = 1\n    ",
-)
+) + _each(_BLOCK_STARTS, ("cluster c {\n  network {\n    a = 1\n    ",))
 
 # text inside a block that was never closed, where the next member would start
 _OPEN_BLOCKS = (
@@ -59,21 +68,17 @@ _OPEN_BLOCKS = (
 )
 
 # the left side of a claim, ending in each kind of operand, plain and after an operator
-_LEFT_SIDES = ("p", "p.area", "1", "1 m^2", "(p)", "f(p)", "f()", "-p", "q + p", "q + p.area", "q + 1", "q * 1 m^2")
-
-
-def _each(starts: tuple[str, ...], mistakes: tuple[str, ...]) -> tuple[str, ...]:
-    return tuple(start + mistake for start in starts for mistake in mistakes)
+_LEFT_SIDES = ("p", "p.area", "p.q.area", "1", "1 m^2", "(p)", "f(p)", "f()", "-p", "q + p", "q + p.area", "q + 1", "q * 1 m^2")
 
 
 # One example per context is enough: Lark matches an error to an example by parser state
 # (an exact token match is only preferred), so 'heat 1 MW' also stands for 'heat\n'.
 CATALOG: dict[str, tuple[str, ...]] = {
-    UNKNOWN_STATEMENT: _each(_STATEMENT_STARTS, ("chek c: a <= 1", "radiater p {}")),
+    UNKNOWN_STATEMENT: _each(_STATEMENT_STARTS, ("chek c: a <= 1",)),
     UNCLOSED_BRACE: _each(_each(_BLOCK_STARTS, _OPEN_BLOCKS), ("check c: a <= 1",)),
-    MISSING_EQUALS: _each(_each(_BLOCK_STARTS, _MEMBER_STARTS), ("heat 1 MW }",)),
-    RANGE_MISSING_END: _each(_each(_BLOCK_STARTS, _MEMBER_STARTS), ("e = 0.85 ..\n}",)),
-    SI_PREFIX: _each(_each(_BLOCK_STARTS, _MEMBER_STARTS), ("batch = 16M token }",)),
+    MISSING_EQUALS: _each(_MEMBER_STARTS, ("heat 1 MW }",)),
+    RANGE_MISSING_END: _each(_MEMBER_STARTS, ("e = 0.85 ..\n}",)),
+    SI_PREFIX: _each(_MEMBER_STARTS, ("batch = 16M token }",)),
     COMPARISON_ARROW: _each(_each(_BLOCK_STARTS, ("check c: ",)), tuple(left + " => 1" for left in _LEFT_SIDES)),
     MISSING_COMPARISON: _each(_STATEMENT_STARTS, ("check c: p.area\n",)),
 }
