@@ -17,7 +17,7 @@ from pathlib import Path
 from lark import Lark, Token, Tree
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
-from checker import codes, nodes
+from checker import codes, nodes, syntax_examples
 from checker.diagnostics import Span, SpecError, error
 
 MAX_FILE_BYTES = 1 << 20
@@ -198,6 +198,96 @@ def _text_before(text: str, line: int, column: int) -> str:
     return re.sub(r"#[^\n]*", "", before).rstrip()
 
 
+_END = "$END"  # Lark's token for the end of the text
+
+
+@lru_cache(maxsize=1)
+def _example_errors() -> dict[str, UnexpectedInput]:
+    """Each catalog example's parse error, computed once per process: match_examples would
+    otherwise re-parse every example (and recompute what each accepts) for every error."""
+    errors: dict[str, UnexpectedInput] = {}
+    for examples in syntax_examples.CATALOG.values():
+        for example in examples:
+            try:
+                _parser().parse(example)
+            except UnexpectedInput as exc:
+                errors[example] = exc.with_traceback(None)
+    return errors  # an example that parses is left out here; tests/test_syntax_examples.py fails on it
+
+
+@lru_cache(maxsize=1)
+def _examples_by_state() -> dict[object, tuple[tuple[str, str], ...]]:
+    """The catalog's (kind, example) pairs grouped by the parser state their errors stop in."""
+    groups: dict[object, list[tuple[str, str]]] = {}
+    errors = _example_errors()
+    for kind, examples in syntax_examples.CATALOG.items():
+        for example in examples:
+            if example in errors:
+                groups.setdefault(_state_key(errors[example]), []).append((kind, example))
+    return {key: tuple(pairs) for key, pairs in groups.items()}
+
+
+def _state_key(exc: UnexpectedInput) -> object:
+    """What match_examples compares first (LALR state and stack depth), as a dictionary key."""
+    state = getattr(exc, "state", None)
+    stack = getattr(state, "state_stack", None)
+    return (type(exc).__name__, getattr(state, "position", state), len(stack) if stack is not None else None)
+
+
+def _replay(example: str) -> None:
+    """match_examples' parse function: raise the example's cached error instead of re-parsing."""
+    cached = _example_errors().get(example)
+    if cached is not None:
+        raise cached.with_traceback(None)
+
+
+def syntax_kind(exc: UnexpectedInput) -> str | None:
+    """The catalog kind (checker.syntax_examples) whose examples reach exc's parser state, if any.
+
+    match_examples (use_accepts=True) decides; it is offered only the examples that stop in the
+    same state and accept the same next tokens, which is its own first test done up front: that
+    keeps it from re-parsing the whole catalog, computes what an example accepts only when its
+    state matches, and avoids lark 1.3's match_examples formatting a debug message with '%d'
+    and a ParserState (a TypeError) when it rejects an example on what it accepts."""
+    if isinstance(exc, UnexpectedCharacters):
+        return None
+    errors = _example_errors()
+    accepts = exc.accepts if isinstance(exc, UnexpectedToken) else None
+    candidates: dict[str, list[str]] = {}
+    for kind, example in _examples_by_state().get(_state_key(exc), ()):
+        other = errors[example]
+        if (other.accepts if isinstance(other, UnexpectedToken) else None) == accepts:
+            candidates.setdefault(kind, []).append(example)
+    if candidates:
+        return exc.match_examples(_replay, candidates, token_type_match_fallback=True, use_accepts=True)
+    return _same_state_at_another_depth(exc, accepts)
+
+
+def _same_state_at_another_depth(exc: UnexpectedInput, accepts: object) -> str | None:
+    """Lark's match needs the same stack depth, and comment lines, members and nesting before
+    the error all deepen the stack; so when no example is at exc's depth, the examples in the
+    same LALR state accepting the same tokens at any depth decide -- if they agree on a kind."""
+    key = _state_key(exc)
+    errors = _example_errors()
+    kinds = {
+        kind
+        for other_key, pairs in _examples_by_state().items()
+        if other_key[:2] == key[:2]  # type: ignore[index]
+        for kind, example in pairs
+        if (errors[example].accepts if isinstance(errors[example], UnexpectedToken) else None) == accepts
+    }
+    return kinds.pop() if len(kinds) == 1 else None
+
+
+def syntax_error_kind(text: str) -> str | None:
+    """The catalog kind of text's parse error (None: it parses, or no example matches). For tests."""
+    try:
+        _parser().parse(text)
+    except UnexpectedInput as exc:
+        return syntax_kind(exc)
+    return None
+
+
 def _syntax_diagnostic(path: str, text: str, exc: UnexpectedInput):
     line, column = max(exc.line, 1), max(exc.column, 1)
     if isinstance(exc, UnexpectedCharacters):
@@ -205,46 +295,89 @@ def _syntax_diagnostic(path: str, text: str, exc: UnexpectedInput):
         shown = repr(char)[1:-1] if not char.isprintable() or char == "'" else char
         notes = _CHARACTER_NOTES.get(char, ())
         return error(Span(path, line, column, line, column + 1), codes.BAD_CHARACTER, f"unexpected character '{shown}'", *notes)
-    if isinstance(exc, UnexpectedToken) and exc.token.type != "$END":
-        token = exc.token
-        expected = set(exc.expected)
-        found = _found(token)
+    token: Token = exc.token
+    at_end = token.type == _END
+    if at_end:
+        opened = _unclosed_brace(text)
+        if opened is not None:  # whatever was being written, the first thing to fix is the brace
+            o_line, o_column = opened
+            return error(Span(path, o_line, o_column, o_line, o_column + 1), codes.SYNTAX, "this '{' is never closed: expected '}' before the end of the file")
+        span = Span(path, line, column, line, column + 1)
+    else:
         span = Span(path, token.line, token.column, token.end_line or token.line, token.end_column or token.column + 1)
-        if {"CHECK", "RADIATOR"} <= expected or (token.type == "NAME" and "ASSUME" in expected):
-            close = difflib.get_close_matches(str(token), STATEMENT_WORDS, n=1)
-            hint = f" (did you mean '{close[0]}'?)" if close else ""
-            return error(span, codes.SYNTAX, f"unknown statement {found}: a statement starts with {_join(list(STATEMENT_WORDS))}{hint}")
-        before = _text_before(text, token.line, token.column)
-        prefixed = re.search(r"(?<![A-Za-z0-9_.])([0-9]+(?:\.[0-9]+)?)([kKMGTPE])$", before)
-        if prefixed and token.type in ("NAME", "UNIT"):
-            digits, prefix = prefixed.groups()
-            power = {"k": 3, "K": 3, "M": 6, "G": 9, "T": 12, "P": 15, "E": 18}[prefix]
-            return error(span, codes.SYNTAX, f"'{digits}{prefix} {token}': SI prefixes belong to units, not numbers; write {digits}e{power} {token}")
-        if token.type == "EQUAL" or str(token) == "=":
-            following = text[token.end_pos : token.end_pos + 1] if token.end_pos is not None else ""
-            guess = {">": ">=", "<": "<="}.get(following, "==")
-            if "COMPARISON" in expected:
-                return error(span, codes.SYNTAX, f"expected a comparison, found '={following if following in '<>' else ''}'; did you mean '{guess}'?")
-        if "RBRACE" in expected and str(token) in STATEMENT_WORDS:
-            opened = _unclosed_brace(before)
-            where = f" on line {opened[0]}" if opened else ""
-            return error(span, codes.SYNTAX, f"the '{{'{where} is never closed: expected '}}' before '{token}'")
-        if before.endswith(".."):
-            return error(span, codes.SYNTAX, f"a range needs both ends: expected a number after '..', found {found}")
-        if "EQUAL" in expected and "LBRACE" in expected:
-            return error(span, codes.SYNTAX, f"expected '=' after the field name, found {found}")
-        return error(span, codes.SYNTAX, f"expected {_join([_describe(t) for t in expected])}, found {found}")
-    # the end of the file came too early
-    expected = set(getattr(exc, "expected", ()) or ())
-    opened = _unclosed_brace(text)
-    if opened is not None:
-        o_line, o_column = opened
-        return error(Span(path, o_line, o_column, o_line, o_column + 1), codes.SYNTAX, "this '{' is never closed: expected '}' before the end of the file")
-    last = max(len(source_lines(text)), 1)
-    words = _join([_describe(t) for t in expected]) or "more text"
-    if _text_before(text, last + 1, 1).endswith(".."):
-        words = "a number after '..' (a range needs both ends)"
-    return error(Span(path, line, column, line, column + 1), codes.SYNTAX, f"unexpected end of file: expected {words}")
+    kind = syntax_kind(exc)
+    message = _MESSAGES[kind](text, token) if kind is not None else None
+    if message is None:
+        expected = getattr(exc, "accepts", None) or getattr(exc, "expected", None) or ()
+        words = _join([_describe(t) for t in expected])
+        if at_end:
+            message = f"unexpected end of file: expected {words or 'more text'}"
+        else:
+            message = f"expected {words}, found {_found(token)}"
+    return error(span, codes.SYNTAX, message)
+
+
+# ---- the words for each kind of mistake: (text, token) -> message, or None for the generic one
+
+
+def _unknown_statement(text: str, token: Token) -> str:
+    close = difflib.get_close_matches(str(token), STATEMENT_WORDS, n=1)
+    hint = f" (did you mean '{close[0]}'?)" if close else ""
+    return f"unknown statement {_found(token)}: a statement starts with {_join(list(STATEMENT_WORDS))}{hint}"
+
+
+def _unclosed_before_statement(text: str, token: Token) -> str | None:
+    if str(token) not in STATEMENT_WORDS:
+        return None
+    opened = _unclosed_brace(_text_before(text, token.line, token.column))
+    where = f" on line {opened[0]}" if opened else ""
+    return f"the '{{'{where} is never closed: expected '}}' before '{token}'"
+
+
+def _missing_equals(text: str, token: Token) -> str:
+    return f"expected '=' after the field name, found {_found(token)}"
+
+
+def _range_missing_end(text: str, token: Token) -> str:
+    return f"a range needs both ends: expected a number after '..', found {_found(token)}"
+
+
+def _si_prefix(text: str, token: Token) -> str | None:
+    """'16M token': the number and the prefix glued to it, read back from the text."""
+    before = _text_before(text, token.line, token.column)
+    prefixed = re.search(r"(?<![A-Za-z0-9_.])([0-9]+(?:\.[0-9]+)?)([kKMGTPE])$", before)
+    if prefixed is None or not re.fullmatch(r"[A-Za-z\u00b5%].*", str(token)):
+        return None
+    digits, prefix = prefixed.groups()
+    power = {"k": 3, "K": 3, "M": 6, "G": 9, "T": 12, "P": 15, "E": 18}[prefix]
+    return f"'{digits}{prefix} {token}': SI prefixes belong to units, not numbers; write {digits}e{power} {token}"
+
+
+def _comparison_arrow(text: str, token: Token) -> str | None:
+    """'=>', '=<' or '=': which comparison was meant, read from the character after the '='."""
+    if str(token) != "=":
+        return None
+    following = text[token.end_pos : token.end_pos + 1] if token.end_pos is not None else ""
+    following = following if following in ("<", ">") else ""
+    guess = {">": ">=", "<": "<="}.get(following, "==")
+    return f"expected a comparison, found '={following}'; did you mean '{guess}'?"
+
+
+def _missing_comparison(text: str, token: Token) -> str:
+    return f"expected a comparison ({_WORDS_COMPARISON}) after the left side of the claim, found {_found(token)}"
+
+
+_WORDS_COMPARISON = "<=, <, >=, >, =="
+
+_MESSAGES = {
+    syntax_examples.UNKNOWN_STATEMENT: _unknown_statement,
+    syntax_examples.UNCLOSED_BRACE: _unclosed_before_statement,
+    syntax_examples.MISSING_EQUALS: _missing_equals,
+    syntax_examples.RANGE_MISSING_END: _range_missing_end,
+    syntax_examples.SI_PREFIX: _si_prefix,
+    syntax_examples.COMPARISON_ARROW: _comparison_arrow,
+    syntax_examples.MISSING_COMPARISON: _missing_comparison,
+}
 
 
 # what a character that starts no token probably meant
