@@ -1,44 +1,141 @@
 #!/usr/bin/env python3
-"""Mutation evidence: deliberate formula mistakes in the encoder must fail the differential tests
-(tests/test_differential.py, encoder against simulation core); the hand-computed tests
-(tests/test_semantics.py) are run too and their result shown beside it.
+"""Mutation evidence: deliberate mistakes in the encoder AND in the simulation core must fail
+at least one named test suite.
 
-Each mutation is applied to a temporary copy of the project (the working tree is never
-touched); the differential tests run there and must fail. Prints one line per mutation and
-exits 1 if any mutation survives.
+Each mutation replaces a small snippet of one module (checker/encode.py, checker/sim/*.py) in
+a temporary copy of the project (the working tree is never touched). A snippet is matched
+token by token, so re-spacing or re-wrapping the code does not break it; a snippet that no
+longer occurs exactly once is an error, reported loudly (tests/test_mutation.py fails on it).
 
-    python scripts/mutate.py            # all mutations
-    python scripts/mutate.py --list     # just list them
+A mutant's suites run in one pytest process, in order (the hand-computed tests, the differential
+tests, then its examples' figures and golden reports), stopping at the first failing test: its
+suite killed the mutant. A mutant that no suite kills SURVIVED. The unmutated copy must pass
+every suite the mutants run (its run goes first, beside the first mutant).
+Hypothesis runs with few examples and no shrinking (DIFFERENTIAL_EXAMPLES, DIFFERENTIAL_NO_SHRINK):
+the differential tests' fixed corpus carries most of the weight.
+
+    python scripts/mutate.py              # all mutations, 2 workers, prints the table
+    python scripts/mutate.py --list       # just list them
+    python scripts/mutate.py --every-suite   # run every suite on every mutant (slower)
+    python scripts/mutate.py -k ring      # only mutations whose name contains 'ring'
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import re
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-TARGET = "checker/encode.py"
+EXAMPLES_FOR_MUTANTS = 4  # generated Hypothesis examples per property test in a mutant run
 
-# (name, original text, mutated text): each original must occur exactly once in the encoder
-MUTATIONS = [
-    ("ring latency (n-1)·α instead of 2(n-1)·α", "return 2 * val(n - 1) * alpha +", "return val(n - 1) * alpha +"),
-    ("barrier takes the min instead of the max", 'return _max([q("pool_time", p.name) for p in pools])', 'return _min([q("pool_time", p.name) for p in pools])'),
-    ("radiator T^3 instead of T^4", "return heat / (per_area * (t**4 - sink**4))", "return heat / (per_area * (t**3 - sink**3))"),
-    ("radiator derived temperature without the sink", "fourth = sink**4 + heat", "fourth = 0 * sink**4 + heat"),
-    ("tree depth floor(log2 n) instead of ceil", "return (n - 1).bit_length() if n >= 1 else 0", "return n.bit_length() - 1 if n >= 1 else 0"),
-    ("overlap hides the wrong share", "return q(\"compute_time\") + (1 - self.param(w.overlap)) * q(\"comm_time\")", "return q(\"compute_time\") + self.param(w.overlap) * q(\"comm_time\")"),
-    ("jitter ignored", "* (1 + self.param(w.jitter[index]))", "* (1 + 0 * self.param(w.jitter[index]))"),
-    ("hierarchical inner bandwidth term without (g-1)/g", "+ val((g - 1) / g) * size / self.param(net.domain_bandwidth)", "+ size / self.param(net.domain_bandwidth)"),
-    ("swing from idle instead of max(idle, floor)", "z3.Sum([val(p.count) * (self.param(p.gpu.tdp) - self._low(p.gpu)) for p in pools])", "z3.Sum([val(p.count) * (self.param(p.gpu.tdp) - self.param(p.gpu.idle)) for p in pools])"),
-    ("slew limit ignored in the ramp", "terms.append(val(p.count) * (natural if p.gpu.ramp is None else _min([self.param(p.gpu.ramp), natural])))", "terms.append(val(p.count) * natural)"),
-    ("MFU over the first pool's peak only", 'return q("flops") / (q("step_time") * self.quantity((w.cluster.name, "peak")))', 'return q("flops") / (q("step_time") * val(pools[0].count) * self.param(pools[0].gpu.peak))'),
-    ("PUE left out of the facility draw", "return it * (1 + self.param(power.overhead)) * self.param(power.pue)", "return it * (1 + self.param(power.overhead))"),
+# suite name -> pytest arguments (paths relative to the project)
+SUITES: dict[str, list[str]] = {
+    "semantics": ["tests/test_semantics.py"],
+    "differential": ["tests/test_differential.py"],
+}
+
+
+def golden(example: str) -> tuple[str, list[str]]:
+    """The golden report of one example, byte for byte."""
+    return f"golden:{example}", [f"tests/test_golden.py::test_golden_report[examples/{example}.spec]"]
+
+
+def figures(example: str) -> tuple[str, list[str]]:
+    """The figures an example's header states, against its report."""
+    return f"figures:{example}", [f"tests/test_golden.py::test_example_figures_are_the_reports[{example}]"]
+
+
+@dataclass(frozen=True)
+class Mutation:
+    name: str
+    path: str  # the module mutated
+    original: str  # a snippet that must occur exactly once (modulo spacing)
+    mutated: str
+    examples: tuple[str, ...] = ()  # examples whose figures and golden report are run too
+
+    @property
+    def suites(self) -> tuple[str, ...]:
+        # the hand-computed tests evaluate the encoder only: they cannot see a core mutant
+        return ("semantics", "differential") if self.path == "checker/encode.py" else ("differential",)
+
+    def plan(self) -> list[tuple[str, list[str]]]:
+        out = [(name, SUITES[name]) for name in self.suites]
+        for example in self.examples:
+            out += [figures(example), golden(example)]
+        return out
+
+
+ENC, SCEN, JOBS, COLL, POWER, TRAIN = ("checker/encode.py", "checker/sim/scenario.py", "checker/sim/jobs.py",
+                                       "checker/sim/collectives.py", "checker/sim/power.py", "checker/sim/training.py")
+
+MUTATIONS: list[Mutation] = [
+    # the encoder (symbolic closed forms)
+    Mutation("enc: ring latency (n-1)·α instead of 2(n-1)·α", ENC, "return 2 * e.val(n - 1) * alpha +", "return e.val(n - 1) * alpha +", ("ring-vs-tree",)),
+    Mutation("enc: barrier takes the min instead of the max", ENC, '_max([e.quantity((w.name, "pool_time", p.name))', '_min([e.quantity((w.name, "pool_time", p.name))', ("colossus1",)),
+    Mutation("enc: radiator T^3 instead of T^4", ENC, "(t**4 - sink**4)", "(t**3 - sink**3)", ("orbital-radiator",)),
+    Mutation("enc: tree depth floor(log2 n) instead of ceil", ENC, "return (n - 1).bit_length() if n >= 1 else 0", "return n.bit_length() - 1 if n >= 1 else 0", ("ring-vs-tree",)),
+    Mutation("enc: overlap hides the wrong share", ENC, "(1 - e.param(w.overlap)) * e.quantity", "e.param(w.overlap) * e.quantity", ("colossus2",)),
+    Mutation("enc: swing from idle instead of max(idle, floor)", ENC, "(e.param(p.gpu.tdp) - e.low(p.gpu)) for p in w.cluster.pools", "(e.param(p.gpu.tdp) - e.param(p.gpu.idle)) for p in w.cluster.pools", ("power-smoothing",)),
+    Mutation("enc: hierarchical inner bandwidth term without (g-1)/g", ENC, "e.val((g - 1) / g) * size / e.param(net.domain_bandwidth)", "size / e.param(net.domain_bandwidth)"),
+    Mutation("enc: gradient bytes per parameter ignored (2 B)", ENC, "size = e.param(w.grad_bytes) * e.param(w.params)", "size = e.val(2) * e.param(w.params)"),
+    # the simulation core (operational rules)
+    Mutation("sim: ring all-reduce chunk size/(n-1) instead of size/n", COLL, "chunk = size / n", "chunk = size / (n - 1)", ("ring-vs-tree",)),
+    Mutation("sim: tree rounds floor(log2 n) instead of ceil", COLL, "while informed < n:", "while 2 * informed <= n:", ("ring-vs-tree",)),
+    Mutation("sim: jitter ignored", TRAIN, "ticks = stretch(on_grid(base, unit), on_grid(jitter, unit), unit)", "ticks = stretch(on_grid(base, unit), 0, unit)", ("colossus2",)),
+    Mutation("sim: PUE dropped from the facility draw", SCEN, "return it * (1 + power.overhead) * power.pue", "return it * (1 + power.overhead)", ("colossus1",)),
+    Mutation("sim: floor as a share of tdp read as watts", SCEN, "return gpu.floor * gpu.tdp if gpu.floor_is_share else gpu.floor", "return gpu.floor", ("power-smoothing",)),
+    Mutation("sim: slew limit ignored", POWER, "limit = None if ramp is None else as_fraction(ramp, \"ramp\") * tick", "limit = None", ("power-smoothing",)),
+    Mutation("sim: energy per token divides by the FLOPs", JOBS, "return self.energy_per_step / self.spec.batch", "return self.energy_per_step / self.flops"),
+    Mutation("sim: state bytes default 16 B for inference too", JOBS, "return Fraction(16 if self.TRAINING else 2)", "return Fraction(16)", ("inference",)),
 ]
+
+_TOKEN = re.compile(r"\w+|\*\*|[^\s\w]")
+
+
+class SnippetError(Exception):
+    """A mutation's snippet does not occur exactly once in its module."""
+
+
+def pattern(snippet: str) -> re.Pattern[str]:
+    """The snippet as a regular expression that ignores spacing and line breaks between
+    tokens (and the kind of quotes), but not the tokens themselves."""
+    tokens = _TOKEN.findall(snippet)
+    parts: list[str] = []
+    for i, token in enumerate(tokens):
+        if i:
+            word = tokens[i - 1][-1].isalnum() or tokens[i - 1][-1] == "_"
+            parts.append(r"\s+" if word and (token[0].isalnum() or token[0] == "_") else r"\s*")
+        parts.append("[\"']" if token in "\"'" else re.escape(token))
+    return re.compile("".join(parts))
+
+
+def apply(source: str, mutation: Mutation) -> str:
+    matches = list(pattern(mutation.original).finditer(source))
+    if len(matches) != 1:
+        raise SnippetError(f"{mutation.name}: the snippet {mutation.original!r} occurs {len(matches)} times in {mutation.path}, not once")
+    match = matches[0]
+    return source[: match.start()] + mutation.mutated + source[match.end():]
+
+
+def check_snippets() -> list[str]:
+    """Every mutation's snippet occurs exactly once: the errors (empty when all apply)."""
+    errors = []
+    for mutation in MUTATIONS:
+        try:
+            mutated = apply((ROOT / mutation.path).read_text(encoding="utf-8"), mutation)
+            compile(mutated, mutation.path, "exec")
+        except (SnippetError, SyntaxError) as exc:
+            errors.append(str(exc))
+    return errors
 
 
 def copy_project(into: Path) -> None:
@@ -50,60 +147,131 @@ def copy_project(into: Path) -> None:
             shutil.copy(source, into / name)
 
 
-SUITES = {"differential": "tests/test_differential.py", "hand-computed": "tests/test_semantics.py"}
-
-
-def run_tests(where: Path, suite: str) -> tuple[bool, float]:
+def run_suite(where: Path, args: list[str]) -> tuple[bool, float, str]:
+    """(passed, seconds, the first failing test's id) of one pytest run in a copy."""
     start = time.perf_counter()
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "PYTHONPATH": str(where), "PYTHONDONTWRITEBYTECODE": "1",
+           "DIFFERENTIAL_NO_SHRINK": "1", "DIFFERENTIAL_EXAMPLES": str(EXAMPLES_FOR_MUTANTS), "HOME": str(where)}
     try:
         run = subprocess.run(
-            [sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", suite],
-            cwd=where, capture_output=True, text=True, timeout=600,
-            env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(where), "PYTHONDONTWRITEBYTECODE": "1", "DIFFERENTIAL_NO_SHRINK": "1"},
+            [sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", "-rf", "--no-header", *args],
+            cwd=where, capture_output=True, text=True, timeout=600, env=env,
         )
     except subprocess.TimeoutExpired:
-        return False, time.perf_counter() - start  # a hang fails CI too; reported with its time
-    return run.returncode == 0, time.perf_counter() - start
+        return False, time.perf_counter() - start, "timeout"  # a hang fails CI too
+    failed = re.search(r"^FAILED (\S+)", run.stdout, re.M)
+    return run.returncode == 0, time.perf_counter() - start, failed.group(1) if failed else ("" if run.returncode == 0 else f"exit {run.returncode}")
+
+
+@dataclass
+class Outcome:
+    mutation: Mutation | None  # None: the unmutated project
+    results: list[tuple[str, bool, float, str]] = field(default_factory=list)  # suite, passed, s, first failure
+    error: str = ""
+
+    @property
+    def killed_by(self) -> list[tuple[str, str]]:
+        return [(suite, test) for suite, passed, _, test in self.results if not passed]
+
+    @property
+    def seconds(self) -> float:
+        return sum(s for _, _, s, _ in self.results)
+
+
+def suite_of(test: str, plan: list[tuple[str, list[str]]]) -> str:
+    """The suite of the plan a failing test id belongs to."""
+    for suite, args in plan:
+        if any(test == a if "::" in a else test.startswith(a + "::") for a in args):
+            return suite
+    return test
+
+
+def run_mutant(mutation: Mutation | None, every_suite: bool, plan: list[tuple[str, list[str]]] | None = None) -> Outcome:
+    """Run a mutant's suites in one pytest process, in order, stopping at the first failure
+    (the suite that failing test belongs to killed it); with every_suite, one process per
+    suite and all of them. The unmutated project (mutation None) runs `plan`."""
+    outcome = Outcome(mutation)
+    plan = plan if plan is not None else mutation.plan()
+    with tempfile.TemporaryDirectory(prefix="mutant-") as tmp:
+        where = Path(tmp)
+        copy_project(where)
+        if mutation is not None:
+            target = where / mutation.path
+            try:
+                target.write_text(apply(target.read_text(encoding="utf-8"), mutation), encoding="utf-8")
+            except SnippetError as exc:
+                outcome.error = str(exc)
+                return outcome
+        if every_suite:
+            for suite, args in plan:
+                passed, seconds, test = run_suite(where, args)
+                outcome.results.append((suite, passed, seconds, test))
+        else:
+            passed, seconds, test = run_suite(where, [a for _, args in plan for a in args])
+            suite = "all" if passed else suite_of(test, plan)
+            outcome.results.append((suite, passed, seconds, test))
+    return outcome
+
+
+def all_suites(mutations: list[Mutation]) -> list[tuple[str, list[str]]]:
+    """Every suite any of the mutations runs, once: what the unmutated copy must pass."""
+    seen: dict[str, list[str]] = {}
+    for mutation in mutations:
+        for suite, args in mutation.plan():
+            seen.setdefault(suite, args)
+    return list(seen.items())
+
+
+def run_all(mutations: list[Mutation], workers: int = 2, every_suite: bool = False, progress=None) -> tuple[Outcome, list[Outcome]]:
+    """The unmutated copy's outcome and each mutant's, mutants run `workers` at a time."""
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        base = pool.submit(run_mutant, None, False, all_suites(mutations))
+        futures = [pool.submit(run_mutant, m, every_suite) for m in mutations]
+        outcomes = []
+        for future in futures:
+            outcomes.append(future.result())
+            if progress:
+                progress(outcomes[-1])
+        return base.result(), outcomes
+
+
+def line(outcome: Outcome) -> str:
+    assert outcome.mutation is not None
+    if outcome.error:
+        return f"{'ERROR':8}  {outcome.mutation.name}: {outcome.error}"
+    killers = outcome.killed_by
+    verdict = "killed" if killers else "SURVIVED"
+    detail = "; ".join(f"{suite} {'KILLED' if not passed else 'missed'} ({seconds:.1f} s){' by ' + test if test and not passed else ''}"
+                       for suite, passed, seconds, test in outcome.results)
+    return f"{verdict:8}  {outcome.mutation.name:58} [{detail}]"
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--list", action="store_true")
+    parser.add_argument("--list", action="store_true", help="list the mutations and the suites each runs")
+    parser.add_argument("--every-suite", action="store_true", help="run every suite of each mutant, not only up to the first that kills it")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("-k", dest="keyword", default="", help="only mutations whose name contains this")
     args = parser.parse_args()
+    chosen = [m for m in MUTATIONS if args.keyword in m.name]
     if args.list:
-        for name, _, _ in MUTATIONS:
-            print(name)
+        for m in chosen:
+            print(f"{m.name:58} {m.path:28} suites: {', '.join(s for s, _ in m.plan())}")
         return 0
-    source = (ROOT / TARGET).read_text(encoding="utf-8")
-    survived = 0
-    with tempfile.TemporaryDirectory() as tmp:
-        base = Path(tmp) / "project"
-        copy_project(base)
-        for label, suite in SUITES.items():
-            passed, seconds = run_tests(base, suite)
-            print(f"unmutated: {label} tests {'pass' if passed else 'FAIL'} ({seconds:.1f} s)", flush=True)
-            if not passed:
-                print("the unmutated project must pass first")
-                return 1
-        for name, original, mutated in MUTATIONS:
-            count = source.count(original)
-            if count != 1:
-                print(f"{name}: cannot apply (the original text occurs {count} times)")
-                survived += 1
-                continue
-            (base / TARGET).write_text(source.replace(original, mutated), encoding="utf-8")
-            caught_by = []
-            for label, suite in SUITES.items():
-                passed, seconds = run_tests(base, suite)
-                caught_by.append(f"{label}: {'caught' if not passed else 'missed'} ({seconds:.1f} s)")
-                if label == "differential":
-                    differential_caught = not passed
-            verdict = "caught" if differential_caught else "SURVIVED"
-            survived += not differential_caught
-            print(f"{verdict:8}  {name} [{'; '.join(caught_by)}]", flush=True)
-        (base / TARGET).write_text(source, encoding="utf-8")
-    print(f"{len(MUTATIONS) - survived} of {len(MUTATIONS)} mutations caught by the differential tests")
-    return 1 if survived else 0
+    errors = check_snippets()
+    if errors:
+        print("\n".join(errors))
+        return 2
+    start = time.perf_counter()
+    base, outcomes = run_all(chosen, args.workers, args.every_suite, progress=lambda o: print(line(o), flush=True))
+    for suite, passed, seconds, test in base.results:
+        print(f"unmutated: {suite} {'pass' if passed else 'FAIL ' + test} ({seconds:.1f} s)")
+    if base.killed_by:
+        print("the unmutated project must pass its suites first: the kills above prove nothing")
+        return 1
+    survivors = [o for o in outcomes if not o.killed_by]
+    print(f"{len(outcomes) - len(survivors)} of {len(outcomes)} mutations killed in {time.perf_counter() - start:.0f} s")
+    return 1 if survivors else 0
 
 
 if __name__ == "__main__":

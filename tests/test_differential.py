@@ -1,23 +1,31 @@
 """Differential tests: the Z3 encoding and the simulation core agree on generated models.
 
-Hypothesis generates small clusters (1-4 pools of 1-64 GPUs, every topology and balance,
-ranges on jitter, floor, emissivity, sink) and checks that
+Hypothesis generates small clusters (1-4 pools, every topology with data-parallel groups of
+one GPU and of many, model-parallel shards that divide the GPUs, given and defaulted
+grad_bytes / state_bytes / flops_per_token, training and inference, floors in W and as a share
+of tdp, with and without a slew limit, both balances, ranges on jitter, floor, overlap,
+bandwidth, emissivity, sink) and checks that
 - every quantity, evaluated at random points of the ranges, is the same in both semantics;
 - a proved bound is never exceeded by sampled simulator runs;
 - every counterexample is confirmed by the simulation, every worst case reproduced.
-scripts/mutate.py shows these tests catch deliberate mistakes in the encoder.
+A fixed corpus of hand-picked specs (CORPUS) is compared at the corners and the middle of its
+ranges too: it is deterministic, covers each formula with a group larger than one GPU, and is
+what lets scripts/mutate.py (tests/test_mutation.py) run the suite with few generated examples.
+
+Environment (scripts/mutate.py sets them): DIFFERENTIAL_NO_SHRINK=1 skips shrinking;
+DIFFERENTIAL_EXAMPLES=N caps the generated examples of every Hypothesis test at N.
 """
 
 from __future__ import annotations
 
+import os
 from fractions import Fraction as F
 
+import pytest
 import z3
-import os
-
 from hypothesis import HealthCheck, Phase, assume, given, settings, strategies as st
 
-from checker import model as m
+from checker import model as m, registry
 from checker.api import check_text
 from checker.encode import encode, val
 from checker.parse import parse_text
@@ -27,41 +35,71 @@ from checker.solve import Limits, Point, fraction
 
 # scripts/mutate.py only needs to know that a test fails, not the smallest failing model
 PHASES = (Phase.explicit, Phase.generate) if os.environ.get("DIFFERENTIAL_NO_SHRINK") else tuple(Phase)
-SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True, phases=PHASES)
+CAP = int(os.environ.get("DIFFERENTIAL_EXAMPLES", "0") or 0)
+
+
+def _settings(examples: int):
+    return settings(max_examples=min(examples, CAP) if CAP else examples, deadline=None,
+                    suppress_health_check=[HealthCheck.too_slow], derandomize=True, phases=PHASES)
+
+
 LIMITS = Limits(timeout_ms=5_000)
 
 percent = st.integers(min_value=0, max_value=100)
 
 
+def _range_or_value(draw, low: int, high: int, unit: str) -> str:
+    a, b = sorted(draw(st.tuples(st.integers(low, high), st.integers(low, high))))
+    return draw(st.sampled_from([f"{a} {unit}", f"{a} {unit} .. {b} {unit}"]))
+
+
 @st.composite
 def clusters(draw) -> str:
     pools = draw(st.integers(min_value=1, max_value=4))
+    kind = draw(st.sampled_from(["training", "training", "inference"]))
     topology = draw(st.sampled_from(["ring", "tree", "hierarchical"]))
     domain = draw(st.sampled_from([1, 2, 4]))
-    counts = [draw(st.integers(min_value=1, max_value=16)) * (domain if topology == "hierarchical" else 1) for _ in range(pools)]
+    shards = draw(st.sampled_from([1, 1, 2, 4]))
+    # every count a multiple of the shards (and of the domain, hierarchical): whole data-parallel
+    # groups, and whole domains in each group; mostly groups of more than one GPU
+    unit = shards * (domain if topology == "hierarchical" else 1)
+    counts = [draw(st.integers(min_value=1, max_value=12)) * unit for _ in range(pools)]
     lines = []
     for i in range(pools):
         peak = draw(st.sampled_from([312, 989, 1307, 2500]))
         tdp = draw(st.sampled_from([400, 700, 1000, 1200]))
         idle = draw(st.integers(min_value=0, max_value=tdp // 100)) * 50 % tdp
         lo, hi = sorted(draw(st.tuples(percent, percent)))
-        floor = draw(st.sampled_from(["", f"; floor = {lo} % .. {hi} %", f"; floor = {idle + 10} W"]))
+        floor = draw(st.sampled_from(["", f"; floor = {lo} % .. {hi} %", f"; floor = {hi} %", f"; floor = {idle + 10} W", f"; floor = {idle // 2} W .. {idle + 10} W"]))
         ramp = draw(st.sampled_from(["", "; ramp = 2 kW/s", "; ramp = 500 W/s .. 8 kW/s"]))
         lines.append(f"gpu G{i} {{ peak = {peak} TFLOP/s; memory = 1 TB; tdp = {tdp} W; idle = {idle} W{floor}{ramp} }}")
     pool_lines = "\n".join(f"  pool p{i} = {c} x G{i}" for i, c in enumerate(counts))
     extra = f"; domain = {domain}; domain_bandwidth = 450 GB/s; domain_latency = 2 us" if topology == "hierarchical" else ""
     bandwidth = draw(st.sampled_from(["50 GB/s", "25 GB/s .. 100 GB/s"]))
+    latency = draw(st.sampled_from(["5 us", "1 us .. 10 us"]))
     j_lo, j_hi = sorted(draw(st.tuples(st.integers(0, 20), st.integers(0, 20))))
     balance = draw(st.sampled_from(["uniform", "proportional"]))
     overlap = draw(st.sampled_from(["0 %", "50 %", "10 % .. 90 %"]))
+    network = kind == "training" or draw(st.booleans())
     lines.append(
-        f"cluster c {{\n{pool_lines}\n  network {{ topology = {topology}; bandwidth = {bandwidth}; latency = 5 us{extra} }}\n"
-        f"  power {{ pue = 1.2; overhead = 10 %; transition = 50 ms }}\n}}"
+        f"cluster c {{\n{pool_lines}\n"
+        + (f"  network {{ topology = {topology}; bandwidth = {bandwidth}; latency = {latency}{extra} }}\n" if network else "")
+        + f"  power {{ pue = 1.2; overhead = 10 %; transition = 50 ms }}\n}}"
     )
-    lines.append(
-        f"workload w on c {{ kind = training; params = 1e9; batch = 1e6 token; efficiency = 30 % .. 50 %; "
-        f"balance = {balance}; jitter = {j_lo} % .. {j_hi} %; overlap = {overlap} }}"
-    )
+    fields = [f"kind = {kind}", f"params = {draw(st.sampled_from(['1e9', '7e10', '3e8']))}"]
+    if kind == "training":
+        fields.append("batch = 1e6 token")
+    fields.append(f"efficiency = {draw(st.sampled_from(['30 % .. 50 %', '40 %']))}")
+    if shards > 1 or draw(st.booleans()):
+        fields.append(f"shards = {shards}")
+    if kind == "training":
+        fields += [f"balance = {balance}", f"jitter = {j_lo} % .. {j_hi} %", f"overlap = {overlap}"]
+        grad = draw(st.sampled_from(["", "grad_bytes = 4 B", "grad_bytes = 1 B .. 4 B"]))
+        fields += [grad] if grad else []
+    state = draw(st.sampled_from(["", "state_bytes = 18 B", "state_bytes = 2 B .. 20 B"]))
+    flops = draw(st.sampled_from(["", "flops_per_token = 5e9 FLOP/token", "flops_per_token = 1 TFLOP/token .. 3 TFLOP/token"]))
+    fields += [f for f in (state, flops) if f]
+    lines.append(f"workload w on c {{ {'; '.join(fields)} }}")
     return "\n".join(lines) + "\n"
 
 
@@ -75,16 +113,16 @@ def radiators(draw) -> str:
 
 
 def quantities(model: m.Model) -> list[tuple[str, ...]]:
+    """Every derived quantity of every block, from the registry: a new quantity is covered."""
     out: list[tuple[str, ...]] = []
     for block in model.blocks:
-        if isinstance(block, m.Radiator):
-            out += [(block.name, q) for q in ("area", "temperature", "flux")]
-        elif isinstance(block, m.Cluster):
-            out += [(block.name, "gpus"), (block.name, "peak"), (block.name, "power", "draw")]
-        elif isinstance(block, m.Workload):
-            out += [(block.name, q) for q in ("compute_time", "comm_time", "step_time", "mfu", "throughput", "memory_per_gpu", "swing", "ramp", "floor_cost", "average_power", "energy_per_step", "energy_per_token")]
-            for pool in block.cluster.pools:
-                out += [(block.name, "wait", pool.name), (block.name, "pool_time", pool.name)]
+        if not isinstance(block, (m.Radiator, m.Cluster, m.Workload)):
+            continue
+        for entry in registry.derived(registry.family_of(block)):
+            if entry.per_pool:
+                out += [(block.name, *entry.path, pool.name) for pool in block.cluster.pools]
+            else:
+                out.append((block.name, *entry.path))
     return out
 
 
@@ -96,16 +134,28 @@ def points(model: m.Model, draw) -> Point:
     return Point(tuple(values))
 
 
-def both(text: str, data) -> None:
+def corners(model: m.Model) -> list[Point]:
+    """Every unknown at its low end, at its high end, in the middle; then alternating ends."""
+    out = []
+    for pick in (lambda i, u: u.low, lambda i, u: u.high, lambda i, u: (u.low + u.high) / 2,
+                 lambda i, u: u.low if i % 2 else u.high, lambda i, u: u.high if i % 2 else u.low):
+        out.append(Point(tuple((u.id, pick(i, u)) for i, u in enumerate(model.unknowns))))
+    return out
+
+
+def agree(text: str, chosen) -> None:
+    """Each quantity of the spec, at each point `chosen(model)` returns, is the same in the
+    encoder (Z3, substituted and evaluated) and in the simulation core."""
     model, diagnostics = resolve(parse_text("d.spec", text))
     assert model is not None, [d.header() for d in diagnostics]
     ctx = z3.Context()
     enc = encode(model, ctx)
-    for _ in range(3):
-        point = points(model, data.draw)
+    paths = quantities(model)
+    assert paths
+    for point in chosen(model):
         subs = [(enc.variables[uid], val(value, ctx)) for uid, value in point.values]
         simulation = Simulation(model, point)
-        for path in quantities(model):
+        for path in paths:
             term = enc.quantity(path)
             solver = z3.Solver(ctx=ctx)
             for name, definition in enc.definitions:
@@ -118,13 +168,71 @@ def both(text: str, data) -> None:
             assert abs(symbolic - simulated) <= tolerance, (path, float(symbolic), float(simulated), point)
 
 
-@SETTINGS
+def both(text: str, data) -> None:
+    agree(text, lambda model: [points(model, data.draw) for _ in range(3)])
+
+
+GPUS = """gpu A { peak = 989 TFLOP/s; memory = 80 GB; tdp = 700 W; idle = 100 W; floor = 30 % .. 60 %; ramp = 2 kW/s }
+gpu B { peak = 2500 TFLOP/s; memory = 186 GB; tdp = 1200 W; idle = 150 W; floor = 400 W }
+gpu C { peak = 312 TFLOP/s; memory = 40 GB; tdp = 400 W; idle = 50 W }
+"""
+POWER = "power { pue = 1.25; overhead = 20 %; transition = 50 ms }"
+TRAIN = "kind = training; params = 7e10; batch = 1e6 token; efficiency = 30 % .. 50 %"
+
+# Hand-picked specs compared at their corners: every topology with groups of many GPUs (and
+# group sizes that are not powers of two), shards, the optional fields given and defaulted,
+# floors in W and in %, slew limits, both balances, inference, radiators of both kinds.
+CORPUS = {
+    "ring-shards-grad": GPUS + f"""cluster c {{ pool a = 8 x A; pool b = 4 x B
+  network {{ topology = ring; bandwidth = 25 GB/s .. 100 GB/s; latency = 5 us }}
+  {POWER} }}
+workload w on c {{ {TRAIN}; shards = 2; grad_bytes = 4 B; jitter = 0 % .. 10 %; overlap = 10 % .. 90 % }}
+""",
+    "ring-one-pool": GPUS + f"""cluster c {{ pool a = 7 x A
+  network {{ topology = ring; bandwidth = 50 GB/s; latency = 1 us .. 10 us }}
+  {POWER} }}
+workload w on c {{ {TRAIN}; jitter = 5 %; state_bytes = 18 B }}
+""",
+    "tree-proportional": GPUS + f"""cluster c {{ pool b = 6 x B; pool c = 6 x C
+  network {{ topology = tree; bandwidth = 50 GB/s; latency = 5 us }}
+  {POWER} }}
+workload w on c {{ {TRAIN}; balance = proportional; flops_per_token = 5e11 FLOP/token; jitter = 0 % .. 20 %; overlap = 50 % }}
+""",
+    "tree-shards": GPUS + f"""cluster c {{ pool a = 20 x A; pool c = 4 x C
+  network {{ topology = tree; bandwidth = 50 GB/s; latency = 5 us }}
+  {POWER} }}
+workload w on c {{ {TRAIN}; shards = 2; grad_bytes = 1 B .. 4 B; jitter = 0 % .. 5 % }}
+""",
+    "hierarchical": GPUS + f"""cluster c {{ pool a = 16 x A; pool b = 16 x B; pool c = 16 x C
+  network {{ topology = hierarchical; bandwidth = 50 GB/s; latency = 5 us; domain = 4; domain_bandwidth = 450 GB/s; domain_latency = 2 us }}
+  {POWER} }}
+workload w on c {{ {TRAIN}; shards = 2; balance = uniform; jitter = 0 % .. 10 %; overlap = 25 % }}
+""",
+    "inference": GPUS + f"""cluster c {{ pool a = 16 x A; pool b = 8 x B
+  {POWER} }}
+workload w on c {{ kind = inference; params = 7e10; efficiency = 30 % .. 40 %; shards = 8 }}
+""",
+    "inference-given": GPUS + f"""cluster c {{ pool c = 12 x C
+  {POWER} }}
+workload w on c {{ kind = inference; params = 1e9; efficiency = 50 %; state_bytes = 1 B .. 4 B; flops_per_token = 3e9 FLOP/token }}
+""",
+    "radiator-temperature": "radiator r { heat = 1 MW; emissivity = 80 % .. 95 %; temperature = 300 K .. 400 K; sink = 3 K .. 200 K; sides = 2 }\n",
+    "radiator-area": "radiator r { heat = 2 MW; emissivity = 90 %; area = 500 m^2 .. 2000 m^2; sink = 0 K .. 250 K; sides = 1 }\n",
+}
+
+
+@pytest.mark.parametrize("name", sorted(CORPUS))
+def test_every_quantity_agrees_at_the_corners_of_the_corpus(name):
+    agree(CORPUS[name], corners)
+
+
+@_settings(40)
 @given(clusters(), st.data())
 def test_every_cluster_quantity_agrees_at_random_points(text, data):
     both(text, data)
 
 
-@SETTINGS
+@_settings(25)
 @given(radiators(), st.data())
 def test_every_radiator_quantity_agrees_at_random_points(text, data):
     both(text, data)
@@ -135,14 +243,16 @@ def claims(draw) -> str:
     text = draw(st.one_of(clusters(), radiators()))
     if text.startswith("radiator"):
         quantity, unit, scale = draw(st.sampled_from([("r.area", "m^2", 2000), ("r.temperature", "K", 500), ("r.flux", "W/m^2", 2000)]))
+    elif "kind = inference" in text:
+        quantity, unit, scale = draw(st.sampled_from([("w.throughput", "e6 token/s", 50), ("w.memory_per_gpu", "GB", 200)]))
     else:
         quantity, unit, scale = draw(st.sampled_from([("w.step_time", "ms", 50), ("w.mfu", "%", 100), ("w.swing", "kW", 50), ("w.average_power", "kW", 50), ("w.ramp", "MW/s", 2)]))
     op = draw(st.sampled_from(["<=", ">="]))
     bound = draw(st.integers(min_value=1, max_value=scale))
-    return text + f"check c: {quantity} {op} {bound} {unit}\n"
+    return text + f"check c: {quantity} {op} {bound}{'' if unit.startswith('e') else ' '}{unit}\n"
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True, phases=PHASES)
+@_settings(30)
 @given(claims(), st.data())
 def test_verdicts_are_confirmed_and_bounds_hold_on_samples(text, data):
     result = check_text("d.spec", text, LIMITS)
