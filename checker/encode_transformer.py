@@ -146,7 +146,8 @@ def _passes(e: Encoding, w: m.Workload, index: int):
 
 def _chunks(e: Encoding, w: m.Workload, index: int):
     """A full chunk's forward and backward time on the pool, and what the first chunk (the
-    embedding) and the last (the logits and their loss) take beyond a full chunk, each pass."""
+    embedding) and the last (the logits, their loss and, with sequence parallelism, a gather)
+    take beyond a full chunk in each pass: (forward, backward, (first f, first b, last f, last b))."""
     sh, x = shape(e, w), w.layout
     links = _Links(e, w)
     flop_rate, byte_rate = _rates(e, w, index)
@@ -156,29 +157,19 @@ def _chunks(e: Encoding, w: m.Workload, index: int):
     logits = e.val(sh.w_logit) / flop_rate + e.val(sh.logit_bytes) / byte_rate
     head = ring_gather(e, x.tensor, e.val(sh.act), *links.inner) if x.sequence_parallel else e.val(0)
     full = sh.layers_per_chunk
-    fewer_f, fewer_b = x.trim * layer_f, x.trim * layer_b
-    extras = (_max([e.val(0), embed - fewer_f]), _max([e.val(0), embed - fewer_b]),
-              _max([e.val(0), logits + head - fewer_f]), _max([e.val(0), 2 * logits + head - fewer_b]))
+    if x.pipeline * x.virtual == 1:  # one chunk is the first and the last
+        return full * layer_f, full * layer_b, (embed + logits + head, embed + 2 * logits + head, e.val(0), e.val(0))
+    fewer_f, fewer_b = x.trim * layer_f, x.trim * layer_b  # the edge chunks hold `trim` fewer layers
+    zero = e.val(0)
+    extras = (_max([zero, embed - fewer_f]), _max([zero, embed - fewer_b]),
+              _max([zero, logits + head - fewer_f]), _max([zero, 2 * logits + head - fewer_b]))
     return full * layer_f, full * layer_b, extras
 
 
 def _chunk_extremes(e: Encoding, w: m.Workload, index: int):
-    """The slowest chunk's forward and backward time on the pool (the first chunk adds the
-    embedding, the last the logits and their loss)."""
-    sh, x = shape(e, w), w.layout
-    links = _Links(e, w)
-    flop_rate, byte_rate = _rates(e, w, index)
-    forward, backward = _passes(e, w, index)
-    layer_f, layer_b = sum(forward, e.val(0)), sum(backward, e.val(0))
-    embed = e.val(sh.embed_bytes) / byte_rate
-    logits = e.val(sh.w_logit) / flop_rate + e.val(sh.logit_bytes) / byte_rate
-    head = ring_gather(e, x.tensor, e.val(sh.act), *links.inner) if x.sequence_parallel else e.val(0)
-    full, edge = sh.layers_per_chunk, sh.layers_per_chunk - x.trim  # the first and last chunks hold `trim` fewer
-    if x.pipeline * x.virtual == 1:
-        return full * layer_f + embed + logits + head, full * layer_b + embed + 2 * logits + head
-    forward = _max([full * layer_f, edge * layer_f + embed, edge * layer_f + logits + head])
-    backward = _max([full * layer_b, edge * layer_b + embed, edge * layer_b + 2 * logits + head])
-    return forward, backward
+    """The slowest chunk's forward and backward time on the pool."""
+    full_f, full_b, (first_f, first_b, last_f, last_b) = _chunks(e, w, index)
+    return full_f + _max([first_f, last_f]), full_b + _max([first_b, last_b])
 
 
 def message(e: Encoding, w: m.Workload):
@@ -279,24 +270,8 @@ def _stage_part(e: Encoding, w: m.Workload, part: int) -> z3.ArithRef:
     return _max(terms)
 
 
-@symbolic(FAMILY, "compute_time")
-def _compute_time(e: Encoding, w: m.Workload, _pool) -> z3.ArithRef:
-    return _stage_part(e, w, 0)
-
-
-@symbolic(FAMILY, "recompute_time")
-def _recompute_time(e: Encoding, w: m.Workload, _pool) -> z3.ArithRef:
-    return _stage_part(e, w, 1)
-
-
-@symbolic(FAMILY, "tp_comm_time")
-def _tp_comm_time(e: Encoding, w: m.Workload, _pool) -> z3.ArithRef:
-    return _stage_part(e, w, 2)
-
-
-@symbolic(FAMILY, "cp_comm_time")
-def _cp_comm_time(e: Encoding, w: m.Workload, _pool) -> z3.ArithRef:
-    return _stage_part(e, w, 3)
+for _part, _name in enumerate(("compute_time", "recompute_time", "tp_comm_time", "cp_comm_time")):
+    symbolic(FAMILY, _name)(lambda e, w, _pool, part=_part: _stage_part(e, w, part))
 
 
 @symbolic(FAMILY, "bubble")
@@ -380,6 +355,45 @@ def _in_flight(sh: _Shape) -> int:
 def _activation_per_gpu(e: Encoding, w: m.Workload, _pool) -> z3.ArithRef:
     sh = shape(e, w)
     return e.val(_in_flight(sh) * sh.first_chunk_max * _layer_activations(sh))
+
+
+def _busy(e: Encoding, w: m.Workload, index: int):
+    """A full stage's work in a step on the pool: m · v · (forward + backward of a full chunk)."""
+    sh, x = shape(e, w), w.layout
+    full_f, full_b, _ = _chunks(e, w, index)
+    return sh.m * x.virtual * (full_f + full_b)
+
+
+@symbolic(FAMILY, "busy_time")
+def _busy_time(e: Encoding, w: m.Workload, _pool) -> z3.ArithRef:
+    return _max([_busy(e, w, i) for i in _pools(w)])
+
+
+def _energy(e: Encoding, w: m.Workload):
+    """Σ pools N · (tdp · busy + low · (step − busy)): each GPU at full power while its stage
+    works, at max(idle, floor) for the rest of the step (bubble, exchange, optimizer)."""
+    step = e.quantity((w.name, "step_time"))
+    terms = []
+    for i, p in enumerate(w.cluster.pools):
+        busy = _busy(e, w, i)
+        terms.append(e.val(p.count) * (e.param(p.gpu.tdp) * busy + e.low(p.gpu) * (step - busy)))
+    return z3.Sum(terms)
+
+
+@symbolic(FAMILY, "energy_per_step")
+def _energy_per_step(e: Encoding, w: m.Workload, _pool) -> z3.ArithRef:
+    return _energy(e, w)
+
+
+@symbolic(FAMILY, "average_power")
+def _average_power(e: Encoding, w: m.Workload, _pool) -> z3.ArithRef:
+    return e.quantity((w.name, "energy_per_step")) / e.quantity((w.name, "step_time"))
+
+
+@symbolic(FAMILY, "energy_per_token")
+def _energy_per_token(e: Encoding, w: m.Workload, _pool) -> z3.ArithRef:
+    sh = shape(e, w)
+    return e.quantity((w.name, "energy_per_step")) / e.val(sh.x.batch_sequences * sh.md.seq)
 
 
 @symbolic(FAMILY, "memory_per_gpu")

@@ -77,6 +77,7 @@ class _Session:
         # file's counterexamples and worst cases would depend on the files checked before it.
         self.ctx = z3.Context()
         self.enc: Encoding = encode(model, self.ctx)
+        self._divisors: dict[int, list[z3.ArithRef]] = {}
         self.labels: dict[str, tuple[str, str]] = {}  # z3 label -> (kind, name)
 
     def solver(self, track: bool) -> z3.Solver:
@@ -100,6 +101,14 @@ class _Session:
             else:
                 s.add(fact)
         return s
+
+    def divisors(self, term: z3.ArithRef) -> list[z3.ArithRef]:
+        """The term's non-constant divisors, found once per term (the worst-case search asks
+        about the same term dozens of times)."""
+        key = term.get_id()
+        if key not in self._divisors:
+            self._divisors[key] = denominators([term], self.enc.definitions)
+        return self._divisors[key]
 
     def finish(self, s: z3.Solver) -> None:
         # definitions are added last: encoding the claims may have created auxiliary variables
@@ -267,7 +276,7 @@ class _Session:
         if fixed is not None:
             for uid, value in fixed.values:
                 s.add(self.enc.variables[uid] == self.enc.val(value))
-        for d in denominators([term], self.enc.definitions):
+        for d in self.divisors(term):
             s.add(d != 0)  # where a divisor is zero the term's value is arbitrary: not a worst case
         self.finish(s)
         result = s.check()

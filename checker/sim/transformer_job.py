@@ -17,7 +17,8 @@ from functools import cached_property
 from .jobs import PowerOfPools
 from .megatron import Device, Link, hardware_flops, layer_passes, megatron_step, model_flops
 from .pipeline import simulate_pipeline
-from .scenario import ClusterSpec, OutOfReach
+from .power import energy, site_step_segments
+from .scenario import ClusterSpec, OutOfReach, floor_watts
 from .transformer import Layout, Model, layer_params
 
 __all__ = ["TransformerSpec", "TransformerTraining", "Shape"]
@@ -136,6 +137,37 @@ class TransformerTraining(PowerOfPools):
             stage = max(sum(row) for row in self.chunks)  # a full stage: one in the middle
             out.append(x.microbatches * stage * (getattr(forward, part) + getattr(backward, part)))
         return max(out)
+
+    def _busy(self, index: int) -> Fraction:
+        """A full stage's ops in a step on the pool, each forward and backward of a full chunk."""
+        s, x = self.spec, self.spec.layout
+        cp_link = self.inner if x.t * x.c <= self.domain else self.outer
+        forward, backward = layer_passes(s.model, x, self.device(index), self.inner, cp_link, Fraction(0))
+        stage = max(sum(row) for row in self.chunks)
+        per_chunk = stage // x.v
+        total = Fraction(0)
+        for _ in range(x.microbatches * x.v):  # every chunk-microbatch the stage runs, one by one
+            total += per_chunk * (forward.total + backward.total)
+        return total
+
+    @cached_property
+    def busy_time(self) -> Fraction:
+        return max(self._busy(i) for i in range(len(self.pools)))
+
+    @cached_property
+    def energy_per_step(self) -> Fraction:
+        """The site's GPUs over the step: full power while busy, max(idle, floor) otherwise."""
+        step = self.step_time
+        segments = tuple((p.count, self._busy(i), p.gpu.tdp, max(p.gpu.idle, floor_watts(p.gpu))) for i, p in enumerate(self.pools))
+        return energy(site_step_segments(segments, step))
+
+    @cached_property
+    def average_power(self) -> Fraction:
+        return self.energy_per_step / self.step_time
+
+    @cached_property
+    def energy_per_token(self) -> Fraction:
+        return self.energy_per_step / (self.spec.layout.batch * self.spec.model.seq)
 
     @cached_property
     def compute_time(self) -> Fraction:

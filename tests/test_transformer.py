@@ -1,0 +1,199 @@
+"""Training a transformer on a parallel layout: hand-computed values from the papers' formulas,
+the closed forms against the simulated schedule (equal where exact, on the bound's side where
+a bound), what a bound means for a verdict, and the layout's rules.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction as F
+
+import pytest
+import z3
+
+from checker import registry
+from checker.api import check_text
+from checker.encode import encode
+from checker.parse import parse_text
+from checker.replay import Simulation
+from checker.resolve import resolve
+from checker.solve import fraction
+from checker.verdicts import Point
+from conftest import verify
+
+NETWORK = """  network {
+    topology = ring; bandwidth = 25 GB/s; latency = 5 us; efficiency = 90 %
+    domain = 8; domain_bandwidth = 300 GB/s; domain_latency = 5 us; domain_efficiency = DOMAIN_EFFICIENCY
+  }"""
+
+
+def spec(layout: str, gpus: int = 64, pools: str = "", extra: str = "", domain_efficiency: str = "60 %", model: str = "") -> str:
+    model = model or "model gpt { layers = 8; hidden = 1024; heads = 16; seq = 2048; vocab = 51200 }"
+    pools = pools or f"  pool a = {gpus} x A100"
+    return (f"{model}\ncluster c {{\n{pools}\n{NETWORK.replace('DOMAIN_EFFICIENCY', domain_efficiency)}\n}}\n"
+            f"workload w on c {{ kind = training; model = gpt; batch = 64 * 2048 token{extra}; layout {{ {layout} }} }}\n")
+
+
+def quantities(text: str, point: dict[str, F] | None = None) -> dict[str, tuple[F, F, str | None]]:
+    """Every quantity of the workload: (closed form, simulated schedule, the registry's bound)."""
+    model, diagnostics = resolve(parse_text("t.spec", text))
+    assert model is not None, [d.header() for d in diagnostics]
+    values = tuple((u.id, (point or {}).get(u.id, u.low)) for u in model.unknowns)
+    ctx = z3.Context()
+    enc = encode(model, ctx)
+    subs = [(enc.variables[uid], enc.val(value)) for uid, value in values]
+    simulation = Simulation(model, Point(values))
+    out = {}
+    for path, _ in registry.namespace(model.block("w")).items():
+        entry = registry.find("transformer", path)
+        if entry is None:
+            continue
+        term = z3.simplify(z3.substitute(enc.quantity(("w",) + path), *subs) if subs else enc.quantity(("w",) + path))
+        closed = fraction(term)[0]
+        out[".".join(path)] = (closed, simulation.quantity(("w",) + path), entry.bound)
+    return out
+
+
+# ---- hand-computed -------------------------------------------------------------------------
+
+
+def test_model_flops_are_the_papers():
+    """Narayanan et al. SC21 eq. 3 / Korthikanti et al.: 72 B s l h^2 (1 + s/6h + V/12lh)."""
+    q = quantities(spec("tensor = 8; pipeline = 2"))
+    B, s, l, h, V = 64, 2048, 8, 1024, 51200
+    assert q["flops"][0] == q["flops"][1] == 72 * B * s * l * h * h * (1 + F(s, 6 * h) + F(V, 12 * l * h))
+
+
+def test_bubble_and_microbatches():
+    q = quantities(spec("tensor = 8; pipeline = 4; virtual = 2; data = 2"))
+    m = 64 // (2 * 1)
+    assert q["microbatches"][0] == q["microbatches"][1] == m
+    assert q["bubble"][0] == q["bubble"][1] == F(4 - 1, 2 * m)
+
+
+def test_memory_is_korthikantis():
+    """State 18 B per parameter (no sharding); activations sbh/t (34 + 5as/h) per layer with
+    sequence parallelism and no recomputation, one microbatch in flight without pipelining."""
+    q = quantities(spec("tensor = 8; pipeline = 1; data = 8; recompute = none; optimizer = none"))
+    s, b, h, a, t, l, V = 2048, 1, 1024, 16, 8, 8, 51200
+    assert q["state_per_gpu"][0] == q["state_per_gpu"][1] == 18 * (F(12 * l * h * h, t) + F(V * h, t))
+    assert q["activation_per_gpu"][0] == q["activation_per_gpu"][1] == l * F(s * b * h, t) * (34 + F(5 * a * s, h))
+
+
+def test_without_pipelining_the_step_is_exact():
+    q = quantities(spec("tensor = 8; pipeline = 1"))
+    for name, (closed, simulated, _) in q.items():
+        assert closed == simulated, name
+
+
+# ---- the closed form against the schedule --------------------------------------------------
+
+LAYOUTS = [
+    ("tensor = 8; pipeline = 2", 64),
+    ("tensor = 8; pipeline = 4; virtual = 2", 64),
+    ("tensor = 4; pipeline = 4; data = 4; microbatch = 2; recompute = full; sequence_parallel = no", 64),
+    ("tensor = 2; pipeline = 2; context = 2; data = 8; attention = flash; optimizer = weights", 64),
+    ("tensor = 2; pipeline = 5; data = 2; trim = 1; recompute = none", 20),
+]
+
+
+@pytest.mark.parametrize("layout, gpus", LAYOUTS)
+@pytest.mark.parametrize("corner", ["low", "high"])
+def test_every_quantity_against_the_schedule(layout, gpus, corner):
+    text = spec(layout, gpus=gpus, extra="; jitter = 0 % .. 10 %; overlap = 0 % .. 50 %", domain_efficiency="50 % .. 70 %")
+    model, _ = resolve(parse_text("t.spec", text))
+    point = {u.id: (u.low if corner == "low" else u.high) for u in model.unknowns}
+    for name, (closed, simulated, bound) in quantities(text, point).items():
+        if bound == "upper":
+            assert simulated <= closed, name
+        elif bound == "lower":
+            assert simulated >= closed, name
+        else:
+            assert simulated == closed, name
+
+
+def test_two_pools_wait_for_the_slower():
+    text = spec("tensor = 8; pipeline = 2", pools="  pool a = 32 x A100\n  pool h = 32 x H100", extra="; jitter = 0 % .. 5 %")
+    q = quantities(text)
+    assert q["pool_time.a"][0] > q["pool_time.h"][0]  # the A100 replicas are the slower ones
+    assert q["pipeline_time"][0] == q["pool_time.a"][0]
+
+
+# ---- verdicts on bounds ----------------------------------------------------------------------
+
+
+def test_a_proof_in_the_bounds_direction_carries_over():
+    result = verify(_file(spec("tensor = 8; pipeline = 2") + "check s: w.step_time <= 1000 s\ncheck u: w.mfu >= 1 %\n"))
+    assert result.code == 0
+    assert result.out.count("within the closed form's bound") == 2
+
+
+def test_a_claim_against_the_bounds_direction_is_unknown():
+    result = verify(_file(spec("tensor = 8; pipeline = 2") + "check s: w.step_time >= 1 ms\n"))
+    assert result.code == 3
+    assert "the closed form cannot decide it" in result.out and "proved" not in result.out.split("built-in")[0]
+
+
+def test_a_counterexample_the_schedule_does_not_reproduce_is_unknown():
+    text = spec("tensor = 8; pipeline = 4; virtual = 2")
+    q = quantities(text)
+    closed, simulated, _ = q["step_time"]
+    assert simulated < closed
+    between = (closed + simulated) / 2
+    result = verify(_file(text + f"check s: w.step_time <= {between.numerator / between.denominator!r} s\n"))
+    assert result.code == 3 and "too loose to decide it" in result.out
+
+
+# ---- the layout's rules -------------------------------------------------------------------------
+
+
+def test_a_layout_that_does_not_divide_establishes_nothing():
+    result = verify(_file(spec("tensor = 8; pipeline = 3") + "check s: w.step_time <= 1000 s\ncheck p: c.peak >= 1 FLOP/s\n"))
+    assert result.code == 1
+    assert "violated  invariant: w: 8 layers divide into pipeline x virtual stages" in result.out.replace("        ", "  ")
+    assert "check 's' is not established" in result.out
+    assert "proved          p" in result.out  # the cluster's peak does not rest on the layout
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ("; balance = proportional", "'balance' must be uniform"),
+        ("; params = 1e9", "'params' comes from the model and its layout here"),
+        ("; shards = 8", "'shards' comes from the model and its layout here"),
+    ],
+)
+def test_fields_a_layout_replaces(change, message):
+    result = verify(_file(spec("tensor = 8", extra=change)))
+    assert result.code == 2 and message in result.out
+
+
+def test_a_gpu_without_a_profile_needs_one():
+    text = spec("tensor = 8", pools="  pool b = 64 x B200")
+    result = verify(_file(text))
+    assert result.code == 2 and "needs a 'matmul' share" in result.out
+
+
+def test_model_params_are_checked_against_the_shape():
+    good = "model gpt { layers = 8; hidden = 1024; heads = 16; seq = 2048; vocab = 51200; params = 153e6 }"
+    bad = good.replace("153e6", "175e9")
+    assert verify(_file(spec("tensor = 8", model=good))).code == 0
+    result = verify(_file(spec("tensor = 8", model=bad)))
+    assert result.code == 1 and "params agrees with the shape within 5 %" in result.out
+
+
+_COUNTER = [0]
+
+
+def _file(text: str) -> str:
+    import tempfile
+    from pathlib import Path
+
+    _COUNTER[0] += 1
+    path = Path(tempfile.mkdtemp()) / f"t{_COUNTER[0]}.spec"
+    path.write_text(text, encoding="utf-8")
+    return str(path)
+
+
+def test_check_text_gives_the_same_verdicts():
+    result = check_text("t.spec", spec("tensor = 8; pipeline = 2") + "check s: w.step_time <= 1000 s\n")
+    assert [v.status for v in result.verdicts if v.claim.kind == "check"] == ["proved"]
