@@ -197,3 +197,13 @@ def _file(text: str) -> str:
 def test_check_text_gives_the_same_verdicts():
     result = check_text("t.spec", spec("tensor = 8; pipeline = 2") + "check s: w.step_time <= 1000 s\n")
     assert [v.status for v in result.verdicts if v.claim.kind == "check"] == ["proved"]
+
+
+def test_a_schedule_beyond_the_cores_reach_is_not_replayed_and_says_so():
+    """A billion microbatches: the closed form proves the claim in no time, and the replay says
+    it does not step through that many operations (counted in the summary line), instead of
+    running for ever."""
+    text = spec("tensor = 8; pipeline = 2").replace("batch = 64 * 2048 token", "batch = 1e9 * 2048 token")
+    result = verify(_file(text + "check s: w.step_time <= 1e15 s\ncheck m: w.microbatches >= 1\n"))
+    assert "not replayed: a schedule of" in result.out
+    assert "not replayed" in result.out.splitlines()[-2]

@@ -18,10 +18,12 @@ from .jobs import PowerOfPools
 from .megatron import Device, Link, hardware_flops, layer_passes, megatron_step, model_flops
 from .pipeline import simulate_pipeline
 from .power import energy, site_step_segments
-from .scenario import ClusterSpec, OutOfReach, floor_watts
+from .scenario import MAX_RING, ClusterSpec, OutOfReach, floor_watts
 from .transformer import Layout, Model, layer_params
 
-__all__ = ["TransformerSpec", "TransformerTraining", "Shape"]
+__all__ = ["TransformerSpec", "TransformerTraining", "Shape", "MAX_OPS"]
+
+MAX_OPS = 1_000_000  # forward and backward operations of a schedule the core replays one by one
 
 
 class Shape:
@@ -82,10 +84,21 @@ class TransformerTraining(PowerOfPools):
         slow = 1 + s.jitter[index]
         return Device(pool.gpu.peak / slow, share, s.memory_bandwidth[index] / slow, _all_of(s.memory_efficiency[index]), pool.gpu.memory)
 
+    def _within_reach(self) -> None:
+        """The schedule is replayed op by op and the exchange hop by hop: beyond a million of
+        either, the point is not replayed (and the summary line says so)."""
+        x = self.spec.layout
+        ops = 2 * x.microbatches * x.v * x.p
+        if ops > MAX_OPS:
+            raise OutOfReach(f"a schedule of {ops} operations is longer than the simulation steps through op by op (at most {MAX_OPS})")
+        if x.d * x.c > MAX_RING:
+            raise OutOfReach(f"a ring of {x.d * x.c} GPUs is longer than the simulation steps through hop by hop (at most {MAX_RING})")
+
     @cached_property
     def chunks(self) -> tuple[tuple[int, ...], ...]:
         """Layers of each chunk on each GPU of a pipeline: l / (p v) each, or with `trim` that
         many fewer on the very first and the very last chunk and the rest spread evenly."""
+        self._within_reach()
         s, x = self.spec, self.spec.layout
         each, left = divmod(s.model.layers + 2 * s.trim, x.p * x.v)
         if left:
@@ -97,6 +110,7 @@ class TransformerTraining(PowerOfPools):
 
     @cached_property
     def _steps(self):
+        self._within_reach()
         s = self.spec
         return tuple(megatron_step(s.model, s.layout, self.device(i), self.inner, self.outer, domain=self.domain, dp_overlap=s.overlap,
                                    chunk_layers=self.chunks if s.trim else ())
@@ -188,6 +202,7 @@ class TransformerTraining(PowerOfPools):
     @cached_property
     def bubble(self) -> Fraction:
         """The idle share of the schedule itself: every chunk one tick, messages instant."""
+        self._within_reach()
         x = self.spec.layout
         ones = tuple((Fraction(1),) * x.v for _ in range(x.p))
         ideal = x.microbatches * x.v * 2
