@@ -136,7 +136,7 @@ def verdict_record(result: FileResult, v: Verdict) -> Detail | None:
             word = "highest" if v.worst.maximize else "lowest"
             out.append(f"  worst case over the ranges: {_left_text(comparison)} = {quantity(v.worst.value, dim, unit)} ({word}), at:")
             out.extend(f"    {line}" for line in _Point(model, v.worst.point, v.relevant, v.worst.free).lines())
-        out.extend(_replay_lines(replay, dim, unit, _left_text(comparison)))
+        out.extend(_replay_lines(replay, dim, unit, _left_text(comparison), v.worst.value if v.worst is not None else None))
     elif v.status == Status.UNKNOWN:
         why = v.reason if v.reason.startswith(("the consistency", "it rests on", "the closed form")) else f"the solver gave up ({v.reason or 'no reason given'})"
         head = ("warning", codes.UNKNOWN, f"{label} '{claim.name}' is unknown: {why}; this is not a pass")
@@ -201,10 +201,13 @@ def _constant_right(comparison: m.Comparison) -> Fraction | None:
     return comparison.right.value if isinstance(comparison.right, m.Lit) else None
 
 
-def _replay_lines(replay: Replay | None, dim, unit: str | None, name: str = "left side") -> list[str]:
+def _replay_lines(replay: Replay | None, dim, unit: str | None, name: str = "left side", solver_worst: Fraction | None = None) -> list[str]:
     if replay is None:
         return []
-    worst = f"; worst case {quantity(replay.worst, dim, unit)} reproduced" if replay.worst is not None else ""
+    worst = ""
+    if replay.worst is not None:  # a bound's worst case: the schedule's own value at that point
+        same = solver_worst is None or quantity(replay.worst, dim, unit) == quantity(solver_worst, dim, unit)
+        worst = f"; worst case {quantity(replay.worst, dim, unit)} reproduced" if same else f"; at the worst case the simulation gives {quantity(replay.worst, dim, unit)}"
     if replay.status == "confirmed" and replay.left is not None:
         extra = f" ({replay.detail})" if replay.detail else ""
         return [f"  confirmed by simulation: {name} = {quantity(replay.left, dim, unit)}{extra}{worst}"]

@@ -178,7 +178,8 @@ class Resolver(LayoutResolver):
                 self.fail(member.span, codes.UNKNOWN_FIELD, f"a {kind} cannot contain a {what}")
         for spec in registry.FIELDS[kind]:
             if spec.required and spec.name not in fields:
-                self.fail(span, codes.MISSING_FIELD, f"{kind} '{owner}' needs a '{spec.name}' field ({spec.doc})")
+                article = "an" if spec.name[0] in "aeiou" else "a"
+                self.fail(span, codes.MISSING_FIELD, f"{kind} '{owner}' needs {article} '{spec.name}' field ({spec.doc})")
         return fields
 
     def _param(self, kind: str, owner: str, fields: dict[str, nodes.Field], name: str, span: Span, unknown_id: str | None = None, path: tuple[str, ...] | None = None) -> m.Param | None:
