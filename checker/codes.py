@@ -43,6 +43,7 @@ NOT_INTEGER = Code("not-integer", "a count or other whole number is not a whole 
 UNKNOWN_FUNCTION = Code("unknown-function", "a call to a function the language does not have")
 DIVISION_BY_ZERO = Code("division-by-zero", "a division by a literal zero")
 UNKNOWN_UNIT = Code("unknown-unit", "a unit symbol the unit table does not have")
+BARE_SHARE = Code("bare-share", "a share written as a bare number above 1, where a forgotten % is likely (a warning)")
 UNIT_MISMATCH = Code("unit-mismatch", "two quantities of different dimensions are compared, added or assigned")
 EMPTY_RANGE = Code("empty-range", "a range whose low end is above its high end (every claim would hold vacuously)")
 VACUOUS = Code("vacuous", "the assumptions contradict each other, so every claim would hold vacuously")
@@ -53,5 +54,5 @@ NOT_ESTABLISHED = Code("not-established", "a claim that rests on a broken or und
 INCONSISTENT = Code("inconsistent", "the solver and the simulation core disagree (an internal error)")
 INTERNAL = Code("internal", "a bug in verify while checking this file (exit 4); the other files are still checked")
 
-ALL: tuple[Code, ...] = (READ_ERROR, TOO_LARGE, SYNTAX, BAD_CHARACTER, NUMBER_RANGE, UNKNOWN_NAME, UNKNOWN_FIELD, DUPLICATE, MISSING_FIELD, CONFLICTING_FIELDS, BAD_VALUE, NOT_CONSTANT, NOT_INTEGER, UNKNOWN_FUNCTION, DIVISION_BY_ZERO, UNKNOWN_UNIT, UNIT_MISMATCH, EMPTY_RANGE, VACUOUS, INVARIANT, VIOLATED, UNKNOWN, NOT_ESTABLISHED, INCONSISTENT, INTERNAL)
+ALL: tuple[Code, ...] = (BARE_SHARE, READ_ERROR, TOO_LARGE, SYNTAX, BAD_CHARACTER, NUMBER_RANGE, UNKNOWN_NAME, UNKNOWN_FIELD, DUPLICATE, MISSING_FIELD, CONFLICTING_FIELDS, BAD_VALUE, NOT_CONSTANT, NOT_INTEGER, UNKNOWN_FUNCTION, DIVISION_BY_ZERO, UNKNOWN_UNIT, UNIT_MISMATCH, EMPTY_RANGE, VACUOUS, INVARIANT, VIOLATED, UNKNOWN, NOT_ESTABLISHED, INCONSISTENT, INTERNAL)
 BY_NAME: dict[str, Code] = {str(code): code for code in ALL}

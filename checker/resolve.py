@@ -41,7 +41,8 @@ class Resolver(LayoutResolver):
         self.invariants: list[m.Claim] = []
         self.blocks: dict[str, m.Block] = {}
         self.kinds: dict[str, str] = {}  # block name -> radiator/gpu/cluster/training/inference
-        self.failed: set[str] = set()  # blocks with errors already reported: no cascade of errors
+        self.failed: set[str] = set()
+        self._warned: set[Span] = set()  # fields already warned about (a jitter field is one param per pool)  # blocks with errors already reported: no cascade of errors
 
     # ---- diagnostics -------------------------------------------------------------
 
@@ -194,7 +195,20 @@ class Resolver(LayoutResolver):
             return None
         if spec.domain is not None:
             self._domain_invariant(path, param, spec.domain)
+            if spec.domain in ("share", "open-share") and name in fields:
+                self._bare_share(fields[name], param)
         return param
+
+    def _bare_share(self, field: nodes.Field, param: m.Param) -> None:
+        """`emissivity = 85 .. 92`: a share written as a plain number above 1 and at most 100 is
+        almost always a percentage without its %. Said once per field, as a warning: the value
+        stands (its domain invariant decides), and the note says how to write what was meant."""
+        low, high = (param.value.low, param.value.high) if isinstance(param.value, m.Unknown) else (param.value, param.value)
+        if param.unit is not None or not (1 < low and high <= 100) or field.span in self._warned:
+            return
+        self._warned.add(field.span)
+        shown = f"{fmt(low)} % .. {fmt(high)} %" if low != high else f"{fmt(low)} %"
+        self.diagnostics.append(Diagnostic(field.value.span, "warning", codes.BARE_SHARE, f"'{field.name}' is a share, and {fmt(low) if low == high else fmt(low) + ' .. ' + fmt(high)} is above 100 % as a plain number", (f"did you mean {shown}? a plain number is a fraction of 1: 0.85 is 85 %",)))
 
     def _all(self, thunks: dict[str, Callable[[], object]]) -> dict[str, object]:
         """Resolve every field of a block, so one run reports each of its errors (not only the

@@ -188,3 +188,12 @@ def test_recursion_past_the_parser_is_a_bug_not_a_deep_spec(spec, monkeypatch):
     monkeypatch.setattr(encode.Encoding, "_quantity", deep)
     result = verify(spec(RADIATOR))
     assert result.code == 4 and "[internal]" in result.out and "too-large" not in result.out
+
+
+def test_a_share_without_its_percent_sign_is_pointed_out(spec):
+    result = verify(spec(RADIATOR.replace("0.85 .. 0.92", "85 .. 92")))
+    assert "warning: 'emissivity' is a share, and 85 .. 92 is above 100 % as a plain number [bare-share]" in result.out
+    assert "note: did you mean 85 % .. 92 %?" in result.out
+    assert result.code == 1  # a warning: the broken invariant decides the exit code
+    beyond_a_black_body = verify(spec(RADIATOR.replace("0.85 .. 0.92", "0.9 .. 1.05")))
+    assert "bare-share" not in beyond_a_black_body.out  # 105 % of a black body was meant as written
