@@ -50,7 +50,7 @@ h3{font-size:15px;margin:0 0 4px}.summary{color:#444}
 .badge.proved{background:#2e8540}.badge.violated,.badge.invalid,.badge.error,.badge.inconsistent{background:#c62828}.badge.unknown,.badge.not-established,.badge.no-checks{background:#c98a00}
 pre{background:#f6f8fa;padding:8px 10px;overflow-x:auto;font:12.5px/1.4 ui-monospace,Menlo,Consolas,monospace;margin:6px 0}
 .figures{display:flex;flex-wrap:wrap;gap:10px}figure{margin:4px 0;border:1px solid #eceff2;border-radius:4px;padding:6px}
-figcaption{font-size:12px;color:#444;max-width:560px}
+figcaption{font-size:12px;color:#444}
 svg{display:block;font:11px system-ui,sans-serif}svg text{fill:#333}svg .title{font-weight:600}
 .frame,.tick{stroke:#555;stroke-width:1}.grid{stroke:#e3e6ea;stroke-width:1}
 .curve{fill:none;stroke:#1f5fbf;stroke-width:2}.bound{stroke:#c62828;stroke-width:1.5;stroke-dasharray:6 4;fill:none}
@@ -179,12 +179,18 @@ def _curve_figure(model, v: Verdict, comparison, base: Point, unknown: m.Unknown
     if worst is not None and v.worst is not None:
         wx = float(v.worst.point.get(unknown.id) * xfactor)
         plot.marker(x(wx), y(worst), "worst", worst, f"worst case: {name} = {label(worst)} {shown_unit} at {unknown.id} = {label(wx)} {xunit}")
+    off = ""
+    if worst is not None and v.worst is not None:
+        at_worst = [c for a, c in zip(xs, curve) if a == float(v.worst.point.get(unknown.id) * xfactor)]
+        if at_worst and abs(at_worst[0] - worst) > 1e-9 * max(abs(worst), 1):
+            off = (f"; the solver's worst case lies off the curve, at {label(worst)} {shown_unit} where the core gives {label(at_worst[0])}: "
+                   "the closed form bounds the simulated value there")
     others = [k for k in v.relevant if k != unknown.id]
     held = f"; {', '.join(others)} held at the worst case" if others else ""
     gap = f"; the core gives no value at {missed} of the sample points, left out" if missed else ""
-    caption = f"{name} over {unknown.id} (line {unknown.span.line}){held}: each point computed by the simulation core{gap}."
+    caption = f"{name} over {unknown.id} (line {unknown.span.line}){held}: each point computed by the simulation core{gap}{off}."
     items = [("curve", name), ("bound", "bound"), ("worst", "worst case (solver)")] + ([("counterexample", "counterexample (its own values of the others)")] if counter is not None else [])
-    return _figure("quantity", plot.svg(f"{name} over {unknown.id}"), caption, items, unknown=unknown.id)
+    return _figure("quantity", plot, f"{name} over {unknown.id}", caption, items, unknown=unknown.id)
 
 
 def _constant_figure(model, v: Verdict, comparison, base: Point, factor, shown_unit, name) -> str:
@@ -205,12 +211,14 @@ def _constant_figure(model, v: Verdict, comparison, base: Point, factor, shown_u
     if worst is not None:
         plot.marker(mid, y(worst), "worst", worst, f"worst case: {label(worst)} {shown_unit}")
     caption = f"{name} depends on no range: its one value (bar: the simulation core) against the bound."
-    return _figure("quantity", plot.svg(name), caption, [("compute", "simulation core"), ("bound", "bound"), ("worst", "worst case (solver)")])
+    items = [("compute", "simulation core"), ("bound", "bound"), ("worst", "worst case (solver)")] + ([("counterexample", "counterexample")] if counter is not None else [])
+    return _figure("quantity", plot, name, caption, items)
 
 
-def _figure(kind: str, svg: str, caption: str, items: list[tuple[str, str]], unknown: str = "") -> str:
+def _figure(kind: str, plot: Plot, title: str, caption: str, items: list[tuple[str, str]], unknown: str = "") -> str:
     data = f' data-unknown="{esc(unknown)}"' if unknown else ""
-    return f'<figure class="plot" data-kind="{kind}"{data}>{legend(items)}{svg}<figcaption>{esc(caption)}</figcaption></figure>'
+    return (f'<figure class="plot" data-kind="{kind}"{data} style="width:{plot.width}px">{legend(items)}{plot.svg(title)}'
+            f"<figcaption>{esc(caption)}</figcaption></figure>")
 
 
 # ---- blocks: a step, a schedule, power, a radiator ------------------------------------------
@@ -287,7 +295,7 @@ def _timeline(block: m.Workload, run) -> str:
                 plot.rect(x(float(a * factor)), top, x(float(b * factor)) - x(float(a * factor)), row - 6, cls,
                           f"{name}: {cls} from {label(float(a * factor))} to {label(float(b * factor))} {unit}")
     caption = f"One training step of {block.name} per pool, replayed by the simulation core at the worst case: {fmt(run.step_time * factor)} {unit}."
-    return _figure("timeline", plot.svg(f"training step of {block.name}"), caption, items)
+    return _figure("timeline", plot, f"training step of {block.name}", caption, items)
 
 
 def _schedule(block: m.Workload, run) -> list[str]:
@@ -313,7 +321,7 @@ def _schedule(block: m.Workload, run) -> list[str]:
             plot.bars(spans, plot.y1 + r * row + 2, row - 4, cls, f"stage {r}: {cls} passes")
     caption = (f"{block.name}: the {'interleaved ' if x_.virtual > 1 else ''}1F1B schedule of {int(run.microbatches)} microbatches on "
                f"{x_.pipeline} stages, op by op as the simulation core replays it; grey is the bubble ({fmt(run.bubble * 100)} % of the ideal time).")
-    return [_figure("schedule", plot.svg(f"pipeline schedule of {block.name}"), caption, [("forward", "forward"), ("backward", "backward"), ("wait", "idle (bubble)")])]
+    return [_figure("schedule", plot, f"pipeline schedule of {block.name}", caption, [("forward", "forward"), ("backward", "backward"), ("wait", "idle (bubble)")])]
 
 
 def _limits(result: FileResult, block: m.Workload) -> dict[str, Fraction]:
@@ -375,7 +383,7 @@ def _power(result: FileResult, block: m.Workload, simulation: Simulation, run) -
                 items.append(("limit", "grid limits"))
     caption = (f"The GPUs' power in {block.name} over one step ({POWER_SAMPLES} controller ticks of {quantity(tick, u.TIME)}), at the worst case; "
                f"the grid's ramp limit is drawn as a slope from where the power starts to fall.")
-    return _figure("power", plot.svg(f"power of {block.name} over a step"), caption, items)
+    return _figure("power", plot, f"power of {block.name} over a step", caption, items)
 
 
 def _radiator(result: FileResult, block: m.Radiator, run) -> str:
@@ -404,7 +412,7 @@ def _radiator(result: FileResult, block: m.Radiator, run) -> str:
     caption = (f"{block.name}: the area that radiates {quantity(s.heat, u.POWER)} at each temperature, A = Q / (n ε σ (T⁴ − T_sink⁴)) "
                f"with ε = {fmt(s.emissivity)}, n = {s.sides}, T_sink = {quantity(s.sink, u.TEMPERATURE)}, computed by the simulation core; "
                f"the design point at the worst case.")
-    return _figure("radiator", plot.svg(f"area of {block.name} against temperature"), caption, [("curve", "area needed"), ("design", "design point")])
+    return _figure("radiator", plot, f"area of {block.name} against temperature", caption, [("curve", "area needed"), ("design", "design point")])
 
 
 # ---- the page -------------------------------------------------------------------------------
