@@ -231,14 +231,28 @@ MEASURE = r"""
 """
 
 
-@pytest.fixture(scope="module")
-def browser():
+def _require_chromium() -> str:
     binary = _chromium()
     if binary is None:
         if os.environ.get("CI"):
             pytest.fail("CI is set and Chromium is missing: .ci/run installs Debian's chromium package")
         pytest.skip("headless Chromium is not installed (apt-get install chromium); CI installs it")
-    b = Browser(binary)
+    return binary
+
+
+def test_without_chromium_the_browser_test_fails_in_ci_and_skips_elsewhere(monkeypatch):
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="Chromium is missing"):
+        _require_chromium()
+    monkeypatch.delenv("CI")
+    with pytest.raises(pytest.skip.Exception, match="not installed"):
+        _require_chromium()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    b = Browser(_require_chromium())
     yield b
     b.close()
 
