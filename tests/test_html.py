@@ -116,6 +116,57 @@ def test_curve_points_are_the_simulation_cores_values():
         assert abs(area - expected) <= per_pixel, (t, area, expected)
 
 
+POWER = """\
+gpu G { peak = 1000 TFLOP/s; memory = 80 GB; tdp = 1000 W; idle = 100 W; floor = 50 %; ramp = 10000 W/s }
+cluster c {
+  pool gpus = 8 x G
+  network { topology = ring; bandwidth = 50 GB/s; latency = 5 us }
+}
+workload w on c { kind = training; params = 1e9; batch = 1e6 token; efficiency = 40 %; shards = 1 }
+check grid_swing: w.swing <= 5 kW
+check grid_ramp:  w.ramp <= 100 kW/s
+"""
+
+
+def _axis(figure: str, axis: str) -> tuple[float, float, float, float]:
+    """(pixel, value) of the first and last tick of an axis, read from the SVG text."""
+    group = re.search(rf'<g class="axis {axis}"(.*?)</g>', figure).group(1)
+    coord = "x1" if axis == "x" else "y1"
+    found = [(float(p), float(v)) for v, p in re.findall(rf'class="tick" data-value="([^"]+)" (?:x1="[^"]+" )?{coord}="([^"]+)"', group)]
+    (p0, v0), (p1, v1) = found[0], found[-1]
+    return p0, v0, p1, v1
+
+
+def _line(figure: str, cls: str) -> list[tuple[float, float]]:
+    x0, xv0, x1, xv1 = _axis(figure, "x")
+    y0, yv0, y1, yv1 = _axis(figure, "y")
+    points = re.search(rf'<polyline class="{cls}" points="([^"]+)"', figure).group(1).split()
+    out = []
+    for point in points:
+        px, py = map(float, point.split(","))
+        out.append((xv0 + (px - x0) * (xv1 - xv0) / (x1 - x0), yv0 + (py - y0) * (yv1 - yv0) / (y1 - y0)))
+    return out
+
+
+def test_the_power_trace_has_the_levels_and_slew_of_the_spec():
+    """8 GPUs of 1000 W tdp, 100 W idle, a 500 W floor and a 10 kW/s... per GPU 10 000 W/s slew:
+    without smoothing the GPUs' power drops from 8 kW to 0.8 kW at once; with it, to 4 kW at
+    no more than 80 kW/s. The figure is read back through its axes (kW and ms or s)."""
+    result = check_text("p.spec", POWER)
+    verdicts = {v.claim.name: v for v in result.verdicts}
+    figures = html.block_figures(result, verdicts["grid_swing"])
+    (power,) = [f for f in figures if 'data-kind="power"' in f]
+    assert 'data-unit="kW"' in power
+    seconds = {"ms": 1e-3, "s": 1.0}[re.search(r'<g class="axis x" data-unit="([^"]+)"', power).group(1)]
+    raw, smoothed = _line(power, "raw"), _line(power, "smoothed")
+    assert max(p for _, p in raw) == pytest.approx(8, abs=0.02) and min(p for _, p in raw) == pytest.approx(0.8, abs=0.02)
+    assert max(p for _, p in smoothed) == pytest.approx(8, abs=0.02) and min(p for _, p in smoothed) == pytest.approx(4, abs=0.02)
+    steepest = max((a[1] - b[1]) / ((b[0] - a[0]) * seconds) for a, b in zip(smoothed, smoothed[1:]))
+    assert steepest == pytest.approx(80, rel=0.02)  # kW/s: 8 GPUs at 10 000 W/s
+    assert max((a[1] - b[1]) / ((b[0] - a[0]) * seconds) for a, b in zip(raw, raw[1:])) > 10 * steepest
+    assert "swing limit 5 kW below the peak" in power and 'class="limit"' in power  # the checks' grid limits
+
+
 # ---- the browser ----------------------------------------------------------------------------
 
 
