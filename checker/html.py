@@ -324,16 +324,15 @@ def _schedule(block: m.Workload, run) -> list[str]:
     return [_figure("schedule", plot, f"pipeline schedule of {block.name}", caption, [("forward", "forward"), ("backward", "backward"), ("wait", "idle (bubble)")])]
 
 
-def _limits(result: FileResult, block: m.Workload) -> dict[str, Fraction]:
-    """The grid's limits the file's checks state: `W.swing <= X` and `W.ramp <= Y`."""
-    out: dict[str, Fraction] = {}
+def _limits(result: FileResult, block: m.Workload) -> dict[str, list[Fraction]]:
+    """The grid's limits the file's checks state, `W.swing <= X` and `W.ramp <= Y`, each distinct one."""
+    out: dict[str, list[Fraction]] = {"swing": [], "ramp": []}
     for v in result.verdicts:
         for c in v.claim.conditions if v.claim.kind == "check" else ():
             if isinstance(c.left, m.QRef) and c.left.path[:1] == (block.name,) and c.left.path[1:] in (("swing",), ("ramp",)) \
-                    and c.op in ("<=", "<") and isinstance(c.right, m.Lit):
-                key = c.left.path[1]
-                out[key] = min(out.get(key, c.right.value), c.right.value)
-    return out
+                    and c.op in ("<=", "<") and isinstance(c.right, m.Lit) and c.right.value not in out[c.left.path[1]]:
+                out[c.left.path[1]].append(c.right.value)
+    return {k: sorted(x) for k, x in out.items()}
 
 
 def _power(result: FileResult, block: m.Workload, simulation: Simulation, run) -> str:
@@ -356,8 +355,7 @@ def _power(result: FileResult, block: m.Workload, simulation: Simulation, run) -
     limits = _limits(result, block)
     top = max(raw)
     lines = [float(top * pfactor)] + [float(z * pfactor) for z in raw + smoothed]
-    if "swing" in limits:
-        lines.append(float((top - limits["swing"]) * pfactor))
+    lines += [float((max(smoothed) - swing) * pfactor) for swing in limits["swing"]]
     plot = Plot(width=560)
     x = plot.xscale(0, float(step * tfactor))
     y = plot.yscale(*domain(lines, include_zero=True))
@@ -367,20 +365,18 @@ def _power(result: FileResult, block: m.Workload, simulation: Simulation, run) -
     plot.polyline([(x(t), y(float(p * pfactor))) for t, p in zip(times, raw)], "raw", "without floor and slew limit")
     plot.polyline([(x(t), y(float(p * pfactor))) for t, p in zip(times, smoothed)], "smoothed", "with the floor and slew limit")
     items = [("raw", "without smoothing"), ("smoothed", "with the floor and slew limit")]
-    if "swing" in limits:
-        level = float((max(smoothed) - limits["swing"]) * pfactor)
-        plot.hline(y(level), "limit", f"swing limit {label(float(limits['swing'] * pfactor))} {punit} below the peak")
+    for swing in limits["swing"]:
+        level = float((max(smoothed) - swing) * pfactor)
+        plot.hline(y(level), "limit", f"swing limit {label(float(swing * pfactor))} {punit} below the peak")
+    first = next((k for k in range(1, POWER_SAMPLES + 1) if smoothed[k] < smoothed[k - 1] or raw[k] < raw[k - 1]), None)
+    for ramp in limits["ramp"] if first is not None else ():
+        t0, p0 = tick * (first - 1), raw[first - 1]
+        t1 = min(step, t0 + (p0 - min(raw)) / ramp)
+        p1 = p0 - ramp * (t1 - t0)
+        plot.polyline([(x(float(t0 * tfactor)), y(float(p0 * pfactor))), (x(float(t1 * tfactor)), y(float(p1 * pfactor)))], "limit",
+                      f"ramp limit {quantity(ramp, u.SLEW)}")
+    if limits["swing"] or limits["ramp"]:
         items.append(("limit", "grid limits"))
-    if "ramp" in limits:
-        first = next((k for k in range(1, POWER_SAMPLES + 1) if smoothed[k] < smoothed[k - 1] or raw[k] < raw[k - 1]), None)
-        if first is not None:
-            t0, p0 = tick * (first - 1), raw[first - 1]
-            t1 = min(step, t0 + (p0 - min(raw)) / limits["ramp"])
-            p1 = p0 - limits["ramp"] * (t1 - t0)
-            plot.polyline([(x(float(t0 * tfactor)), y(float(p0 * pfactor))), (x(float(t1 * tfactor)), y(float(p1 * pfactor)))], "limit",
-                          f"ramp limit {quantity(limits['ramp'], u.SLEW)}")
-            if ("limit", "grid limits") not in items:
-                items.append(("limit", "grid limits"))
     caption = (f"The GPUs' power in {block.name} over one step ({POWER_SAMPLES} controller ticks of {quantity(tick, u.TIME)}), at the worst case; "
                f"the grid's ramp limit is drawn as a slope from where the power starts to fall.")
     return _figure("power", plot, f"power of {block.name} over a step", caption, items)
