@@ -274,6 +274,8 @@ MEASURE = r"""
       const out = {kind: f.dataset.kind, unknown: f.dataset.unknown || null, width: box.width, height: box.height,
                    curve: f.querySelectorAll('.curve').length};
       if (worst) { out.worst_y = through(svg, 'y', centre(worst, 'y')); out.worst_x = through(svg, 'x', centre(worst, 'x')); }
+      const counter = svg.querySelector('.counterexample');
+      if (counter) out.counter_y = through(svg, 'y', centre(counter, 'y'));
       return out;
     }),
   }));
@@ -355,7 +357,7 @@ def test_the_examples_reports_in_a_browser(browser, reports, tmp_path):
     assert measured["scripts"] == 0
 
     by_check = {(c["file"], c["name"]): c for c in measured["checks"]}
-    marked = 0
+    marked = countered = 0
     for file in data["files"]:
         for check in file["checks"]:
             if check["kind"] != "check" or check["status"] not in ("proved", "violated"):
@@ -364,6 +366,14 @@ def test_the_examples_reports_in_a_browser(browser, reports, tmp_path):
             quantity = [f for f in shown["figures"] if f["kind"] == "quantity"]
             assert quantity, f"{file['path']}: check {check['name']} has no figure"
             assert all(f["width"] > 200 and f["height"] > 60 for f in shown["figures"]), shown
+            left = (check.get("counterexample") or {}).get("left")
+            for figure in quantity if left else ():
+                value, unit, half = _shown(left)
+                y = figure.get("counter_y")
+                assert y is not None, (check["name"], figure)
+                if y["unit"] == unit:  # the same prefix as the worst case's (else the JSON picked another)
+                    assert abs(y["value"] - value) <= y["per_pixel"] + half, (file["path"], check["name"], y, value)
+                    countered += 1
             worst = check.get("worst_case")
             if worst is None:
                 continue
@@ -380,4 +390,4 @@ def test_the_examples_reports_in_a_browser(browser, reports, tmp_path):
                 marked += 1
     kinds = {f["kind"] for c in measured["checks"] for f in c["figures"]}
     assert {"quantity", "timeline", "schedule", "power", "radiator"} <= kinds, kinds
-    assert marked >= 20
+    assert marked >= 20 and countered >= 10, (marked, countered)
