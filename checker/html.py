@@ -29,7 +29,7 @@ from checker.diagnostics import excerpt
 from checker.numbers import fmt
 from checker.replay import Simulation
 from checker.report import ROUNDING, _diagnostic_text, _left_text, _preferred, quantity, summary_line, verdict_record
-from checker.svg import Plot, Scale, domain, esc, label, legend
+from checker.svg import Plot, domain, esc, label, legend
 from checker.units import display_unit
 from checker.verdicts import Point, Status, Verdict
 

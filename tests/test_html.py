@@ -19,8 +19,6 @@ import shutil
 import subprocess
 import tempfile
 import time
-from fractions import Fraction
-from pathlib import Path
 
 import pytest
 
