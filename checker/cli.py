@@ -51,7 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("paths", nargs="+", metavar="PATH", help="spec files, directories to search for *.spec files, or - for a spec on standard input (named <stdin> in the report)")
-    parser.add_argument("--format", choices=("text", "json", "junit", "sarif"), default="text", help="report format: text, json (schema verify-report/1), junit (XML) or sarif (2.1.0) (default: text)")
+    parser.add_argument("--format", choices=("text", "json", "junit", "sarif", "html"), default="text", help="report format: text, json (schema verify-report/1), junit (XML), sarif (2.1.0) or html (one self-contained page with SVG figures, no script) (default: text)")
     parser.add_argument("--output", metavar="FILE", help="write the report to FILE instead of standard output")
     parser.add_argument("--quiet", action="store_true", help="text: print only failures and unknown checks, no summary")
     parser.add_argument("--allow-unknown", action="store_true", help="an unknown check is a warning, not a failure (exit 0 instead of 3 when nothing else fails)")
@@ -114,8 +114,8 @@ def run(argv: list[str], stdout: TextIO, stderr: TextIO, stdin=None) -> int:
         except baseline.BaselineError as exc:
             stderr.write(f"verify: error: {exc}\n")
             return EXIT_ERROR
-        if args.format == "junit":
-            stderr.write("verify: note: --baseline is not shown in --format junit\n")
+        if args.format in ("junit", "html"):
+            stderr.write(f"verify: note: --baseline is not shown in --format {args.format}\n")
     files, missing = expand(args.paths)
     for path in missing:
         stderr.write(f"verify: error: no such file or directory: {path}\n")
@@ -183,6 +183,10 @@ def _write(args, results: list[FileResult], code: int, old: dict | None, out: Te
         states = baseline.states(old, new)
     if args.format == "json":
         report.write_json(results, out, exit_code=code, baseline=comparison)
+    elif args.format == "html":
+        from checker import html
+
+        html.write_html(results, out, exit_code=code)
     elif args.format in ("junit", "sarif"):
         from checker import formats
 

@@ -41,6 +41,19 @@ def test_two_stages_two_microbatches_by_hand():
     assert run_schedule(2, 1, 2, ((1,), (1,)), ((2,), (2,)), 1) == (11, (6, 6))
 
 
+def test_the_schedule_trace_is_the_hand_timeline():
+    # the case above, op by op as (device, kind, microbatch, chunk, start, finish)
+    ops: list = []
+    assert run_schedule(2, 1, 2, ((1,), (1,)), ((2,), (2,)), 1, ops) == (11, (6, 6))
+    assert sorted(ops) == [(0, 0, 0, 0, 0, 1), (0, 0, 1, 0, 1, 2), (0, 1, 0, 0, 6, 8), (0, 1, 1, 0, 9, 11),
+                           (1, 0, 0, 0, 2, 3), (1, 0, 1, 0, 5, 6), (1, 1, 0, 0, 3, 5), (1, 1, 1, 0, 6, 8)]
+    # in seconds: every duration halved, so every time is halved
+    timed: list = []
+    half = ((F(1, 2),), (F(1, 2),))
+    assert simulate_pipeline(2, 1, 2, half, ((F(1),), (F(1),)), F(1, 2), timed).makespan == F(11, 2)
+    assert sorted(timed) == [(r, k, mb, c, F(a, 2), F(b, 2)) for r, k, mb, c, a, b in sorted(ops)]
+
+
 def test_no_bubble_on_one_stage_and_uneven_stages_wait_for_the_slowest():
     assert simulate_pipeline(1, 1, 5, ((F(1),),), ((F(2),),), F(7)).makespan == 15
     slow = simulate_pipeline(2, 1, 4, ((F(1),), (F(3),)), ((F(1),), (F(3),)), F(0))

@@ -146,11 +146,12 @@ def layer_passes(model: Model, x: Layout, dev: Device, inner: Link, cp_link: Lin
 def megatron_step(model: Model, layout: Layout, device: Device, inner: Link, outer: Link,
                   domain: int = 8, dp_overlap: Fraction = Fraction(0),
                   cp_overlap: Fraction = Fraction(0),
-                  chunk_layers: tuple[tuple[int, ...], ...] = ()) -> Breakdown:
+                  chunk_layers: tuple[tuple[int, ...], ...] = (), trace: list | None = None) -> Breakdown:
     """Simulate one step; `inner` joins the `domain` GPUs of an NVLink domain (tensor groups,
     and context groups when t c <= domain), `outer` everything else (pipeline, data).
     chunk_layers[r][c]: layers of chunk c on device r (default l / (p v) each; uneven stages
-    such as Llama 3's, one layer fewer on the first and last, are given explicitly)."""
+    such as Llama 3's, one layer fewer on the first and last, are given explicitly).
+    trace: a list to receive the pipeline schedule's operations (see simulate_pipeline)."""
     x = layout
     if chunk_layers:
         if len(chunk_layers) != x.p or any(len(row) != x.v or min(row) < 0 for row in chunk_layers) \
@@ -193,7 +194,7 @@ def megatron_step(model: Model, layout: Layout, device: Device, inner: Link, out
     message = Fraction(0)
     if x.p > 1:
         message = outer.latency + activation / x.t / (outer.bandwidth * outer.share)
-    sched = simulate_pipeline(x.p, x.v, x.microbatches, tuple(f_rows), tuple(b_rows), message)
+    sched = simulate_pipeline(x.p, x.v, x.microbatches, tuple(f_rows), tuple(b_rows), message, trace)
     # stage 0 holds the most parameters (the embedding); its exchange and update end the step
     params = layer_params(model, x) * sum(chunk_layers[0])
     embed_params = Fraction(model.vocab * model.hidden, x.t)

@@ -79,9 +79,11 @@ def schedule_order(p: int, v: int, m: int, rank: int) -> tuple[tuple[int, int, i
 
 
 def run_schedule(p: int, v: int, m: int, fwd: tuple[tuple[int, ...], ...],
-                 bwd: tuple[tuple[int, ...], ...], message: int) -> tuple[int, tuple[int, ...]]:
+                 bwd: tuple[tuple[int, ...], ...], message: int,
+                 trace: list | None = None) -> tuple[int, tuple[int, ...]]:
     """Replay the schedule on integer ticks; fwd[r][c], bwd[r][c]: one microbatch's pass of
-    chunk c on device r. Returns (makespan, busy ticks per device)."""
+    chunk c on device r. Returns (makespan, busy ticks per device); every operation is appended
+    to `trace` as (device, kind, microbatch, chunk, start, finish) when one is given."""
     if message < 0 or any(x < 0 for row in fwd + bwd for x in row):
         raise ValueError("durations and the message delay must be >= 0")
     if len(fwd) != p or len(bwd) != p or any(len(row) != v for row in fwd + bwd):
@@ -116,6 +118,8 @@ def run_schedule(p: int, v: int, m: int, fwd: tuple[tuple[int, ...], ...],
                 free[r] = begin + duration
                 busy[r] += duration
                 done[(kind, mb, stage)] = free[r]
+                if trace is not None:
+                    trace.append((r, kind, mb, chunk, begin, free[r]))
                 position[r] += 1
                 remaining -= 1
                 progressed = True
@@ -143,18 +147,23 @@ def uniform_makespan(p: int, m: int, f: int, b: int, w: int) -> int:
 # --- the Fraction-level API ----------------------------------------------------------------
 
 def simulate_pipeline(p: int, v: int, m: int, fwd: tuple[tuple[Fraction, ...], ...],
-                      bwd: tuple[tuple[Fraction, ...], ...], message: Fraction) -> Schedule:
+                      bwd: tuple[tuple[Fraction, ...], ...], message: Fraction,
+                      trace: list | None = None) -> Schedule:
     """Makespan and per-device busy/idle time of m microbatches through the schedule.
 
     fwd[r][c] / bwd[r][c] are the seconds one microbatch's forward / backward pass of chunk c
     takes on device r (stages may differ: embedding on the first, logits on the last);
-    message is the delay of one stage-to-stage activation or gradient message.
+    message is the delay of one stage-to-stage activation or gradient message. With `trace`,
+    every operation is appended to it as (device, kind, microbatch, chunk, start s, finish s).
     """
     fwd = tuple(tuple(as_fraction(x, "fwd") for x in row) for row in fwd)
     bwd = tuple(tuple(as_fraction(x, "bwd") for x in row) for row in bwd)
     message = as_fraction(message, "message")
     unit = common_denominator(tuple(x for row in fwd + bwd for x in row) + (message,))
     ticks = lambda rows: tuple(tuple(on_grid(x, unit) for x in row) for row in rows)  # noqa: E731
-    span, busy = run_schedule(p, v, m, ticks(fwd), ticks(bwd), on_grid(message, unit))
+    ops: list | None = [] if trace is not None else None
+    span, busy = run_schedule(p, v, m, ticks(fwd), ticks(bwd), on_grid(message, unit), ops)
+    if trace is not None and ops is not None:
+        trace.extend((r, kind, mb, c, Fraction(a, unit), Fraction(b, unit)) for r, kind, mb, c, a, b in ops)
     return Schedule(Fraction(span, unit), tuple(Fraction(x, unit) for x in busy),
                     tuple(Fraction(span - x, unit) for x in busy))

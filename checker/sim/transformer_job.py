@@ -116,6 +116,15 @@ class TransformerTraining(PowerOfPools):
                                    chunk_layers=self.chunks if s.trim else ())
                      for i in range(len(self.pools)))
 
+    def schedule_trace(self, index: int) -> tuple:
+        """Pool `index`'s pipeline schedule, op by op: (stage, kind 0 forward / 1 backward,
+        microbatch, chunk, start, finish), replayed again with the step's own inputs."""
+        self._within_reach()
+        s, ops = self.spec, []
+        megatron_step(s.model, s.layout, self.device(index), self.inner, self.outer, domain=self.domain, dp_overlap=s.overlap,
+                      chunk_layers=self.chunks if s.trim else (), trace=ops)
+        return tuple(ops)
+
     @cached_property
     def pool_time(self) -> dict[str, Fraction]:
         return {p.name: step.makespan for p, step in zip(self.pools, self._steps)}
@@ -167,6 +176,11 @@ class TransformerTraining(PowerOfPools):
     @cached_property
     def busy_time(self) -> Fraction:
         return max(self._busy(i) for i in range(len(self.pools)))
+
+    @cached_property
+    def pool_busy(self) -> dict[str, Fraction]:
+        """Each pool's busy time in a step (what energy_per_step counts at full power)."""
+        return {p.name: self._busy(i) for i, p in enumerate(self.pools)}
 
     @cached_property
     def energy_per_step(self) -> Fraction:
