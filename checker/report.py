@@ -96,7 +96,7 @@ def _verdict_detail(result: FileResult, v: Verdict) -> list[str]:
     if record is None:
         return []
     head = f"{v.claim.span}: {record.severity}: {record.message} [{record.code}]"
-    shown = excerpt(v.claim.span, result.lines) if record.severity != "note" else ""  # a proof needs no caret
+    shown = excerpt(v.claim.span, result.lines_of(v.claim.span)) if record.severity != "note" else ""  # a proof needs no caret
     return [line for line in (head, shown, *record.body) if line]
 
 
@@ -301,7 +301,7 @@ def write_text(results: list[FileResult], out: TextIO, quiet: bool = False, colo
                 lines.append(f"  built-in invariants: {held} of {len(invariants)} hold")
             for v in broken:
                 lines.append(f"  {paint(_word(v.status), color, width)} invariant: {v.claim.name}  (line {v.claim.span.line})")
-        details: list[list[str]] = [_diagnostic_text(d, result.lines) for d in result.diagnostics]
+        details: list[list[str]] = [_diagnostic_text(d, result.lines_of(d.span)) for d in result.diagnostics]
         for v in result.verdicts:
             if quiet and v.status == "proved":
                 continue

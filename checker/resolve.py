@@ -265,6 +265,11 @@ class Resolver(LayoutResolver):
         self.invariants.append(m.Claim(f"{name} is {registry.DOMAIN_WORDS[domain]}", "invariant", conditions, param.span, guards=(path,), domain=True))
 
     def _param_path(self, owner: str, name: str) -> tuple[str, ...]:
+        """('C', 'network', 'bandwidth') for the field of C's network section; a block brought
+        in under a namespace keeps its qualified name ('cat.H100') as one part."""
+        for block in self.spec.statements:
+            if isinstance(block, nodes.Block) and (owner == block.name or owner.startswith(block.name + ".")) and "." in block.name:
+                return (block.name, *filter(None, owner[len(block.name) + 1 :].split(".")), name)
         return tuple(owner.split(".")) + (name,)
 
     def _invariant(self, name: str, span: Span, *conditions: m.Comparison, guards: tuple[tuple[str, ...], ...] = ()) -> None:

@@ -85,7 +85,9 @@ def _check_files(paths: list[str], limits: Limits, jobs: int, use_cache: bool) -
             continue
         key = None
         if use_cache:
-            key = cache.result_key(path, [data], options)
+            from checker import imports
+
+            key = cache.result_key(path, [data, *(part for name, text in imports.dependencies(path, data) for part in (name.encode("utf-8", "surrogateescape"), text))], options)
             hit = cache.load_result(key, path)
             if hit is not None:
                 results[index] = hit
