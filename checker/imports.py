@@ -235,17 +235,17 @@ class _Loader:
         if not raw:
             return self.fail(span, codes.BAD_IMPORT, "an empty import path")
         if raw.startswith(("/", "\\", "~")) or os.path.isabs(raw) or re.match(r"[A-Za-z]:", raw):
-            return self.fail(span, codes.BAD_IMPORT, f"the import path {shown} is absolute; write it relative to this file", f"the repository root is {self.root}")
+            return self.fail(span, codes.BAD_IMPORT, f"the import path {shown} is absolute; write it relative to this file", self._root_note(unit))
         if "\\" in raw:
             return self.fail(span, codes.BAD_IMPORT, f"the import path {shown} has a backslash; separate directories with '/'")
         if not raw.endswith(".spec"):
             return self.fail(span, codes.BAD_IMPORT, f"the import path {shown} does not name a .spec file")
         lexical = os.path.normpath(os.path.join(os.path.dirname(unit.absolute), raw))
         if not _within(lexical, self.root):
-            return self.fail(span, codes.BAD_IMPORT, f"the import path {shown} leaves the repository root", f"the root is {self.root} (the nearest directory holding {', '.join(MARKERS)}, else the checked file's directory)")
+            return self.fail(span, codes.BAD_IMPORT, f"the import path {shown} leaves the repository root", self._root_note(unit))
         real = os.path.realpath(lexical)
         if not _within(real, self.real_root):
-            return self.fail(span, codes.BAD_IMPORT, f"the import path {shown} is a symbolic link to a file outside the repository root", f"the root is {self.root}")
+            return self.fail(span, codes.BAD_IMPORT, f"the import path {shown} is a symbolic link to a file outside the repository root", self._root_note(unit))
         shown_path = os.path.normpath(raw) if unit.path == STDIN else os.path.normpath(os.path.join(os.path.dirname(unit.path), raw))
         if real in stack:
             names = [self._shown(p) for p in stack[stack.index(real):]] + [shown_path]
@@ -271,6 +271,10 @@ class _Loader:
             return None
         self._open(target, stack + [real])
         return target
+
+    def _root_note(self, unit: _Unit) -> str:
+        where = os.path.relpath(self.root, os.path.dirname(unit.absolute)).replace(os.sep, "/")
+        return f"the repository root is '{where}' from this file: the nearest directory holding {', '.join(MARKERS[:-1])} or {MARKERS[-1]}, else the checked file's own"
 
     def _shown(self, real: str) -> str:
         if real == os.path.realpath(self.top.absolute):
