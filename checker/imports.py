@@ -173,6 +173,7 @@ class _Loader:
         self.expanding: list[tuple[tuple[int, str], str]] = []
         self.expanded: dict[int, tuple[tuple[nodes.Member, ...], str | None, Span | None]] = {}
         self.inherited: list[tuple[Span, str, Span, str]] = []
+        self.full = False  # MAX_FILES reached
 
     def fail(self, span: Span, code: str, message: str, *notes: str) -> None:
         if (span, message) not in self.reported:
@@ -257,7 +258,10 @@ class _Loader:
         if real in self.units:
             return self.units[real]
         if len(self.units) + 1 >= MAX_FILES:
-            return self.fail(imp.span, codes.TOO_LARGE, f"this import brings the files of one check to more than {MAX_FILES}, the limit")
+            if not self.full:  # said once: the imports after it are not followed
+                self.full = True
+                self.fail(imp.span, codes.TOO_LARGE, f"this import brings the files of one check to more than {MAX_FILES}, the limit")
+            return None
         target = _Unit(shown_path, lexical, chain=unit.chain + (imp.span,))
         self.units[real] = target
         try:
