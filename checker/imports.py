@@ -476,8 +476,8 @@ def _builtin_gpu(name: str, span: Span) -> tuple[nodes.Member, ...]:
     """A built-in GPU class (checker/catalog.py) written as the fields of a gpu block."""
     peak, memory, tdp, _ = catalog.CATALOG[name]
     bandwidth, matmul, share = catalog.PROFILE[name]
-    values = [("peak", peak, "FLOP/s"), ("memory", memory, "B"), ("tdp", tdp, "W"), ("memory_bandwidth", bandwidth, "B/s"), ("matmul", matmul, None), ("memory_efficiency", share, None)]
-    return tuple(nodes.Field(field_name, nodes.Quantity(value, unit, span, span if unit else None), span, span) for field_name, value, unit in values if value is not None)
+    values = [("peak", peak, "TFLOP/s", 10**12), ("memory", memory, "GB", 10**9), ("tdp", tdp, "W", 1), ("memory_bandwidth", bandwidth, "GB/s", 10**9), ("matmul", matmul, None, 1), ("memory_efficiency", share, None, 1)]
+    return tuple(nodes.Field(field_name, nodes.Quantity(value / scale, unit, span, span if unit else None), span, span) for field_name, value, unit, scale in values if value is not None)
 
 
 # ---- the files that import a file (for a pre-commit hook: a changed catalog rechecks its users)
