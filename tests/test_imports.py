@@ -191,8 +191,8 @@ def test_a_deep_chain_is_bounded_too(repo):
 
 def test_without_a_marker_the_root_is_the_checked_files_directory(tmp_path):
     (tmp_path / "top").mkdir()
-    write(tmp_path / "shared.spec", GPU)
-    site = write(tmp_path / "top" / "site.spec", 'import "../shared.spec" as s\ncheck c: s.H100.tdp <= 700 W\n')
+    write(tmp_path / "common.spec", GPU)
+    site = write(tmp_path / "top" / "site.spec", 'import "../common.spec" as s\ncheck c: s.H100.tdp <= 700 W\n')
     d = only_error(check(site))
     assert d.code == codes.BAD_IMPORT and "leaves the repository root" in d.message and "'.' from this file" in d.notes[0]
     (tmp_path / ".verify-root").write_text("", encoding="utf-8")
