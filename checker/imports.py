@@ -335,6 +335,8 @@ class _Loader:
         """The name the model knows a referenced block by, bringing it in if it is imported."""
         found = self._lookup(unit, name, span)
         if found is None:
+            if unit is not self.top and "." not in name and (name in self.top.blocks or name in self.top.names):
+                self.fail(span, codes.DUPLICATE, f"'{name}' here is not declared in {unit.path} (a built-in gpu, or unknown), and {self.top.path} declares its own '{name}': one run cannot hold both", f"declare '{name}' in {unit.path}, or rename the one in {self.top.path}")
             return name
         target, original = found
         canonical = self._canonical(target, original)

@@ -322,6 +322,10 @@ def _block_hover(doc: Document, name: str) -> str:
     block = _blocks(doc.spec).get(name)
     resolved = _model_block(doc, name)
     if block is None:
+        from checker import imports
+
+        block = imports.declaration(doc.spec, name)  # declared in an imported file
+    if block is None:
         from checker.catalog import CATALOG
 
         if name in CATALOG:

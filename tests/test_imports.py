@@ -317,3 +317,10 @@ def test_with_importers_in_a_git_repository(repo, tmp_path, monkeypatch):
     (repo / "catalog" / "gpus.spec").write_text(GPU.replace("700 W", "710 W"), encoding="utf-8")
     run = verify("--with-importers", "catalog/gpus.spec")
     assert run.code == 1 and "site.spec: violated" in run.out
+
+
+def test_a_built_in_name_in_an_imported_file_does_not_bind_to_the_importers_block(repo):
+    write(repo / "catalog" / "pods.spec", "cluster pod { pool a = 10 x A100 }\n")  # the built-in A100
+    site = write(repo / "site.spec", 'import "catalog/pods.spec" as p\ngpu A100 { peak = 1 TFLOP/s; memory = 1 GB; tdp = 1 W }\ncheck c: p.pod.power.draw <= 4 kW\n')
+    d = only_error(check(site))
+    assert d.code == codes.DUPLICATE and d.span.file.endswith("pods.spec") and "declares its own 'A100'" in d.message
