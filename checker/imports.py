@@ -146,7 +146,10 @@ def declaration(spec: nodes.SpecFile, name: str) -> nodes.Block | None:
 
 def dependencies(path: str, data: bytes) -> list[tuple[str, bytes]]:
     """The files a spec imports, directly or not, with their bytes (and the root it was checked
-    against): what its result depends on besides its own bytes. Empty when it does not parse."""
+    against): what its result depends on besides its own bytes. Empty when it does not parse,
+    and, without parsing, when the word `import` is nowhere in it."""
+    if b"import" not in data:
+        return []
     try:
         spec = parse_once(path, data)
     except SpecError:
