@@ -103,7 +103,9 @@ def _given_at(model: m.Model, path: tuple[str, ...], param: m.Param) -> str:
     block = model.block(path[0])
     holders = [block, *(getattr(block, name, None) for name in ("network", "power"))] if isinstance(block, m.Cluster) else [block]
     if any(getattr(h, "span", None) == param.span for h in holders if h is not None):
-        return "default"
+        from checker.catalog import CATALOG
+
+        return "the built-in catalog" if isinstance(block, m.Gpu) and block.name in CATALOG else "default"
     return _where(param.span, model.path)
 
 
@@ -167,6 +169,8 @@ def explain_quantity(model: m.Model, path: tuple[str, ...], out: TextIO) -> None
         substituted = _substituted(formula, model, block.name, value.uses)
         if substituted is not None:
             out.write(f"  with this spec's values: {substituted}\n")
+    if entry.bound is not None:
+        out.write(f"  the closed form is {'an upper' if entry.bound == 'upper' else 'a lower'} bound of what the simulation core's schedule gives\n")
     if value.low is not None and value.low == value.high:
         out.write(f"  value: {_show(value.low, dim)}{_exact(value.low, dim)}\n")
     else:

@@ -267,9 +267,13 @@ class Resolver(LayoutResolver):
     def _param_path(self, owner: str, name: str) -> tuple[str, ...]:
         """('C', 'network', 'bandwidth') for the field of C's network section; a block brought
         in under a namespace keeps its qualified name ('cat.H100') as one part."""
-        for block in self.spec.statements:
-            if isinstance(block, nodes.Block) and (owner == block.name or owner.startswith(block.name + ".")) and "." in block.name:
-                return (block.name, *filter(None, owner[len(block.name) + 1 :].split(".")), name)
+        if "." in owner:
+            dotted = getattr(self, "_dotted", None)
+            if dotted is None:
+                dotted = self._dotted = [b.name for b in self.spec.statements if isinstance(b, nodes.Block) and "." in b.name]
+            for block in dotted:
+                if owner == block or owner.startswith(block + "."):
+                    return (block, *filter(None, owner[len(block) + 1 :].split(".")), name)
         return tuple(owner.split(".")) + (name,)
 
     def _invariant(self, name: str, span: Span, *conditions: m.Comparison, guards: tuple[tuple[str, ...], ...] = ()) -> None:
