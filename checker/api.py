@@ -12,7 +12,7 @@ from pathlib import Path
 
 from checker import codes, model as m
 from checker.diagnostics import Diagnostic, Span, SpecError, error
-from checker.parse import decode, parse_text, source_lines
+from checker.parse import decode, source_lines
 from checker.replay import Replay, replay_verdict
 from checker.resolve import resolve
 from checker.verdicts import Limits, Status, Verdict
@@ -40,6 +40,11 @@ class FileResult:
     verdicts: tuple[Verdict, ...] = ()
     replays: dict[str, Replay] = field(default_factory=dict)
     model: m.Model | None = None
+    sources: dict[str, tuple[str, ...]] = field(default_factory=dict)  # imported files' lines, by path
+
+    def lines_of(self, span: Span) -> tuple[str, ...]:
+        """The source lines a span points into: this file's, or an imported file's."""
+        return self.lines if span.file == self.path else self.sources.get(span.file, ())
 
     @property
     def invalid(self) -> bool:
@@ -90,16 +95,23 @@ def check_text(path: str, text: str, limits: Limits = Limits()) -> FileResult:
 
 def _check_text(path: str, text: str, limits: Limits) -> FileResult:
     result = FileResult(path, source_lines(text))
+    from checker import imports
+
     try:
-        spec = parse_text(path, text)
+        spec = imports.parse_once(path, text.encode("utf-8", "surrogatepass"))  # once per process: an import of another spec reuses it
     except SpecError as exc:
         result.diagnostics.append(exc.diagnostic)
         return result
     except RecursionError:  # only the user's nesting can go this deep here; later it is a bug
         result.diagnostics.append(error(Span(path, 1, 1, 1, 1), codes.TOO_LARGE, "the spec is nested too deeply to check"))
         return result
-    model, diagnostics = resolve(spec)
-    result.diagnostics.extend(diagnostics)
+    loaded = imports.load(spec)
+    result.sources = loaded.sources
+    result.diagnostics.extend(loaded.diagnostics)
+    if result.invalid:
+        return result
+    model, diagnostics = resolve(loaded.spec)
+    result.diagnostics.extend(_unique(loaded.annotate(d) for d in diagnostics) if loaded.sources or loaded.inherited else diagnostics)
     if model is None:
         return result
     result.model = model
@@ -119,6 +131,17 @@ def _check_text(path: str, text: str, limits: Limits) -> FileResult:
         verdicts.append(verdict)
     result.verdicts = tuple(verdicts)
     return result
+
+
+def _unique(diagnostics) -> list[Diagnostic]:
+    """Each diagnostic once: a field inherited by several blocks is reported once, with a note
+    for each block that inherits it."""
+    out: list[Diagnostic] = []
+    for d in diagnostics:
+        same = next((i for i, o in enumerate(out) if (o.span, o.code, o.message) == (d.span, d.code, d.message)), None)
+        if same is None:
+            out.append(d)
+    return out
 
 
 def _vacuity(model: m.Model, vacuity) -> Diagnostic:
@@ -165,14 +188,24 @@ def check_bytes(path: str, data: bytes, limits: Limits = Limits()) -> FileResult
 def expand(paths: list[str]) -> tuple[list[str], list[str]]:
     """Files to check, in a stable order: directories recurse into *.spec. Also the missing paths."""
     files, missing = [], []
+    seen: set[str] = set()  # each file once, however many of the paths reach it
     for path in paths:
         if path == "-":
             files.append(path)  # standard input, read by the CLI
         elif os.path.isdir(path):
             found = sorted(str(p) for p in Path(path).rglob("*.spec") if p.is_file())
-            files.extend(found)
+            files.extend(f for f in found if _first(f, seen))
         elif os.path.exists(path):
-            files.append(path)
+            if _first(path, seen):
+                files.append(path)
         else:
             missing.append(path)
     return files, missing
+
+
+def _first(path: str, seen: set[str]) -> bool:
+    real = os.path.realpath(path)
+    if real in seen:
+        return False
+    seen.add(real)
+    return True

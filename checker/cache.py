@@ -5,7 +5,8 @@ unset or not an absolute path), in a directory only its owner can read:
 
 - ``results/XX/KEY``: one checked file's :class:`~checker.api.FileResult`, pickled. ``KEY`` is
   the SHA-256 of everything the result depends on (:func:`result_key`): the file's path as
-  given and its bytes, the checker's own source (every ``.py`` file of the package and the
+  given and its bytes, the path and bytes of every file it imports (directly or not, and the
+  repository root they were found under: checker/imports.py), the checker's own source (every ``.py`` file of the package and the
   grammar, hashed once per run), the Python, Z3 and Lark installations, and the options that
   change a result (the solver limits and seed; not the report format). A result is stored only
   when it is proved, violated or invalid: an unknown (which may be a timeout on a busy
@@ -123,8 +124,8 @@ def options_of(limits: Any) -> dict[str, Any]:
 
 def result_key(path: str, texts: Sequence[bytes], options: Mapping[str, Any]) -> str:
     """The key of a file's result: its path as given (it is in the report), the bytes of every
-    text the result depends on (the file itself first; a spec's imports would follow, in the
-    order they are read), the checker (:func:`tool_digest`) and the options."""
+    text the result depends on (the file itself first, then each imported file's path and bytes,
+    from checker.imports.dependencies), the checker (:func:`tool_digest`) and the options."""
     digest = hashlib.sha256(_RESULT_MAGIC)
     digest.update(tool_digest())
     digest.update(json.dumps(options, sort_keys=True, default=str).encode())

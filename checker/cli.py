@@ -30,9 +30,13 @@ exit codes:
 With several files every file is checked and the most severe code wins (4 > 2 > 1 > 3 > 0).
 With --allow-unknown an unknown check is a warning: a file with nothing worse exits 0.
 
-subcommands (only as the first argument; write ./fmt or ./lsp to check a file of that name):
+subcommands (only as the first argument; write ./fmt, ./lsp or ./explain to check a file of that name):
   verify fmt [--check] PATH...   rewrite specs in the canonical layout (- : stdin to stdout)
   verify lsp                     a language server over standard input and output
+  verify explain FILE [NAME.QUANTITY]
+                                 how a quantity is computed: its formula, the spec's values
+                                 in it, what it depends on and where; without a name, every
+                                 block's fields and derived quantities
 """
 
 
@@ -61,12 +65,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--seed", type=int, default=0, help="solver random seed (default: 0)")
     parser.add_argument("--jobs", "-j", type=_jobs, default=None, metavar="N", help="check files in N worker processes (default: the number of usable cores); 1 checks them in this process. The report does not depend on it")
     parser.add_argument("--shard", type=_shard, metavar="K/N", help="check only slice K of N of the files, for a CI matrix: file i (from 0) of the list the paths expand to, directories in sorted order, is in slice i mod N + 1")
+    parser.add_argument("--with-importers", action="store_true", help="also check every .spec file of the repository that imports one of the given files, directly or not (for a pre-commit hook: a changed catalog rechecks the specs that use it)")
     parser.add_argument("--no-cache", action="store_true", help="neither read nor write the cache of results and of the parser ($XDG_CACHE_HOME/verify, by default ~/.cache/verify)")
     parser.add_argument("--version", action="version", version=f"verify {__version__}")
     return parser
 
 
-SUBCOMMANDS = ("fmt", "lsp")  # taken only as the first argument; `verify ./fmt` checks a file named fmt
+SUBCOMMANDS = ("fmt", "lsp", "explain")  # taken only as the first argument; `verify ./fmt` checks a file named fmt
 
 
 def _jobs(text: str) -> int:
@@ -117,6 +122,11 @@ def run(argv: list[str], stdout: TextIO, stderr: TextIO, stdin=None) -> int:
         if args.format in ("junit", "html"):
             stderr.write(f"verify: note: --baseline is not shown in --format {args.format}\n")
     files, missing = expand(args.paths)
+    if args.with_importers:
+        from checker.imports import importers
+
+        files += expand(importers([f for f in files if f != "-"]))[0]
+        files = expand(files)[0]
     for path in missing:
         stderr.write(f"verify: error: no such file or directory: {path}\n")
     if not files and not missing:

@@ -229,7 +229,7 @@ def _testsuite(result: FileResult, index: int, allow_unknown: bool) -> ET.Elemen
     errors = [d for d in result.diagnostics if d.severity == "error"]
     if errors:
         first = errors[0]
-        text = "\n\n".join("\n".join(_diagnostic_text(d, result.lines)) for d in result.diagnostics)
+        text = "\n\n".join("\n".join(_diagnostic_text(d, result.lines_of(d.span))) for d in result.diagnostics)
         case = _element("testcase", {"classname": result.path, "name": SPEC_CASE, "time": "0"})
         case.append(_element("error", {"message": f"{first.message} [{first.code}]", "type": first.code}, text))
         cases.append(case)
@@ -258,7 +258,7 @@ def _testsuite(result: FileResult, index: int, allow_unknown: bool) -> ET.Elemen
         properties.append(_element("property", {"name": name, "value": value}))
     suite.extend(cases)
     other = [d for d in result.diagnostics if d.severity != "error"]
-    suite.append(_element("system-out", {}, "\n\n".join("\n".join(_diagnostic_text(d, result.lines)) for d in other)))
+    suite.append(_element("system-out", {}, "\n\n".join("\n".join(_diagnostic_text(d, result.lines_of(d.span))) for d in other)))
     suite.append(_element("system-err", {}, ""))
     return suite
 

@@ -153,9 +153,23 @@ def quick(doc: Document) -> list[dict]:
         return [_lsp_diagnostic(exc.diagnostic, doc.lines)]
     except RecursionError:
         return [{"range": to_range(Span("", 1, 1, 1, 2), doc.lines), "severity": 1, "code": str(codes.TOO_LARGE), "source": "verify", "message": "the spec is nested too deeply to check"}]
-    model, diagnostics = resolve(doc.spec)
+    from checker import imports
+
+    path = uri_to_path(doc.uri)
+    loaded = imports.load(doc.spec)
+    model, diagnostics = (None, []) if any(d.severity == "error" for d in loaded.diagnostics) else resolve(loaded.spec)
     doc.model = model
-    return [_lsp_diagnostic(d, doc.lines) for d in diagnostics]
+    return [_lsp_diagnostic(_here(d, doc.spec, path), doc.lines) for d in [*loaded.diagnostics, *(loaded.annotate(d) for d in diagnostics)]]
+
+
+def _here(d: Diagnostic, spec: nodes.SpecFile, path: str) -> Diagnostic:
+    """A diagnostic inside an imported file, shown at this file's first import with where it is."""
+    if d.span.file == path:
+        return d
+    import dataclasses
+
+    first = next((s.span for s in spec.statements if isinstance(s, nodes.Import)), Span(path, 1, 1, 1, 2))
+    return dataclasses.replace(d, span=first, message=f"{d.span}: {d.message}")
 
 
 def full(doc: Document, limits=None) -> list[dict]:
@@ -168,7 +182,7 @@ def full(doc: Document, limits=None) -> list[dict]:
         return found
     result = check_text(uri_to_path(doc.uri), doc.text, limits or Limits())
     doc.result = result
-    out = [_lsp_diagnostic(d, doc.lines) for d in result.diagnostics]
+    out = [_lsp_diagnostic(_here(d, doc.spec, uri_to_path(doc.uri)), doc.lines) for d in result.diagnostics]
     for v in result.verdicts:
         if v.claim.kind == "invariant" and v.status == Status.PROVED:
             continue
@@ -227,6 +241,10 @@ def target(spec: nodes.SpecFile, line: int, column: int):
             for member in _members(statement.members):
                 if isinstance(member, nodes.Pool) and _inside(member.gpu_span, line, column):
                     return ("block", member.gpu, member.gpu_span)
+            if statement.base_span is not None and _inside(statement.base_span, line, column):
+                return ("block", statement.base, statement.base_span)
+            continue
+        if not isinstance(statement, nodes.Claim):
             continue
         for expr in (*_exprs(statement.left), *_exprs(statement.right)):
             if isinstance(expr, nodes.Ref) and len(expr.parts) > 1:
@@ -234,19 +252,34 @@ def target(spec: nodes.SpecFile, line: int, column: int):
                     if _inside(span, line, column):
                         if index == 0:
                             return ("block", expr.parts[0], span)
+                        if index == 1 and _namespace(spec, expr.parts[0]):
+                            return ("block", ".".join(expr.parts[:2]), span)
                         return ("quantity", expr.parts, expr.span)
     return None
 
 
+def _namespace(spec: nodes.SpecFile, name: str) -> bool:
+    return any(isinstance(s, nodes.Import) and s.alias == name for s in spec.statements)
+
+
 def definition(doc: Document, line: int, column: int) -> Span | None:
+    """Where the name under the cursor is declared: in this file, or in a file it imports (the
+    span then names that file, relative to this one's path)."""
     if doc.spec is None:
         return None
     found = target(doc.spec, line, column)
     if found is None:
         return None
     name = found[1] if found[0] == "block" else found[1][0]
+    if found[0] == "quantity" and _namespace(doc.spec, name):
+        name = ".".join(found[1][:2])
     block = _blocks(doc.spec).get(name)
-    return block.name_span if block is not None else None
+    if block is not None:
+        return block.name_span
+    from checker import imports
+
+    declared = imports.declaration(doc.spec, name)
+    return declared.name_span if declared is not None else None
 
 
 def _unit(dim) -> str:
@@ -288,6 +321,10 @@ def _model_block(doc: Document, name: str):
 def _block_hover(doc: Document, name: str) -> str:
     block = _blocks(doc.spec).get(name)
     resolved = _model_block(doc, name)
+    if block is None:
+        from checker import imports
+
+        block = imports.declaration(doc.spec, name)  # declared in an imported file
     if block is None:
         from checker.catalog import CATALOG
 
@@ -452,6 +489,15 @@ class Server:
                 found = hover(doc, line, column)
                 return None if found is None else {"contents": {"kind": "markdown", "value": found[0]}, "range": to_range(found[1], doc.lines)}
             span = definition(doc, line, column)
+            if span is not None and span.file != uri_to_path(uri):  # declared in an imported file
+                from pathlib import Path
+
+                other = Path(span.file)
+                try:
+                    lines = tuple(other.read_text(encoding="utf-8").split("\n"))
+                except (OSError, UnicodeDecodeError):
+                    return None
+                return {"uri": other.resolve().as_uri(), "range": to_range(span, lines)}
             return None if span is None else {"uri": uri, "range": to_range(span, doc.lines)}
         if method is None or method.startswith("$/"):
             return None

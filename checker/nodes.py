@@ -105,6 +105,20 @@ class Block:
     span: Span
     name_span: Span
     on_span: Span | None
+    base: str | None = None  # `gpu H100_800W from H100 { ... }`: the block it starts from
+    base_span: Span | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Import:
+    """``import "PATH" as alias`` (alias set, names empty) or ``from "PATH" import A, B``."""
+
+    path: str  # as written, without the quotes
+    alias: str | None
+    names: tuple[str, ...]
+    span: Span
+    path_span: Span
+    name_spans: tuple[Span, ...]  # the alias's, or each name's
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,7 +132,7 @@ class Claim:
     name_span: Span
 
 
-Statement = Union[Block, Claim]
+Statement = Union[Block, Claim, Import]
 
 
 @dataclass(frozen=True, slots=True)

@@ -29,11 +29,12 @@ MAX_DIGITS = 60
 MAX_DEPTH = 100  # levels of the syntax tree: each operator of a chain like 1 + 1 + ... is one
 MAX_POOL_GPUS = 10**9
 
-STATEMENT_WORDS = ("check", "assume", "radiator", "gpu", "cluster", "workload", "model")
+STATEMENT_WORDS = ("check", "assume", "radiator", "gpu", "cluster", "workload", "model", "import", "from")
 
 _WORDS = {
     "NAME": "a name",
     "NUMBER": "a number",
+    "PATH": 'a quoted path, e.g. "catalog/gpus.spec"',
     "UNIT": "a unit",
     "COMPARISON": "a comparison (<=, <, >=, >, ==)",
     "ADD_OP": "'+' or '-'",
@@ -423,20 +424,35 @@ class _Builder:
         return _span(self.path, item)
 
     def statement(self, tree: Tree) -> nodes.Statement:
+        if tree.data in ("import_as", "import_names"):
+            return self.import_(tree)
         return self.block(tree) if tree.data == "block" else self.claim(tree)
+
+    def import_(self, tree: Tree) -> nodes.Import:
+        path, *names = tree.children
+        alias = str(names[0]) if tree.data == "import_as" else None
+        return nodes.Import(str(path)[1:-1], alias, () if alias else tuple(str(n) for n in names), self.span(tree), self.span(path), tuple(self.span(n) for n in names))
+
+    def qualified(self, parts: list[Token]) -> tuple[str, Span]:
+        """`H100` or `cat.H100` (a name from an imported file), with the span of all of it."""
+        first, last = self.span(parts[0]), self.span(parts[-1])
+        return ".".join(str(p) for p in parts), Span(self.path, first.line, first.column, last.end_line, last.end_column)
 
     def block(self, tree: Tree) -> nodes.Block:
         kind_tree, name, *rest = tree.children
-        on = rest[0] if len(rest) == 2 else None
+        parts = {child.data: self.qualified(child.children) for child in rest[:-1]}
+        on, base = parts.get("on"), parts.get("base")
         body = rest[-1]
         return nodes.Block(
             kind=str(kind_tree.children[0]),
             name=str(name),
-            on=str(on.children[0]) if on is not None else None,
+            on=on[0] if on is not None else None,
             members=self.body(body),
             span=self.span(tree),
             name_span=self.span(name),
-            on_span=self.span(on.children[0]) if on is not None else None,
+            on_span=on[1] if on is not None else None,
+            base=base[0] if base is not None else None,
+            base_span=base[1] if base is not None else None,
         )
 
     def body(self, tree: Tree) -> tuple[nodes.Member, ...]:
@@ -452,11 +468,12 @@ class _Builder:
         return nodes.Range(self.expr(low), self.expr(high), self.span(tree))
 
     def pool(self, tree: Tree) -> nodes.Pool:
-        name, count, gpu = tree.children
+        name, count, *gpu_parts = tree.children
         value = number(self.path, count)
         if value > MAX_POOL_GPUS:
             raise SpecError(error(self.span(count), codes.NUMBER_RANGE, f"a pool of {str(count)[:40]} GPUs is out of range: at most {MAX_POOL_GPUS:,} GPUs in a pool".replace(",", " ")))
-        return nodes.Pool(str(name), value, str(gpu), self.span(tree), self.span(name), self.span(count), self.span(gpu))
+        gpu, gpu_span = self.qualified(gpu_parts)
+        return nodes.Pool(str(name), value, gpu, self.span(tree), self.span(name), self.span(count), gpu_span)
 
     def section(self, tree: Tree) -> nodes.Section:
         name, body = tree.children

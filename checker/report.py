@@ -46,6 +46,11 @@ def _dim_of(model: m.Model, path: tuple[str, ...]):
     return registry.dim_of(model, path)
 
 
+def _line(span: Span, path: str) -> str:
+    """'line 12' in the checked file; 'catalog/gpus.spec line 12' in a file it imports."""
+    return f"line {span.line}" if span.file == path else f"{span.file} line {span.line}"
+
+
 class _Point:
     """The values of the unknowns a claim depends on; the others are left out."""
 
@@ -62,7 +67,7 @@ class _Point:
                 shown = f"any value in {quantity(unknown.low, unknown.dim, unknown.unit)} .. {quantity(unknown.high, unknown.dim, unknown.unit)}{allowed}"
             else:
                 shown = quantity(self.point.get(unknown.id), unknown.dim, unknown.unit)
-            out.append(f"{unknown.id} = {shown}  (line {unknown.span.line})")
+            out.append(f"{unknown.id} = {shown}  ({_line(unknown.span, self.model.path)})")
         return out
 
 
@@ -96,7 +101,7 @@ def _verdict_detail(result: FileResult, v: Verdict) -> list[str]:
     if record is None:
         return []
     head = f"{v.claim.span}: {record.severity}: {record.message} [{record.code}]"
-    shown = excerpt(v.claim.span, result.lines) if record.severity != "note" else ""  # a proof needs no caret
+    shown = excerpt(v.claim.span, result.lines_of(v.claim.span)) if record.severity != "note" else ""  # a proof needs no caret
     return [line for line in (head, shown, *record.body) if line]
 
 
@@ -182,7 +187,7 @@ def _fact(model: m.Model, fact: str) -> str:
     kind, _, name = fact.partition(" ")
     if kind == "range":
         unknown = next(u for u in model.unknowns if u.id == name)
-        return f"the range of {name} (line {unknown.span.line})"
+        return f"the range of {name} ({_line(unknown.span, model.path)})"
     claim = next(a for a in model.assumptions if a.name == name)
     return f"assumption '{name}' (line {claim.span.line})"
 
@@ -300,8 +305,8 @@ def write_text(results: list[FileResult], out: TextIO, quiet: bool = False, colo
                 held = len(invariants) - len(broken)
                 lines.append(f"  built-in invariants: {held} of {len(invariants)} hold")
             for v in broken:
-                lines.append(f"  {paint(_word(v.status), color, width)} invariant: {v.claim.name}  (line {v.claim.span.line})")
-        details: list[list[str]] = [_diagnostic_text(d, result.lines) for d in result.diagnostics]
+                lines.append(f"  {paint(_word(v.status), color, width)} invariant: {v.claim.name}  ({_line(v.claim.span, result.path)})")
+        details: list[list[str]] = [_diagnostic_text(d, result.lines_of(d.span)) for d in result.diagnostics]
         for v in result.verdicts:
             if quiet and v.status == "proved":
                 continue

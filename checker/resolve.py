@@ -265,6 +265,15 @@ class Resolver(LayoutResolver):
         self.invariants.append(m.Claim(f"{name} is {registry.DOMAIN_WORDS[domain]}", "invariant", conditions, param.span, guards=(path,), domain=True))
 
     def _param_path(self, owner: str, name: str) -> tuple[str, ...]:
+        """('C', 'network', 'bandwidth') for the field of C's network section; a block brought
+        in under a namespace keeps its qualified name ('cat.H100') as one part."""
+        if "." in owner:
+            dotted = getattr(self, "_dotted", None)
+            if dotted is None:
+                dotted = self._dotted = [b.name for b in self.spec.statements if isinstance(b, nodes.Block) and "." in b.name]
+            for block in dotted:
+                if owner == block or owner.startswith(block + "."):
+                    return (block, *filter(None, owner[len(block) + 1 :].split(".")), name)
         return tuple(owner.split(".")) + (name,)
 
     def _invariant(self, name: str, span: Span, *conditions: m.Comparison, guards: tuple[tuple[str, ...], ...] = ()) -> None:

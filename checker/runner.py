@@ -83,9 +83,13 @@ def _check_files(paths: list[str], limits: Limits, jobs: int, use_cache: bool) -
         except OSError:
             results[index] = api.check_file(path, limits)  # the read error, reported as ever
             continue
+        from checker import imports
+
+        # parsed here, before any worker is forked: each file once per run, imports included
+        depends = imports.dependencies(path, data)
         key = None
         if use_cache:
-            key = cache.result_key(path, [data], options)
+            key = cache.result_key(path, [data, *(part for name, text in depends for part in (name.encode("utf-8", "surrogateescape"), text))], options)
             hit = cache.load_result(key, path)
             if hit is not None:
                 results[index] = hit

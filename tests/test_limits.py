@@ -491,7 +491,7 @@ def test_machine_reports_of_every_example_and_bad_spec_are_byte_identical_across
     assert runs[0].stdout == runs[1].stdout
     if fmt == "json":
         data = json.loads(runs[0].stdout)
-        assert len(data["files"]) == len(list((ROOT / "examples").glob("*.spec"))) + len(list((ROOT / "tests" / "bad").glob("*.spec")))
+        assert len(data["files"]) == len(list((ROOT / "examples").rglob("*.spec"))) + len(list((ROOT / "tests" / "bad").glob("*.spec")))
         assert "time" not in json.dumps(sorted(_keys(data)))  # no timings mixed into the report
 
 

@@ -189,3 +189,24 @@ def test_positions_count_utf16_units():
     span = Span("f", 1, 11, 1, 14)  # 'a.b' after an astral character
     assert to_range(span, lines)["start"] == {"line": 0, "character": 11}
     assert from_position(lines, {"line": 0, "character": 11}) == (1, 11)
+
+
+def test_definition_and_hover_across_imports(client):
+    """examples/site.spec imports examples/catalog/gpus.spec: its names resolve (no unknown-name
+    on open), and definition jumps into the catalog."""
+    site = EXAMPLES / "site.spec"
+    catalog = (EXAMPLES / "catalog" / "gpus.spec").read_text(encoding="utf-8")
+    text = site.read_text(encoding="utf-8")
+    uri = site.resolve().as_uri()
+    client.send("textDocument/didOpen", {"textDocument": {"uri": uri, "version": 1, "text": text}})
+    found = client.diagnostics(uri)
+    assert {d["code"] for d in found} == {"violated", "proved"}  # phase2_grid and phase1_grid
+    catalog_uri = (EXAMPLES / "catalog" / "gpus.spec").resolve().as_uri()
+    for needle, offset, target in (("from cat.H100", 10, "H100 {"), ("x B200", 3, "B200 {"), ("from cat.pod", 10, "pod {")):
+        reply = client.request("textDocument/definition", {"textDocument": {"uri": uri}, "position": _at(text, needle, offset)})
+        assert reply["result"] == {"uri": catalog_uri, "range": {"start": _at(catalog, target), "end": _at(catalog, target, len(target.split()[0]))}}, needle
+    # a derived block's base in this file goes to its name here
+    reply = client.request("textDocument/definition", {"textDocument": {"uri": uri}, "position": _at(text, "from phase1", 6)})
+    assert reply["result"] == {"uri": uri, "range": {"start": _at(text, "phase1 from"), "end": _at(text, "phase1 from", 6)}}
+    reply = client.request("textDocument/hover", {"textDocument": {"uri": uri}, "position": _at(text, "from cat.H100", 10)})
+    assert "**gpu cat.H100**" in reply["result"]["contents"]["value"]

@@ -102,3 +102,12 @@ def test_the_hook_passes_a_good_spec_and_blocks_a_violated_one(tmp_path: Path):
     assert "Failed" in bad.stdout and "- exit code: 1" in bad.stdout
     assert "bad.spec:2:1: error: check 'no' is violated" in bad.stdout
     assert "good.spec: proved" in bad.stdout  # every file is still checked
+
+    # a changed catalog rechecks every spec that imports it, though only the catalog is staged
+    (user / "catalog").mkdir()
+    (user / "catalog" / "gpus.spec").write_text("gpu G { peak = 989 TFLOP/s; memory = 80 GB; tdp = 800 W }\n", encoding="utf-8")
+    (user / "site.spec").write_text('import "catalog/gpus.spec" as cat\ncheck cap: cat.G.tdp <= 700 W\n', encoding="utf-8")
+    _git("add", "-A", cwd=user, env=env)
+    changed = _try(project, user, env, "catalog/gpus.spec")
+    assert changed.returncode == 1, changed.stdout + changed.stderr
+    assert "catalog/gpus.spec: no checks" in changed.stdout and "site.spec:2:1: error: check 'cap' is violated" in changed.stdout
