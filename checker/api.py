@@ -14,6 +14,7 @@ from checker import codes, model as m
 from checker.diagnostics import Diagnostic, Span, SpecError, error
 from checker.parse import decode, parse_text, source_lines
 from checker.replay import Replay, replay_verdict
+from checker.replay_find import replay_find
 from checker.resolve import resolve
 from checker.verdicts import Limits, Status, Verdict
 
@@ -111,7 +112,7 @@ def _check_text(path: str, text: str, limits: Limits) -> FileResult:
         return result
     verdicts = []
     for verdict in outcome.verdicts:
-        replay = replay_verdict(model, verdict)
+        replay = replay_verdict(model, verdict) if verdict.answer is None or verdict.status != Status.PROVED else replay_find(model, verdict)
         if replay is not None:
             result.replays[verdict.claim.name] = replay
             if replay.status in ("loose", "one-sided"):  # a bound that cannot decide: never a pass

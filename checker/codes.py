@@ -53,6 +53,7 @@ UNKNOWN = Code("unknown", "the solver could not decide a check")
 NOT_ESTABLISHED = Code("not-established", "a claim that rests on a broken or undecided built-in invariant gets no verdict (never a pass)")
 INCONSISTENT = Code("inconsistent", "the solver and the simulation core disagree (an internal error)")
 INTERNAL = Code("internal", "a bug in verify while checking this file (exit 4); the other files are still checked")
+FIND_TARGET = Code("find-target", "a find statement searches something it cannot: a field that is not a range, or a workload without a layout")
 
-ALL: tuple[Code, ...] = (BARE_SHARE, READ_ERROR, TOO_LARGE, SYNTAX, BAD_CHARACTER, NUMBER_RANGE, UNKNOWN_NAME, UNKNOWN_FIELD, DUPLICATE, MISSING_FIELD, CONFLICTING_FIELDS, BAD_VALUE, NOT_CONSTANT, NOT_INTEGER, UNKNOWN_FUNCTION, DIVISION_BY_ZERO, UNKNOWN_UNIT, UNIT_MISMATCH, EMPTY_RANGE, VACUOUS, INVARIANT, VIOLATED, UNKNOWN, NOT_ESTABLISHED, INCONSISTENT, INTERNAL)
+ALL: tuple[Code, ...] = (BARE_SHARE, READ_ERROR, TOO_LARGE, SYNTAX, BAD_CHARACTER, NUMBER_RANGE, UNKNOWN_NAME, UNKNOWN_FIELD, DUPLICATE, MISSING_FIELD, CONFLICTING_FIELDS, BAD_VALUE, NOT_CONSTANT, NOT_INTEGER, UNKNOWN_FUNCTION, DIVISION_BY_ZERO, UNKNOWN_UNIT, UNIT_MISMATCH, EMPTY_RANGE, VACUOUS, INVARIANT, VIOLATED, UNKNOWN, NOT_ESTABLISHED, INCONSISTENT, INTERNAL, FIND_TARGET)
 BY_NAME: dict[str, Code] = {str(code): code for code in ALL}
