@@ -105,12 +105,21 @@ class _Search:
         return (polished, again) if again is not None else (point, model)
 
     def tight(self, proved: Fraction, beyond: Fraction) -> Fraction | None:
-        """X at a point of the bracket where the claim's sides are equal, when rational."""
+        """X in the bracket where the claim's sides are equal, the other unknowns held at a
+        counterexample's values (polished to the ends of their ranges, where worst cases of
+        monotone quantities are), when that X is rational."""
         if len(self.encoded) != 1:
             return None
+        status, model = self.failure(beyond)
+        if status != "sat" or model is None:
+            return None
+        point, _ = self.pinned(beyond, model)
         self.queries += 1
         s = self.session.solver(track=False)
         self.session.finish(s)
+        for uid, value in point.values:
+            if uid != self.unknown.id:
+                s.add(self.session.enc.variables[uid] == self.session.enc.val(value))
         _, left, right = self.encoded[0]
         lo, hi = min(proved, beyond), max(proved, beyond)
         s.add(left == right, self.x >= self.session.enc.val(lo), self.x <= self.session.enc.val(hi))
@@ -183,19 +192,23 @@ class _Search:
                 beyond = middle if approximate or not _between(x, proved, middle) else x
         exact, open_ = False, False
         if not reason:
-            status, _ = self.failure(beyond, strict=True)
-            if status == "unsat":  # holds on every value before `beyond`, fails at it
-                self.last, proved, exact, open_ = proved, beyond, True, True
-            else:
-                for candidate in _candidates(proved, beyond, self.tight(proved, beyond)):
-                    if self.queries >= MAX_QUERIES:
-                        break
-                    status, _ = self.failure(candidate)
-                    if status == "unsat" and self.no_gap(candidate):
-                        proved, exact = candidate, True
-                        break
-                    if status == "unsat":
-                        proved = candidate
+            tight = self.tight(proved, beyond)
+            for candidate in [beyond, *_candidates(proved, beyond, tight)]:
+                if self.queries >= MAX_QUERIES:
+                    break
+                before, _ = self.failure(candidate, strict=True)
+                if before != "unsat":
+                    continue  # a failure before the candidate: the answer lies before it
+                at, _ = self.failure(candidate)
+                if at == "sat":  # holds on every value before the candidate and fails at it
+                    self.last, proved, beyond, exact, open_ = proved, candidate, candidate, True, True
+                    break
+                if at != "unsat":
+                    continue
+                proved = candidate if _between(candidate, proved, beyond) or candidate == proved else proved
+                if self.no_gap(candidate):
+                    exact = True
+                    break
         if not exact and abs(beyond - proved) > tolerance:
             why = reason or f"the search stopped after {self.queries} queries"
             return Verdict(claim, "unknown", reason=f"the answer was not narrowed to the tolerance ({why})", relevant=self.relevant,

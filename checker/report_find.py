@@ -11,16 +11,20 @@ from dataclasses import replace
 from fractions import Fraction
 
 from checker import codes, model as m
+from checker.units import display_unit
 from checker.verdicts import Answer, Status, Verdict
 
 TOLERANCE_TEXT = "10^-6 of the range's width"
 
 
 def _apart(quantity, a: Fraction, b: Fraction, dim, unit) -> tuple[str, str]:
-    """Two values written with as many digits as it takes for the written numbers to differ."""
+    """Two close values (a bracket's ends, a side and its bound) written with as many digits as
+    it takes for the written numbers to differ by more than ten times their rounding."""
+    sa, sb = display_unit(a, dim, unit)[0], display_unit(b, dim, unit)[0]
     for digits in (4, 6, 9, 12, 15, 20, 30):
         x, y = quantity(a, dim, unit, digits), quantity(b, dim, unit, digits)
-        if a == b or Fraction(x.split()[0]) != Fraction(y.split()[0]):
+        xa, xb = Fraction(x.split()[0]), Fraction(y.split()[0])
+        if a == b or (xa != xb and 10 * max(abs(xa - sa), abs(xb - sb)) <= abs(sa - sb)):
             return x, y
     return x, y
 
