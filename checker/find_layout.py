@@ -37,7 +37,7 @@ from checker.verdicts import Layouts, Limits, Point, Ranked, Verdict
 
 FIELDS = ("tensor", "pipeline", "data", "microbatch", "virtual", "recompute")
 RECOMPUTE = ("none", "selective", "full")
-MAX_LAYOUTS = 2000
+MAX_LAYOUTS = 500  # each is resolved and solved (about 0.1 s of CPU): a larger search is refused as unknown
 TOP = 5
 ATTEMPTS = 2  # leading layouts tried as the winner
 
@@ -47,7 +47,7 @@ def divisors(n: int) -> list[int]:
 
 
 def layouts(w: m.Workload) -> list[dict[str, object]]:
-    """Every layout of the divisors, in a fixed order (at most MAX_LAYOUTS)."""
+    """Every layout of the divisors, in a fixed order; one more than MAX_LAYOUTS says there are more."""
     md, x, n = w.model, w.layout, w.cluster.gpus
     out: list[dict[str, object]] = []
     for t in divisors(md.heads):
@@ -66,7 +66,7 @@ def layouts(w: m.Workload) -> list[dict[str, object]]:
                         continue
                     for r in RECOMPUTE:
                         out.append({"tensor": t, "pipeline": p, "data": d, "microbatch": b, "virtual": v, "recompute": r})
-                        if len(out) >= MAX_LAYOUTS:
+                        if len(out) > MAX_LAYOUTS:
                             return out
     return out
 
@@ -179,6 +179,9 @@ def search(spec: nodes.SpecFile, model: m.Model, verdict: Verdict, limits: Limit
     entry = registry.find(registry.family_of(w), path[1:])
     relation = entry.bound if entry is not None and entry.bound else "exact"
     all_layouts = layouts(w)
+    if len(all_layouts) > MAX_LAYOUTS:
+        result = Layouts(find.maximize, (), False, (), len(all_layouts), 0, 0, 0)
+        return Verdict(claim, "unknown", reason=f"the workload has more than {MAX_LAYOUTS} layouts of the divisors, more than the search compares (a smaller cluster or batch, or fixed fields, would bound it)", layouts=result)
     low_ends = Point(tuple((u.id, u.low) for u in model.unknowns))
     invalid = unfit = undecided = 0
     fitting: list[_Candidate] = []

@@ -30,7 +30,7 @@ def layout_detail(result, v: Verdict, quantity):
     dim = find.quantity.dim
     unit = _unit(dim)
     sense = "maximizing" if find.maximize else "minimizing"
-    body = [_counts(found)]
+    body = [_counts(found)] if found.compared or found.unfit or found.invalid else []
     if found.ranked:
         names = [k for k, _ in found.ranked[0].layout]
         rows = [["rank", *names, f"{find.target_text} (proved lowest .. highest)"]]

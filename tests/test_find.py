@@ -222,3 +222,13 @@ def test_the_baseline_reads_an_answer_moving_the_bad_way_as_a_margin_that_fell(g
     # the same spec again: nothing moved
     same = json.loads(verify("--format", "json", "--baseline", str(report), str(old)).out)
     assert same["baseline"]["files"][0]["checks"][0]["answer"]["trend"] == "unchanged"
+
+
+def test_the_language_server_finds_the_references_of_a_find():
+    from checker.lsp import target
+    from checker.parse import parse_text
+
+    spec = parse_text("t.spec", radiator(heat="0.5 MW .. 2 MW") + "find f: max panel.heat such that panel.area <= 900 m^2\n")
+    assert target(spec, 8, 14)[:2] == ("block", "panel")
+    assert target(spec, 8, 20) == ("quantity", ("panel", "heat"), spec.statements[1].target.span)
+    assert target(spec, 8, 41)[:2] == ("quantity", ("panel", "area"))

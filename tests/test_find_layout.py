@@ -113,3 +113,12 @@ def test_a_workload_without_a_model_is_an_error(spec):
     )
     out = verify(spec(text))
     assert out.code == 2 and "t.spec:4:24: error: 'w' is not a workload that trains a model with a layout" in out.out and "[find-target]" in out.out
+
+
+def test_a_search_beyond_its_bound_is_unknown_never_a_guess(monkeypatch):
+    from checker import find_layout
+
+    monkeypatch.setattr(find_layout, "MAX_LAYOUTS", 10)
+    result = check_text("t.spec", EXAMPLE.read_text(encoding="utf-8"))
+    (v,) = [x for x in result.verdicts if x.claim.name == "best"]
+    assert v.status == "unknown" and "more than 10 layouts" in v.reason and result.exit_code == 3
