@@ -113,9 +113,9 @@ def _check_text(path: str, text: str, limits: Limits) -> FileResult:
     verdicts = []
     for verdict in outcome.verdicts:
         if verdict.claim.find is not None and verdict.claim.find.goal == "layout" and verdict.status != Status.NOT_ESTABLISHED:
-            from checker import find_layout  # a best layout: each layout is the spec with its fields replaced
+            from checker import solve_layout  # a best layout: each layout is the spec with its fields replaced
 
-            verdict = find_layout.search(spec, model, verdict, limits)
+            verdict = solve_layout.search(spec, model, verdict, limits)
         replay = replay_verdict(model, verdict) if verdict.answer is None or verdict.status != Status.PROVED else replay_find(model, verdict)
         if replay is not None:
             result.replays[verdict.claim.name] = replay

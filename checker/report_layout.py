@@ -1,4 +1,4 @@
-"""How the reports write a best-layout search (checker/find_layout.py): the winner, what is
+"""How the reports write a best-layout search (checker/solve_layout.py): the winner, what is
 proved about it, the counts, and a table of the top layouts."""
 
 from __future__ import annotations

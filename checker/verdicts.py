@@ -58,7 +58,7 @@ class Worst:
 
 @dataclass(frozen=True, slots=True)
 class Answer:
-    """A find statement's answer (checker/find.py; spec/semantics.md, "Find statements").
+    """A find statement's answer (checker/solve_find.py; spec/semantics.md, "Find statements").
 
     For `find max X such that C`: the claim C holds for every value of X from the range's low end
     up to `proved` (inclusive, or exclusive when `open`) and every value of the other unknowns;

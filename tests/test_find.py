@@ -11,7 +11,7 @@ import pytest
 from checker import sim
 from checker.api import check_text
 from checker.encode import SIGMA
-from checker.find import TOLERANCE
+from checker.solve_find import TOLERANCE
 from conftest import DATA, verify
 
 import jsonschema  # noqa: E402

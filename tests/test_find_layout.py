@@ -10,7 +10,7 @@ from fractions import Fraction
 import pytest
 
 from checker.api import check_text
-from checker.find_layout import _variant, layouts
+from checker.solve_layout import _variant, layouts
 from checker.parse import parse_text
 from checker.replay import Simulation
 from checker.resolve import resolve
@@ -116,9 +116,9 @@ def test_a_workload_without_a_model_is_an_error(spec):
 
 
 def test_a_search_beyond_its_bound_is_unknown_never_a_guess(monkeypatch):
-    from checker import find_layout
+    from checker import solve_layout
 
-    monkeypatch.setattr(find_layout, "MAX_LAYOUTS", 10)
+    monkeypatch.setattr(solve_layout, "MAX_LAYOUTS", 10)
     result = check_text("t.spec", EXAMPLE.read_text(encoding="utf-8"))
     (v,) = [x for x in result.verdicts if x.claim.name == "best"]
     assert v.status == "unknown" and "more than 10 layouts" in v.reason and result.exit_code == 3

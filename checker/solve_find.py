@@ -282,6 +282,6 @@ def _constants(terms: list[z3.ExprRef]) -> list[z3.ExprRef]:
 
 
 def search(session: _Session, claim: m.Claim) -> Verdict:
-    if claim.find.goal == "layout":  # searched over variants of the spec by checker/api.py (find_layout.search)
+    if claim.find.goal == "layout":  # searched over variants of the spec by checker/api.py (solve_layout.search)
         return Verdict(claim, "unknown", reason="the layout search did not run")
     return _Search(session, claim).run()
