@@ -116,7 +116,8 @@ def _check_text(path: str, text: str, limits: Limits) -> FileResult:
             from checker import solve_layout  # a best layout: each layout is the spec with its fields replaced
 
             verdict = solve_layout.search(spec, model, verdict, limits)
-        replay = replay_verdict(model, verdict) if verdict.answer is None or verdict.status != Status.PROVED else replay_find(model, verdict)
+        searched = verdict.status == Status.PROVED and (verdict.answer is not None or verdict.layouts is not None)
+        replay = replay_find(model, verdict) if searched else replay_verdict(model, verdict)
         if replay is not None:
             result.replays[verdict.claim.name] = replay
             if replay.status in ("loose", "one-sided"):  # a bound that cannot decide: never a pass

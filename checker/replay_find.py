@@ -8,15 +8,39 @@ solver's values. Only mapping and comparison here; the core computes.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from checker import model as m, sim
 from checker.claims import Undefined, holds
 from checker.replay import Replay, Simulation, _agree, _relations, _replay
 from checker.verdicts import Verdict
 
 
+def replay_layout(model: m.Model, verdict: Verdict) -> Replay | None:
+    """The winning layout at its worst corner: the core's value must be the closed form's (or on
+    the side its bound says: a lower bound on MFU is never above the schedule's)."""
+    found = verdict.layouts
+    if found is None or found.winner is None or found.worst is None or found.worst_value is None:
+        return None
+    search = verdict.claim.find
+    variant = replace(model, blocks=tuple(found.winner if b.name == search.workload else b for b in model.blocks))
+    try:
+        value = Simulation(variant, found.worst).quantity(search.quantity.path)
+    except (sim.OutOfReach, Undefined) as exc:
+        return Replay("skipped", detail=str(exc))
+    except (ValueError, ArithmeticError):
+        return Replay("failed", detail="the simulation core refused the winning layout at a point of a well-formed model")
+    relation = found.ranked[0].bound if found.ranked else "exact"
+    if _agree(value, found.worst_value, True, relation):
+        return Replay("confirmed", value, None, found.worst_value, "")
+    return Replay("disagrees", value, None, found.worst_value, "the winning layout's value at its worst case differs")
+
+
 def replay_find(model: m.Model, verdict: Verdict) -> Replay | None:
+    if verdict.layouts is not None:
+        return replay_layout(model, verdict) if verdict.status == "proved" else None
     answer = verdict.answer
-    if answer is None or answer.point is None or verdict.status != "proved" or verdict.layouts is not None:
+    if answer is None or answer.point is None or verdict.status != "proved":
         return None
     comparison = verdict.claim.conditions[0]
     beyond = Verdict(verdict.claim, "violated", point=answer.point, left=answer.left, right=answer.right, relevant=verdict.relevant)

@@ -49,6 +49,11 @@ def layout_detail(result, v: Verdict, quantity):
             side = "lower" if winner.bound == "lower" or (winner.bound == "exact" and find.maximize) else "upper"
             body.append(f"  bounds: for {found.closed_form_only} of them (pipeline > 1) the closed form of {find.target_text} is a {'lower' if find.maximize else 'upper'} bound on their simulated schedule's, "
                         f"so against those the comparison is proved for the closed forms, not for their schedules; the winner's own value is {'exact' if winner.bound == 'exact' else f'a {side} bound on its schedule'}")
+        replay = result.replays.get(claim.name)
+        if replay is not None and replay.status == "confirmed":
+            body.append(f"  confirmed by simulation: the winner's {find.target_text} at its worst corner is {quantity(replay.left, dim, unit)}" + ("" if replay.left == replay.expected else f" (the closed form's {quantity(replay.expected, dim, unit)} is a bound)"))
+        elif replay is not None:
+            body.append(f"  error: the simulation disagrees: it computes {quantity(replay.left, dim, unit) if replay.left is not None else '?'} where the solver has {quantity(replay.expected, dim, unit) if replay.expected is not None else '?'} ({replay.detail}); this is an internal inconsistency [inconsistent]" if replay.status == "disagrees" else f"  not replayed: {replay.detail}")
         return Detail("note", "proved", message, tuple(body))
     if v.status == Status.VIOLATED:
         return Detail("error", codes.VIOLATED, f"find '{claim.name}' has no answer: {v.reason}", tuple(body))

@@ -120,6 +120,7 @@ class _Candidate:
         self.session: _Session | None = None
         self.low: Fraction | None = None  # proved: the quantity is at least this everywhere
         self.high: Fraction | None = None  # proved: at most this
+        self.corners: dict[Fraction, Point] = {}  # a corner of the ranges where the quantity has that value
 
     def open(self, limits: Limits, path: tuple[str, ...]) -> None:
         self.session = _Session(self.model, limits)
@@ -139,6 +140,7 @@ class _Candidate:
             found = _value(session, term, Point(tuple(point.items())))
             if found is not None and not found[1]:
                 corners.append(found[0])
+                self.corners.setdefault(found[0], Point(tuple(point.items())))
         for maximize in (False, True):
             proved = None
             if corners:
@@ -236,6 +238,10 @@ def search(spec: nodes.SpecFile, model: m.Model, verdict: Verdict, limits: Limit
         undecided += failed
     ranked = tuple(Ranked(tuple(c.layout.items()), c.low, c.high, relation if c.layout["pipeline"] > 1 else "exact") for c in top)
     result = Layouts(find.maximize, ranked, proved_best, (), len(all_layouts), invalid, unfit, len(fitting), undecided, beaten=beaten, closed_form_only=closed_only)
+    if proved_best:
+        winner = top[0]
+        value = worst(winner)
+        result = replace(result, winner=winner.model.block(find.workload), worst=winner.corners.get(value), worst_value=value)
     if not fitting:
         return Verdict(claim, "violated" if not undecided else "unknown", reason="no layout of the divisors fits memory for every value of the ranges", layouts=result)
     if not proved_best:

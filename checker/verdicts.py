@@ -109,6 +109,9 @@ class Layouts:
     undecided: int = 0  # the solver gave up on a layout's memory fit or on a comparison
     beaten: int = 0  # layouts proved never to beat the winner's worst value
     closed_form_only: int = 0  # of those, layouts whose closed form bounds their schedule from the other side
+    winner: object = None  # the winning layout's workload block (a checker.model.Workload), for the replay
+    worst: Point | None = None  # where the winner's value is worst over the ranges
+    worst_value: Fraction | None = None  # the closed form's value there
 
 
 @dataclass(frozen=True, slots=True)

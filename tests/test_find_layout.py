@@ -52,6 +52,9 @@ def test_the_example_is_proved_best_with_its_counts(example):
     assert winner == {"tensor": 4, "pipeline": 1, "data": 1, "microbatch": 4, "virtual": 1, "recompute": "none"}
     lows = [r.low for r in found.ranked]
     assert lows[0] == max(lows) and all(r.low <= r.high for r in found.ranked)
+    # the simulation core replays the winner at its worst corner: exact there (pipeline 1)
+    replay = result.replays["best"]
+    assert replay.status == "confirmed" and replay.left == replay.expected == found.ranked[0].low
 
 
 def test_the_simulation_core_agrees_at_the_corners(example):
