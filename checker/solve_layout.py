@@ -32,7 +32,7 @@ import z3
 from checker import model as m, nodes, registry
 from checker.encode import denominators, encode
 from checker.resolve import resolve
-from checker.solve import _Session, fraction
+from checker.solve import _Session, _failure, fraction
 from checker.verdicts import Layouts, Limits, Point, Ranked, Verdict
 
 FIELDS = ("tensor", "pipeline", "data", "microbatch", "virtual", "recompute")
@@ -174,6 +174,13 @@ class _Candidate:
 
 
 def search(spec: nodes.SpecFile, model: m.Model, verdict: Verdict, limits: Limits) -> Verdict:
+    try:
+        return _search(spec, model, verdict, limits)
+    except z3.Z3Exception as exc:  # e.g. the hard memory cap: unknown, never a traceback
+        return Verdict(verdict.claim, "unknown", reason=_failure(exc, limits))
+
+
+def _search(spec: nodes.SpecFile, model: m.Model, verdict: Verdict, limits: Limits) -> Verdict:
     claim = verdict.claim
     find = claim.find
     w = model.block(find.workload)

@@ -191,6 +191,8 @@ def test_sarif_and_junit_validate(spec):
     document = json.loads(verify("--format", "sarif", path).out)
     assert list(validator.iter_errors(document)) == []
     assert [r["ruleId"] for r in document["runs"][0]["results"]] == ["check/none"]
+    (rule,) = [r for r in document["runs"][0]["tool"]["driver"]["rules"] if r["id"] == "check/none"]
+    assert rule["shortDescription"]["text"] == "find 'none' has an answer in the declared ranges (max panel.heat)"
     junit = verify("--format", "junit", path).out
     xmlschema.XMLSchema(str(DATA / "junit.xsd")).validate(junit)
     assert 'name="most_heat"' in junit and junit.count("<failure") == 1
@@ -232,3 +234,8 @@ def test_the_language_server_finds_the_references_of_a_find():
     assert target(spec, 8, 14)[:2] == ("block", "panel")
     assert target(spec, 8, 20) == ("quantity", ("panel", "heat"), spec.statements[1].target.span)
     assert target(spec, 8, 41)[:2] == ("quantity", ("panel", "area"))
+
+
+def test_a_search_the_solver_gives_up_on_is_unknown_never_a_pass(spec):
+    out = verify("--rlimit", "1", spec(radiator(temperature="300 K .. 400 K") + "find f: min panel.temperature such that panel.area <= 900 m^2\n"))
+    assert out.code == 3 and "warning: find 'f' is unknown: the solver gave up (" in out.out and "this is not a pass" in out.out
