@@ -238,4 +238,4 @@ def test_the_language_server_finds_the_references_of_a_find():
 
 def test_a_search_the_solver_gives_up_on_is_unknown_never_a_pass(spec):
     out = verify("--rlimit", "1", spec(radiator(temperature="300 K .. 400 K") + "find f: min panel.temperature such that panel.area <= 900 m^2\n"))
-    assert out.code == 3 and "warning: find 'f' is unknown: the solver gave up (" in out.out and "this is not a pass" in out.out
+    assert out.code == 3 and "warning: find 'f' is unknown: " in out.out and "this is not a pass" in out.out
