@@ -239,3 +239,16 @@ def test_the_language_server_finds_the_references_of_a_find():
 def test_a_search_the_solver_gives_up_on_is_unknown_never_a_pass(spec):
     out = verify("--rlimit", "1", spec(radiator(temperature="300 K .. 400 K") + "find f: min panel.temperature such that panel.area <= 900 m^2\n"))
     assert out.code == 3 and "warning: find 'f' is unknown: " in out.out and "this is not a pass" in out.out
+
+
+def test_a_search_stopped_before_the_tolerance_is_unknown_with_its_bracket(spec, monkeypatch):
+    from checker import solve_find
+
+    monkeypatch.setattr(solve_find, "MAX_QUERIES", 6)
+    result = run(radiator(temperature="300 K .. 400 K") + "find f: min panel.temperature such that panel.area <= 900 m^2\n")
+    v = verdict(result, "f")
+    fourth = MW / (900 * 2 * Fraction(85, 100) * SIGMA) + 3**4
+    assert v.status == "unknown" and "not narrowed to the tolerance" in v.reason and result.exit_code == 3
+    assert v.answer.beyond**4 < fourth <= v.answer.proved**4 and v.answer.proved - v.answer.beyond > 100 * TOLERANCE
+    out = verify(spec(radiator(temperature="300 K .. 400 K") + "find f: min panel.temperature such that panel.area <= 900 m^2\n"))
+    assert "  the answer lies between " in out.out and out.code == 3
