@@ -16,7 +16,7 @@ from checker.parse import decode, parse_text, source_lines
 from checker.replay import Replay, replay_verdict
 from checker.replay_find import replay_find
 from checker.resolve import resolve
-from checker.verdicts import Limits, Status, Verdict
+from checker.verdicts import LAYOUT_PENDING, Limits, Status, Verdict
 
 EXIT_OK, EXIT_VIOLATED, EXIT_INVALID, EXIT_UNKNOWN, EXIT_ERROR = 0, 1, 2, 3, 4
 SEVERITY_ORDER = (EXIT_OK, EXIT_UNKNOWN, EXIT_VIOLATED, EXIT_INVALID, EXIT_ERROR)  # least to most severe
@@ -112,7 +112,7 @@ def _check_text(path: str, text: str, limits: Limits) -> FileResult:
         return result
     verdicts = []
     for verdict in outcome.verdicts:
-        if verdict.claim.find is not None and verdict.claim.find.goal == "layout" and verdict.status != Status.NOT_ESTABLISHED:
+        if verdict.reason == LAYOUT_PENDING:  # the model is consistent and the workload's layout holds: search
             from checker import solve_layout  # a best layout: each layout is the spec with its fields replaced
 
             verdict = solve_layout.search(spec, model, verdict, limits)

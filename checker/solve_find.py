@@ -24,7 +24,7 @@ import z3
 from checker import model as m
 from checker.encode import denominators
 from checker.solve import Undecided, _Session, _short, decide, fraction, gave_up
-from checker.verdicts import Answer, Point, Verdict
+from checker.verdicts import LAYOUT_PENDING, Answer, Point, Verdict
 
 TOLERANCE = Fraction(1, 10**6)  # of the range's width: the widest bracket reported as an answer
 MAX_QUERIES = 120
@@ -283,5 +283,5 @@ def _constants(terms: list[z3.ExprRef]) -> list[z3.ExprRef]:
 
 def search(session: _Session, claim: m.Claim) -> Verdict:
     if claim.find.goal == "layout":  # searched over variants of the spec by checker/api.py (solve_layout.search)
-        return Verdict(claim, "unknown", reason="the layout search did not run")
+        return Verdict(claim, "unknown", reason=LAYOUT_PENDING)
     return _Search(session, claim).run()

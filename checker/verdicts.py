@@ -56,6 +56,9 @@ class Worst:
     irrational: bool = False
 
 
+LAYOUT_PENDING = "the layout search did not run"  # a best-layout find's verdict until checker/api.py runs the search
+
+
 @dataclass(frozen=True, slots=True)
 class Answer:
     """A find statement's answer (checker/solve_find.py; spec/semantics.md, "Find statements").
