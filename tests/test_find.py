@@ -252,3 +252,32 @@ def test_a_search_stopped_before_the_tolerance_is_unknown_with_its_bracket(spec,
     assert v.answer.beyond**4 < fourth <= v.answer.proved**4 and v.answer.proved - v.answer.beyond > 100 * TOLERANCE
     out = verify(spec(radiator(temperature="300 K .. 400 K") + "find f: min panel.temperature such that panel.area <= 900 m^2\n"))
     assert "  the answer lies between " in out.out and out.code == 3
+
+
+# ---- the answer against the closed form solved by hand, over generated radiators ---------------
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+
+@settings(max_examples=12, deadline=None)
+@given(
+    low=st.integers(1, 20), width=st.integers(1, 40), emissivity=st.integers(50, 95), temperature=st.integers(250, 450), bound=st.integers(50, 5000),
+)
+def test_the_answer_brackets_the_boundary_solved_by_hand(low, width, emissivity, temperature, bound):
+    """max heat such that area <= bound: the boundary is bound x 2 x emissivity x sigma x (T^4 - 3^4),
+    exact; the report's answer is that value (or the range's end, or no answer), and the core
+    confirms both sides."""
+    heat_low, heat_high = Fraction(low, 10) * MW, Fraction(low + width, 10) * MW
+    text = radiator(heat=f"{low * 100} kW .. {(low + width) * 100} kW", emissivity=f"{emissivity} %", temperature=f"{temperature} K")
+    result = run(text + f"find f: max panel.heat such that panel.area <= {bound} m^2\n")
+    v = verdict(result, "f")
+    boundary = bound * 2 * Fraction(emissivity, 100) * SIGMA * (temperature**4 - 3**4)
+    if boundary < heat_low:
+        assert v.status == "violated" and v.point.get("panel.heat") == heat_low
+    elif boundary >= heat_high:
+        assert v.status == "proved" and v.answer.whole and v.answer.proved == heat_high
+    else:
+        assert v.status == "proved" and v.answer.proved <= boundary < v.answer.beyond
+        assert v.answer.beyond - v.answer.proved <= (heat_high - heat_low) * TOLERANCE or v.answer.exact
+        assert v.answer.exact and v.answer.proved == boundary  # linear in heat: a rational boundary, found exactly
+        assert result.replays["f"].status == "confirmed"
