@@ -122,7 +122,7 @@ class _Candidate:
         self.high: Fraction | None = None  # proved: at most this
         self.corners: dict[Fraction, Point] = {}  # a corner of the ranges where the quantity has that value
 
-    def open(self, limits: Limits, path: tuple[str, ...]) -> None:
+    def start(self, limits: Limits, path: tuple[str, ...]) -> None:
         self.session = _Session(self.model, limits)
         self.term = self.session.enc.quantity(path)
 
@@ -215,7 +215,7 @@ def _search(spec: nodes.SpecFile, model: m.Model, verdict: Verdict, limits: Limi
     fitting.sort(key=lambda c: -sign * c.value)
     top = fitting[:TOP]
     for candidate in top:
-        candidate.open(limits, path)
+        candidate.start(limits, path)
         candidate.interval()
 
     def worst(c: _Candidate) -> Fraction | None:
