@@ -14,8 +14,9 @@ from checker import codes, model as m
 from checker.diagnostics import Diagnostic, Span, SpecError, error
 from checker.parse import decode, source_lines
 from checker.replay import Replay, replay_verdict
+from checker.replay_find import replay_find
 from checker.resolve import resolve
-from checker.verdicts import Limits, Status, Verdict
+from checker.verdicts import LAYOUT_PENDING, Limits, Status, Verdict
 
 EXIT_OK, EXIT_VIOLATED, EXIT_INVALID, EXIT_UNKNOWN, EXIT_ERROR = 0, 1, 2, 3, 4
 SEVERITY_ORDER = (EXIT_OK, EXIT_UNKNOWN, EXIT_VIOLATED, EXIT_INVALID, EXIT_ERROR)  # least to most severe
@@ -123,7 +124,12 @@ def _check_text(path: str, text: str, limits: Limits) -> FileResult:
         return result
     verdicts = []
     for verdict in outcome.verdicts:
-        replay = replay_verdict(model, verdict)
+        if verdict.reason == LAYOUT_PENDING:  # the model is consistent and the workload's layout holds: search
+            from checker import solve_layout  # a best layout: each layout is the spec with its fields replaced
+
+            verdict = solve_layout.search(spec, model, verdict, limits)
+        searched = verdict.status == Status.PROVED and (verdict.answer is not None or verdict.layouts is not None)
+        replay = replay_find(model, verdict) if searched else replay_verdict(model, verdict)
         if replay is not None:
             result.replays[verdict.claim.name] = replay
             if replay.status in ("loose", "one-sided"):  # a bound that cannot decide: never a pass

@@ -120,7 +120,7 @@ def _entry(name: str, kind: str, old: dict | None, new: dict | None) -> dict:
     def side(check: dict | None, key: str):
         return check.get(key) if check else None
 
-    return {
+    entry = {
         "name": name,
         "kind": kind,
         "change": "compared" if old and new else "new" if new else "removed",
@@ -129,6 +129,9 @@ def _entry(name: str, kind: str, old: dict | None, new: dict | None) -> dict:
         "worst_case": _move((side(old, "worst_case") or {}).get("value"), (side(new, "worst_case") or {}).get("value")),
         "margin": _move(side(old, "margin"), side(new, "margin")),
     }
+    if side(old, "find") or side(new, "find"):  # a find statement: its answer moved too (its margin is the answer's distance from the range's start)
+        entry["answer"] = _move((side(old, "find") or {}).get("answer"), (side(new, "find") or {}).get("answer"))
+    return entry
 
 
 def _checks(old: dict | None, new: dict | None) -> list[dict]:
@@ -185,7 +188,7 @@ def states(old: dict, new: dict) -> dict[tuple[str, ...], str]:
         for entry in _checks(before, after):
             if entry["change"] != "compared" or entry["status"]["old"] != entry["status"]["new"]:
                 continue
-            moved = any((entry[key] or {}).get("trend") not in (None, "unchanged") for key in ("worst_case", "margin"))
+            moved = any((entry.get(key) or {}).get("trend") not in (None, "unchanged") for key in ("worst_case", "margin", "answer"))
             out[(after["path"], f"{entry['kind']}/{entry['name']}")] = "updated" if moved else "unchanged"
         old_invariants = {c["name"]: c["status"] for c in before.get("checks", []) if c.get("kind") == "invariant"}
         for check in after.get("checks", []):
@@ -223,9 +226,9 @@ def _check_line(entry: dict) -> list[str]:
         return [f"  {name}: removed (was {old})"]
     parts = [f"new check, {new}" if entry["change"] == "new" else f"still {new}" if old == new else f"now {new} (was {old})"]
     if entry["change"] == "new":
-        parts += [f"{label} {_shown(entry[key]['new'])}" for key, label in (("worst_case", "worst case"), ("margin", "margin")) if entry[key] and entry[key]["new"]]
+        parts += [f"{label} {_shown(entry[key]['new'])}" for key, label in (("answer", "answer"), ("worst_case", "worst case"), ("margin", "margin")) if entry.get(key) and entry[key]["new"]]
     else:
-        parts += [text for text in (_moved("worst case", entry["worst_case"]), _moved("margin", entry["margin"])) if text]
+        parts += [text for text in (_moved("answer", entry.get("answer")), _moved("worst case", entry["worst_case"]), _moved("margin", entry["margin"])) if text]
     out = [f"  {name}: {'; '.join(parts)}"]
     if entry["change"] == "compared" and entry["claim"]["old"] != entry["claim"]["new"]:
         out.append(f"    the claim changed from '{entry['claim']['old']}' to '{entry['claim']['new']}'")

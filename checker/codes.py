@@ -55,6 +55,7 @@ INCONSISTENT = Code("inconsistent", "the solver and the simulation core disagree
 BAD_IMPORT = Code("bad-import", "an import that is not followed: an absolute path, a path leaving the repository root (also through a symbolic link), a missing file, a directory")
 CYCLE = Code("cycle", "files that import each other, or blocks that start from each other, in a loop")
 INTERNAL = Code("internal", "a bug in verify while checking this file (exit 4); the other files are still checked")
+FIND_TARGET = Code("find-target", "a find statement searches something it cannot: a field that is not a range, or a workload without a layout")
 
-ALL: tuple[Code, ...] = (BARE_SHARE, READ_ERROR, TOO_LARGE, SYNTAX, BAD_CHARACTER, NUMBER_RANGE, UNKNOWN_NAME, UNKNOWN_FIELD, DUPLICATE, MISSING_FIELD, CONFLICTING_FIELDS, BAD_VALUE, NOT_CONSTANT, NOT_INTEGER, UNKNOWN_FUNCTION, DIVISION_BY_ZERO, UNKNOWN_UNIT, UNIT_MISMATCH, EMPTY_RANGE, VACUOUS, INVARIANT, VIOLATED, UNKNOWN, NOT_ESTABLISHED, INCONSISTENT, INTERNAL, BAD_IMPORT, CYCLE)
+ALL: tuple[Code, ...] = (BARE_SHARE, READ_ERROR, TOO_LARGE, SYNTAX, BAD_CHARACTER, NUMBER_RANGE, UNKNOWN_NAME, UNKNOWN_FIELD, DUPLICATE, MISSING_FIELD, CONFLICTING_FIELDS, BAD_VALUE, NOT_CONSTANT, NOT_INTEGER, UNKNOWN_FUNCTION, DIVISION_BY_ZERO, UNKNOWN_UNIT, UNIT_MISMATCH, EMPTY_RANGE, VACUOUS, INVARIANT, VIOLATED, UNKNOWN, NOT_ESTABLISHED, INCONSISTENT, INTERNAL, BAD_IMPORT, CYCLE, FIND_TARGET)
 BY_NAME: dict[str, Code] = {str(code): code for code in ALL}

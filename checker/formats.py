@@ -152,11 +152,14 @@ def _rule(rule: str, results: list[FileResult]) -> dict:
     else:
         kind, _, name = rule.partition("/")
         claims = sorted({v.claim.conditions[0].text if v.claim.conditions and len(v.claim.conditions) == 1 else "" for r in results for v in r.verdicts if rule_id(v) == rule} - {""})
-        if kind == "check":
+        finds = [v.claim.find for r in results for v in r.verdicts if rule_id(v) == rule and v.claim.find is not None]
+        if finds:  # a find statement: it has an answer (checker/report_find.py)
+            text = f"find '{name}' has an answer in the declared ranges ({finds[0].goal} {finds[0].target_text})"
+        elif kind == "check":
             text = f"check '{name}' holds for every value in the declared ranges"
         else:
             text = f"built-in invariant: {name}"
-        if len(claims) == 1 and kind == "check":
+        if len(claims) == 1 and kind == "check" and not finds:
             text += f" ({claims[0]})"
         level = "error"
     return {"id": rule, "shortDescription": {"text": text}, "defaultConfiguration": {"level": level}}

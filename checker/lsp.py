@@ -246,7 +246,8 @@ def target(spec: nodes.SpecFile, line: int, column: int):
             continue
         if not isinstance(statement, nodes.Claim):
             continue
-        for expr in (*_exprs(statement.left), *_exprs(statement.right)):
+        sides = (statement.left, statement.right, getattr(statement, "target", None))  # a find names its target too
+        for expr in (e for side in sides if side is not None for e in _exprs(side)):
             if isinstance(expr, nodes.Ref) and len(expr.parts) > 1:
                 for index, span in enumerate(expr.part_spans):
                     if _inside(span, line, column):

@@ -98,6 +98,20 @@ class Comparison:
 
 
 @dataclass(frozen=True, slots=True)
+class Search:
+    """What a `find` statement searches. goal "max"/"min": the largest (smallest) value of the
+    range `unknown` up to (down from) which the claim's condition holds for every value of the
+    other unknowns. goal "layout": the layout of `workload` with the best `quantity`."""
+
+    goal: str  # max, min or layout
+    maximize: bool
+    target_text: str  # as the user wrote it: 'W.jitter', 'W.mfu'
+    unknown: str | None = None  # the searched range's unknown id (max, min)
+    workload: str | None = None  # layout
+    quantity: "QRef | None" = None  # layout: the quantity compared
+
+
+@dataclass(frozen=True, slots=True)
 class Claim:
     """A check, an assumption, or a built-in invariant (a conjunction of comparisons)."""
 
@@ -114,6 +128,7 @@ class Claim:
     # invariants about feasibility (memory fit): the quantities still mean what they say.
     guards: tuple[tuple[str, ...], ...] = ()
     domain: bool = False  # a domain invariant: about one field's own value, decided first
+    find: Search | None = None  # a find statement: a check whose verdict carries the answer
 
 
 # ---- blocks ------------------------------------------------------------------

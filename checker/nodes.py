@@ -132,7 +132,25 @@ class Claim:
     name_span: Span
 
 
-Statement = Union[Block, Claim, Import]
+@dataclass(frozen=True, slots=True)
+class Find:
+    """`find NAME: max REF such that LEFT OP RIGHT` (goal "max" or "min"), or
+    `find NAME: best layout of WORKLOAD maximizing REF` (goal "maximizing" or "minimizing";
+    `workload` set, no comparison)."""
+
+    name: str
+    goal: str
+    target: Ref
+    left: Expr | None
+    op: str | None
+    right: Expr | None
+    span: Span
+    name_span: Span
+    workload: str | None = None
+    workload_span: Span | None = None
+
+
+Statement = Union[Block, Claim, Import, Find]
 
 
 @dataclass(frozen=True, slots=True)

@@ -29,7 +29,7 @@ MAX_DIGITS = 60
 MAX_DEPTH = 100  # levels of the syntax tree: each operator of a chain like 1 + 1 + ... is one
 MAX_POOL_GPUS = 10**9
 
-STATEMENT_WORDS = ("check", "assume", "radiator", "gpu", "cluster", "workload", "model", "import", "from")
+STATEMENT_WORDS = ("check", "assume", "find", "radiator", "gpu", "cluster", "workload", "model", "import", "from")
 
 _WORDS = {
     "NAME": "a name",
@@ -426,6 +426,8 @@ class _Builder:
     def statement(self, tree: Tree) -> nodes.Statement:
         if tree.data in ("import_as", "import_names"):
             return self.import_(tree)
+        if tree.data == "find":
+            return self.find(tree)
         return self.block(tree) if tree.data == "block" else self.claim(tree)
 
     def import_(self, tree: Tree) -> nodes.Import:
@@ -482,6 +484,18 @@ class _Builder:
     def claim(self, tree: Tree) -> nodes.Claim:
         kind_tree, name, left, op, right = tree.children
         return nodes.Claim(str(kind_tree.children[0]), str(name), self.expr(left), str(op), self.expr(right), self.span(tree), self.span(name))
+
+    def find(self, tree: Tree) -> nodes.Find:
+        words = [c for c in tree.children if isinstance(c, Token)]
+        name = words[1]
+        trees = [c for c in tree.children if isinstance(c, Tree)]
+        if str(words[3]) == "best":  # find NAME : best layout of WORKLOAD maximizing REF
+            workload, goal = words[6], words[7]
+            return nodes.Find(str(name), str(goal), self.expr(trees[0]), None, None, None, self.span(tree), self.span(name), str(workload), self.span(workload))
+        goal = words[3]
+        op = next(w for w in words if w.type == "COMPARISON")
+        target, left, right = trees
+        return nodes.Find(str(name), str(goal), self.expr(target), self.expr(left), str(op), self.expr(right), self.span(tree), self.span(name))
 
     def expr(self, item: Tree | Token) -> nodes.Expr:
         kind = item.data

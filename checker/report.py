@@ -110,6 +110,10 @@ def verdict_record(result: FileResult, v: Verdict) -> Detail | None:
     assert model is not None
     claim = v.claim
     span = claim.span
+    if claim.find is not None:  # a find statement: its answer (checker/report_find.py)
+        from checker import report_find
+
+        return report_find.detail(result, v, verdict_record, quantity, lambda mo, p, r: _Point(mo, p, r).lines(), _replay_lines, _distinct)
     replay = result.replays.get(claim.name)
     out: list[str] = []
     head: tuple[str, str, str] | None = None  # severity, code, message
@@ -391,6 +395,10 @@ def _verdict_json(result: FileResult, v: Verdict) -> dict:
         out["margin"] = _number(_margin(v, comparison), dim, unit)
     if v.status == "proved":
         out["rests_on"] = [_fact(model, fact) for fact in v.rests_on]
+    if claim.find is not None:  # a find statement: its answer (checker/report_find.py)
+        from checker import report_find
+
+        out.update(report_find.json_fields(result, v, _number, _point))
     replay = result.replays.get(claim.name)
     if replay is not None:
         out["replay"] = {"status": replay.status, "left": _number(replay.left, dim, unit), "right": _number(replay.right, dim, unit), "expected": _number(replay.expected, dim, unit), "detail": replay.detail}

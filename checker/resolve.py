@@ -13,6 +13,7 @@ from typing import Callable
 from checker import catalog, codes, model as m, nodes, registry, units as u
 from checker.diagnostics import Diagnostic, Span, error
 from checker.numbers import fmt
+from checker.resolve_find import FindResolver
 from checker.resolve_layout import LayoutResolver
 
 
@@ -33,7 +34,7 @@ class _Stop(Exception):
         raise self
 
 
-class Resolver(LayoutResolver):
+class Resolver(LayoutResolver, FindResolver):
     def __init__(self, spec: nodes.SpecFile) -> None:
         self.spec = spec
         self.diagnostics: list[Diagnostic] = []
@@ -55,7 +56,7 @@ class Resolver(LayoutResolver):
     def resolve(self) -> m.Model | None:
         statements = self.spec.statements
         blocks = [s for s in statements if isinstance(s, nodes.Block)]
-        claims = [s for s in statements if isinstance(s, nodes.Claim)]
+        claims = [s for s in statements if isinstance(s, (nodes.Claim, nodes.Find))]
         seen: dict[str, nodes.Block] = {}
         for block in blocks:
             if block.name in seen:
@@ -76,10 +77,10 @@ class Resolver(LayoutResolver):
                 continue
             names[claim.name] = claim
             try:
-                resolved = self._claim(claim)
+                resolved = self._find(claim) if isinstance(claim, nodes.Find) else self._claim(claim)
             except _Stop:
                 continue
-            (assumptions if claim.kind == "assume" else checks).append(resolved)
+            (assumptions if resolved.kind == "assume" else checks).append(resolved)
         if any(d.severity == "error" for d in self.diagnostics):
             return None
         return m.Model(self.spec.path, tuple(self.blocks.values()), tuple(self.unknowns), tuple(assumptions), tuple(checks) + tuple(self.invariants))

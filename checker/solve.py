@@ -473,6 +473,10 @@ def _not_established(claim: m.Claim, blocker: Verdict, guard: tuple[str, ...]) -
 
 def _guarded(session: _Session, claim: m.Claim, limits: Limits) -> Verdict:
     try:
+        if claim.find is not None:  # a find statement: its search (checker/solve_find.py) asks this session
+            from checker import solve_find
+
+            return solve_find.search(session, claim)
         return session.check(claim)
     except z3.Z3Exception as exc:  # e.g. the hard memory cap: unknown, never a traceback
         return Verdict(claim, "unknown", reason=_failure(exc, limits))

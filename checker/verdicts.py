@@ -56,6 +56,67 @@ class Worst:
     irrational: bool = False
 
 
+LAYOUT_PENDING = "the layout search did not run"  # a best-layout find's verdict until checker/api.py runs the search
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """A find statement's answer (checker/solve_find.py; spec/semantics.md, "Find statements").
+
+    For `find max X such that C`: the claim C holds for every value of X from the range's low end
+    up to `proved` (inclusive, or exclusive when `open`) and every value of the other unknowns;
+    at X = `beyond` there is a counterexample (`point`). The answer, the least upper end of the
+    values up to which C holds, lies in [proved, beyond]; `exact` when it is `proved` itself.
+    `find min` mirrors it (down from the range's high end). `whole`: C holds over the whole
+    range (beyond is None); `layouts` carries a best-layout search instead."""
+
+    unknown: str
+    maximize: bool
+    proved: Fraction
+    beyond: Fraction | None
+    exact: bool
+    open: bool = False  # C fails at `proved` itself and holds on every value before it
+    whole: bool = False
+    point: Point | None = None  # the counterexample at `beyond`
+    left: Fraction | None = None  # the claim's sides there
+    right: Fraction | None = None
+    safe: Point | None = None  # the counterexample's point with X moved to `proved` (where C holds)
+    safe_left: Fraction | None = None
+    safe_right: Fraction | None = None
+    tolerance: Fraction = Fraction(0)  # the largest bracket width accepted (beyond - proved)
+    queries: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Ranked:
+    """One layout of a best-layout search, with its quantity over the ranges."""
+
+    layout: tuple[tuple[str, object], ...]  # (field, value) in the layout section's words
+    low: Fraction | None  # the quantity's proved lowest and highest over the ranges (None: undecided)
+    high: Fraction | None
+    bound: str  # exact, upper or lower: how the closed form relates to the simulated schedule
+
+
+@dataclass(frozen=True, slots=True)
+class Layouts:
+    """A best-layout search: the winner, whether it is proved best, and the counts."""
+
+    maximize: bool
+    ranked: tuple[Ranked, ...]  # best first; the first is the answer
+    proved_best: bool  # the winner's worst value beats every other layout's best value
+    ties: tuple[int, ...]  # indexes in `ranked` the winner cannot be told from
+    enumerated: int  # layouts of the divisors considered
+    invalid: int  # broke a divisibility rule of the layout
+    unfit: int  # pruned: they do not fit memory for some value of the ranges
+    compared: int
+    undecided: int = 0  # the solver gave up on a layout's memory fit or on a comparison
+    beaten: int = 0  # layouts proved never to beat the winner's worst value
+    closed_form_only: int = 0  # of those, layouts whose closed form bounds their schedule from the other side
+    winner: object = None  # the winning layout's workload block (a checker.model.Workload), for the replay
+    worst: Point | None = None  # where the winner's value is worst over the ranges
+    worst_value: Fraction | None = None  # the closed form's value there
+
+
 @dataclass(frozen=True, slots=True)
 class Verdict:
     claim: m.Claim
@@ -71,6 +132,8 @@ class Verdict:
     rests_on: tuple[str, ...] = ()  # "range ID" and "assume NAME" labels in the unsat core
     reason: str = ""
     relevant: tuple[str, ...] = ()  # the unknowns the claim depends on (through assumptions too)
+    answer: Answer | None = None  # a find statement's answer
+    layouts: Layouts | None = None  # a best-layout search's result
 
 
 @dataclass(frozen=True, slots=True)

@@ -103,3 +103,16 @@ def test_every_word_of_the_examples_outside_comments_is_covered():
             code = line.split("#", 1)[0]
             for word in re.findall(r"\b(check|assume|radiator|gpu|cluster|workload|pool)\b", code):
                 assert rule.fullmatch(word)
+
+
+def test_find_statements_are_highlighted():
+    """`find` is a statement like `check`; its words are keywords, but max(...) stays a function
+    and a `layout { ... }` section stays a section."""
+    assert _rule("claim").match("find most_jitter:")
+    keyword = _rule("keyword")
+    line = "find j: max W.jitter such that W.mfu >= 40 %"
+    assert [m.group(0) for m in keyword.finditer(line)] == ["find", "max", "such", "that"]
+    line = "find b: best layout of W maximizing W.mfu"
+    assert [m.group(0) for m in keyword.finditer(line)] == ["find", "best", "layout", "of", "maximizing"]
+    assert [m.group(0) for m in keyword.finditer("check c: max(a.p, b.q) <= 1")] == ["check"]
+    assert not keyword.search("  layout { tensor = 8 }")
