@@ -127,7 +127,7 @@ def _check_text(path: str, text: str, limits: Limits) -> FileResult:
         if verdict.reason == LAYOUT_PENDING:  # the model is consistent and the workload's layout holds: search
             from checker import solve_layout  # a best layout: each layout is the spec with its fields replaced
 
-            verdict = solve_layout.search(spec, model, verdict, limits)
+            verdict = solve_layout.search(loaded.spec, model, verdict, limits)
         searched = verdict.status == Status.PROVED and (verdict.answer is not None or verdict.layouts is not None)
         replay = replay_find(model, verdict) if searched else replay_verdict(model, verdict)
         if replay is not None:

@@ -196,6 +196,8 @@ class _Loader:
                     statements.append(self._expand(self.top, statement, statement.name))
                 elif isinstance(statement, nodes.Claim):
                     statements.append(dataclasses.replace(statement, left=self._expr(statement.left), right=self._expr(statement.right)))
+                elif isinstance(statement, nodes.Find):
+                    statements.append(self._find(statement))
             statements += self.out
         spec = nodes.SpecFile(self.top.spec.path, self.top.spec.lines, tuple(statements))
         units = sorted(self.units.values(), key=lambda u: u.path)
@@ -365,6 +367,14 @@ class _Loader:
             else:
                 out.append(member)
         return tuple(out)
+
+    def _find(self, find: nodes.Find) -> nodes.Find:
+        """A find statement with its references named as the model names them."""
+        side = lambda e: None if e is None else self._expr(e)  # noqa: E731
+        workload = find.workload
+        if workload is not None and workload in self.top.names and find.workload_span is not None:
+            workload = self._use(self.top, workload, find.workload_span)
+        return dataclasses.replace(find, target=self._expr(find.target), left=side(find.left), right=side(find.right), workload=workload)
 
     def _expr(self, expr: nodes.Expr) -> nodes.Expr:
         """A claim's expression with references to imported blocks named as the model names them."""

@@ -244,7 +244,7 @@ def target(spec: nodes.SpecFile, line: int, column: int):
             if statement.base_span is not None and _inside(statement.base_span, line, column):
                 return ("block", statement.base, statement.base_span)
             continue
-        if not isinstance(statement, nodes.Claim):
+        if not isinstance(statement, (nodes.Claim, nodes.Find)):
             continue
         sides = (statement.left, statement.right, getattr(statement, "target", None))  # a find names its target too
         for expr in (e for side in sides if side is not None for e in _exprs(side)):

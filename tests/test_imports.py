@@ -84,6 +84,20 @@ def test_an_imported_files_claims_are_not_checked_by_its_importer(repo):
     assert check(str(repo / "catalog" / "claims.spec")).status == "violated"  # checked on its own
 
 
+def test_a_find_over_an_imported_block(repo):
+    """A find statement names an imported radiator through its namespace: it is kept, searched
+    and answered as in the radiator's own file. The most heat one side of 200 m^2 at 700 K
+    rejects is Q = A eps sigma T^4 (a rational boundary, about 2.45 MW, inside 2 MW .. 4 MW)."""
+    write(repo / "catalog" / "panels.spec", "radiator panel { heat = 2 MW .. 4 MW; emissivity = 0.9; temperature = 700 K }\n")
+    site = write(repo / "site.spec", 'import "catalog/panels.spec" as pn\nfind most_heat: max pn.panel.heat such that pn.panel.area <= 200 m^2\n')
+    result = check(site)
+    found = [v for v in result.verdicts if v.claim.name == "most_heat"]
+    assert len(found) == 1, [d.header() for d in result.diagnostics]
+    sigma = Fraction(5670374419, 10**17)
+    assert found[0].status == "proved"
+    assert found[0].answer.exact and found[0].answer.proved == 200 * Fraction(9, 10) * sigma * 700**4
+
+
 def test_an_imported_block_keeps_its_own_files_names(repo):
     """A cluster imported from a file uses that file's H100, not the importer's (nor the built-in)."""
     write(repo / "catalog" / "pods.spec", GPU.replace("700 W", "650 W") + "cluster pod { pool a = 100 x H100 }\n")
