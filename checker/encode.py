@@ -198,23 +198,52 @@ def _pool_index(w: m.Workload, pool: str) -> int:
     raise EncodingError(f"no pool {pool}")
 
 
-# ---- radiator: area · ε · σ · sides · (T⁴ − T_sink⁴) = heat ---------------------------------
+# ---- radiator: area · (fin · ε · σ · sides · (T⁴ − T_sink⁴) − absorbed) = heat ----------------
+
+SOLAR = Fraction(1361)  # W/m², total solar irradiance at 1 AU (Kopp & Lean 2011)
+ALBEDO = Fraction(3, 10)  # Earth's mean albedo (Gilmore, Spacecraft Thermal Control Handbook)
+EARTH_IR = Fraction(237)  # W/m², Earth's mean outgoing infrared (same source)
+
+
+def _or(e: Encoding, p: m.Param | None, default: Fraction) -> z3.ArithRef:
+    """A field the spec may leave out: its value, or its default as a constant."""
+    return e.val(default) if p is None else e.param(p)
 
 
 def _per_area(e: Encoding, r: m.Radiator) -> z3.ArithRef:
-    return e.param(r.emissivity) * e.val(SIGMA) * e.val(r.sides)
+    """fin · ε · σ · sides: emitted power per m² and per K⁴ (no fin factor when none is given)."""
+    base = e.param(r.emissivity) * e.val(SIGMA) * e.val(r.sides)
+    return base if r.fin is None else e.param(r.fin) * base
+
+
+def _in_space(r: m.Radiator) -> bool:
+    """Deep space: no environment field given, so nothing is absorbed (and no term is added)."""
+    return all(getattr(r, n) is None for n in registry.RADIATOR_ENVIRONMENT if n != "fin")
+
+
+def _absorbed(e: Encoding, r: m.Radiator) -> z3.ArithRef:
+    """α · S · sunlit · (sun_view + albedo · earth_view) + ε · earth_ir · earth_view."""
+    if _in_space(r):
+        return e.val(0)
+    alpha, solar = _or(e, r.absorptance, Fraction(0)), _or(e, r.solar, SOLAR)
+    lit, view = _or(e, r.sunlit, Fraction(1)), _or(e, r.earth_view, Fraction(0))
+    sunlight = alpha * solar * lit * (_or(e, r.sun_view, Fraction(0)) + _or(e, r.albedo, ALBEDO) * view)
+    return sunlight + e.param(r.emissivity) * _or(e, r.earth_ir, EARTH_IR) * view
 
 
 @symbolic("radiator", "area")
 def _area(e: Encoding, r: m.Radiator, _pool) -> z3.ArithRef:
     t, sink = e.param(r.temperature), e.param(r.sink)
-    return e.param(r.heat) / (_per_area(e, r) * (t**4 - sink**4))
+    emitted = _per_area(e, r) * (t**4 - sink**4)
+    return e.param(r.heat) / (emitted if _in_space(r) else emitted - _absorbed(e, r))
 
 
 @symbolic("radiator", "temperature")
 def _temperature(e: Encoding, r: m.Radiator, _pool) -> z3.ArithRef:
     t = z3.Real(f"aux:{r.name}.temperature", e.ctx)
-    fourth = e.param(r.sink) ** 4 + e.param(r.heat) / (_per_area(e, r) * e.param(r.area))
+    load = e.param(r.heat) / e.param(r.area)
+    load = load if _in_space(r) else load + _absorbed(e, r)
+    fourth = e.param(r.sink) ** 4 + load / _per_area(e, r)
     # total: a root exists whenever the right side is positive; otherwise T is pinned to 0
     e.definitions.append((f"{r.name}.temperature", z3.And(t >= 0, z3.If(fourth > 0, t**4 == fourth, t == 0))))
     return t
@@ -223,6 +252,17 @@ def _temperature(e: Encoding, r: m.Radiator, _pool) -> z3.ArithRef:
 @symbolic("radiator", "flux")
 def _flux(e: Encoding, r: m.Radiator, _pool) -> z3.ArithRef:
     return e.param(r.heat) / e.quantity((r.name, "area"))
+
+
+@symbolic("radiator", "absorbed")
+def _absorbed_rule(e: Encoding, r: m.Radiator, _pool) -> z3.ArithRef:
+    return _absorbed(e, r)
+
+
+@symbolic("radiator", "emitted")
+def _emitted(e: Encoding, r: m.Radiator, _pool) -> z3.ArithRef:
+    t = e.quantity((r.name, "temperature"))
+    return _per_area(e, r) * (t**4 - e.param(r.sink) ** 4)
 
 
 # ---- cluster --------------------------------------------------------------------------------

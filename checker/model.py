@@ -129,6 +129,15 @@ class Radiator:
     sink: Param
     sides: int
     span: Span
+    # the environment and fin (registry.RADIATOR_ENVIRONMENT): None where the spec leaves it out
+    absorptance: Param | None = None
+    solar: Param | None = None
+    sun_view: Param | None = None
+    sunlit: Param | None = None
+    albedo: Param | None = None
+    earth_ir: Param | None = None
+    earth_view: Param | None = None
+    fin: Param | None = None
 
 
 @dataclass(frozen=True, slots=True)

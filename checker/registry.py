@@ -55,7 +55,18 @@ RADIATOR = (
     F("area", (u.AREA,), domain="positive", doc="area of one side; give this or temperature"),
     F("sink", (u.TEMPERATURE,), default=Fraction(0), domain="nonnegative", doc="effective sink temperature"),
     F("sides", (ONE,), kind="count", default=Fraction(1), choices=("1", "2"), doc="radiating sides, 1 or 2"),
+    # the panel in its environment (spec/semantics.md, "Radiator in sunlight"); left out, each
+    # takes the default its doc names, and a panel without them is the deep-space case exactly
+    F("absorptance", (ONE,), domain="share", doc="solar absorptance α; none: 0"),
+    F("solar", (u.FLUX,), domain="nonnegative", doc="solar flux at the panel; none: 1361 W/m^2"),
+    F("sun_view", (ONE,), domain="share", doc="cosine of the sun's incidence on the sunlit face; none: 0 (edge-on)"),
+    F("sunlit", (ONE,), domain="share", doc="share of the time in sunlight; none: 100 %"),
+    F("albedo", (ONE,), domain="share", doc="share of sunlight the Earth reflects; none: 30 %"),
+    F("earth_ir", (u.FLUX,), domain="nonnegative", doc="Earth's infrared flux; none: 237 W/m^2"),
+    F("earth_view", (ONE,), domain="share", doc="view factor from the panel's faces to the Earth, summed; none: 0"),
+    F("fin", (ONE,), domain="open-share", doc="fin efficiency; none: 100 %"),
 )
+RADIATOR_ENVIRONMENT = ("absorptance", "solar", "sun_view", "sunlit", "albedo", "earth_ir", "earth_view", "fin")
 
 GPU = (
     F("peak", (u.RATE,), required=True, domain="positive", doc="dense BF16 peak"),
@@ -180,6 +191,8 @@ DERIVED: tuple[Derived, ...] = (
     _d("radiator", "area", u.AREA, "area of one side (when temperature is given)"),
     _d("radiator", "temperature", u.TEMPERATURE, "radiating temperature (when area is given)"),
     _d("radiator", "flux", u.FLUX, "heat per square metre of panel"),
+    _d("radiator", "absorbed", u.FLUX, "sunlight, albedo and Earth infrared absorbed per square metre of panel"),
+    _d("radiator", "emitted", u.FLUX, "power emitted per square metre of panel at its temperature"),
     _d("cluster", "gpus", ONE, "the number of GPUs, N = Σ N_c"),
     _d("cluster", "peak", u.RATE, "Σ N_c · peak_c"),
     _d("cluster", "power.draw", u.POWER, "the facility's peak draw", sim="draw"),

@@ -279,7 +279,7 @@ class Resolver(LayoutResolver):
         self._no_on(block)
         fields = self._members("radiator", block.name, block.members, block.span)
         given = [n for n in ("temperature", "area") if n in fields]
-        thunks = {name: (lambda name=name: self._param("radiator", block.name, fields, name, block.span)) for name in ("heat", "emissivity", "temperature", "area", "sink")}
+        thunks = {name: (lambda name=name: self._param("radiator", block.name, fields, name, block.span)) for name in ("heat", "emissivity", "temperature", "area", "sink") + registry.RADIATOR_ENVIRONMENT}
         thunks["sides"] = lambda: self._count("radiator", block.name, fields, "sides", block.span)
         if len(given) == 2:
             thunks["given"] = lambda: self.fail(fields["area"].span, codes.CONFLICTING_FIELDS, f"radiator '{block.name}' gives both temperature and area; give one, the other is derived")._raise()
@@ -289,8 +289,12 @@ class Resolver(LayoutResolver):
         sides = p["sides"]
         if any(p[n] is None for n in ("heat", "emissivity", "sink")) or sides is None:
             raise _Stop()
-        radiator = m.Radiator(block.name, p["heat"], p["emissivity"], p["temperature"], p["area"], p["sink"], sides, block.span)
+        radiator = m.Radiator(block.name, p["heat"], p["emissivity"], p["temperature"], p["area"], p["sink"], sides, block.span, **{n: p[n] for n in registry.RADIATOR_ENVIRONMENT})
         self._add(block, radiator, "radiator")
+        if p["temperature"] is not None and any(p[n] is not None for n in registry.RADIATOR_ENVIRONMENT):
+            emitted = m.QRef((block.name, "emitted"), u.FLUX, block.span)
+            absorbed = m.QRef((block.name, "absorbed"), u.FLUX, block.span)
+            self._invariant(f"{block.name} emits more than it absorbs", fields["temperature"].span, m.Comparison(emitted, ">", absorbed, f"{block.name}.emitted > {block.name}.absorbed"), guards=((block.name, "temperature"),))
         hot = m.QRef((block.name, "temperature"), u.TEMPERATURE, block.span)
         sink = m.QRef((block.name, "sink"), u.TEMPERATURE, block.span)
         where = (fields.get("temperature") or fields.get("sink") or fields["area"]).span

@@ -74,6 +74,7 @@ class Mutation:
         return out
 
 
+RAD = "checker/sim/radiator.py"
 ENC, SCEN, JOBS, COLL, POWER, TRAIN = ("checker/encode.py", "checker/sim/scenario.py", "checker/sim/jobs.py",
                                        "checker/sim/collectives.py", "checker/sim/power.py", "checker/sim/training.py")
 
@@ -87,7 +88,11 @@ MUTATIONS: list[Mutation] = [
     Mutation("enc: swing from idle instead of max(idle, floor)", ENC, "(e.param(p.gpu.tdp) - e.low(p.gpu)) for p in w.cluster.pools", "(e.param(p.gpu.tdp) - e.param(p.gpu.idle)) for p in w.cluster.pools", ("power-smoothing",)),
     Mutation("enc: hierarchical inner bandwidth term without (g-1)/g", ENC, "e.val((g - 1) / g) * size / e.param(net.domain_bandwidth)", "size / e.param(net.domain_bandwidth)"),
     Mutation("enc: gradient bytes per parameter ignored (2 B)", ENC, "size = e.param(w.grad_bytes) * e.param(w.params)", "size = e.val(2) * e.param(w.params)"),
+    Mutation("enc: albedo load without the view factor", ENC, "_or(e, r.albedo, ALBEDO) * view", "_or(e, r.albedo, ALBEDO)", ("radiator-sunlight",)),
+    Mutation("enc: fin efficiency ignored", ENC, "return base if r.fin is None else e.param(r.fin) * base", "return base"),
     # the simulation core (operational rules)
+    Mutation("sim: Earth infrared absorbed with the absorptance, not the emissivity", RAD, "infrared = as_fraction(emissivity, \"emissivity\") * ir * view", "infrared = a * ir * view", ("radiator-sunlight",)),
+    Mutation("sim: sunlight absorbed in shadow too", RAD, "sunlight = a * s * lit * cos", "sunlight = a * s * cos"),
     Mutation("sim: ring all-reduce chunk size/(n-1) instead of size/n", COLL, "chunk = size / n", "chunk = size / (n - 1)", ("ring-vs-tree",)),
     Mutation("sim: tree rounds floor(log2 n) instead of ceil", COLL, "while informed < n:", "while 2 * informed <= n:", ("ring-vs-tree",)),
     Mutation("sim: jitter ignored", TRAIN, "ticks = stretch(on_grid(base, unit), on_grid(jitter, unit), unit)", "ticks = stretch(on_grid(base, unit), 0, unit)", ("colossus2",)),

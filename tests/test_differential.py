@@ -109,7 +109,13 @@ def radiators(draw) -> str:
     s_lo, s_hi = sorted(draw(st.tuples(st.integers(0, 200), st.integers(0, 200))))
     sides = draw(st.sampled_from([1, 2]))
     given_field = draw(st.sampled_from(["temperature = 300 K .. 400 K", "area = 500 m^2 .. 2000 m^2", "temperature = 330 K"]))
-    return f"radiator r {{ heat = 1 MW; emissivity = {lo} % .. {hi} %; sink = {s_lo} K .. {s_hi} K; sides = {sides}; {given_field} }}\n"
+    # the environment: none (deep space), or some of its fields, given or ranged
+    environment = draw(st.lists(st.sampled_from([
+        "absorptance = 0 % .. 30 %", "absorptance = 20 %", "solar = 1300 W/m^2 .. 1420 W/m^2", "sun_view = 0 % .. 20 %",
+        "sunlit = 0 % .. 100 %", "sunlit = 62 %", "albedo = 20 % .. 40 %", "earth_ir = 200 W/m^2 .. 260 W/m^2",
+        "earth_view = 0 % .. 30 %", "earth_view = 25 %", "fin = 70 % .. 100 %"]), max_size=4, unique_by=lambda f: f.split("=")[0]))
+    extra = "".join(f"; {f}" for f in environment)
+    return f"radiator r {{ heat = 1 MW; emissivity = {lo} % .. {hi} %; sink = {s_lo} K .. {s_hi} K; sides = {sides}; {given_field}{extra} }}\n"
 
 
 def quantities(model: m.Model) -> list[tuple[str, ...]]:
@@ -218,6 +224,8 @@ workload w on c {{ kind = inference; params = 1e9; efficiency = 50 %; state_byte
 """,
     "radiator-temperature": "radiator r { heat = 1 MW; emissivity = 80 % .. 95 %; temperature = 300 K .. 400 K; sink = 3 K .. 200 K; sides = 2 }\n",
     "radiator-area": "radiator r { heat = 2 MW; emissivity = 90 %; area = 500 m^2 .. 2000 m^2; sink = 0 K .. 250 K; sides = 1 }\n",
+    "radiator-sunlit-temperature": "radiator r { heat = 1 MW; emissivity = 85 % .. 92 %; temperature = 293.15 K .. 330 K; sides = 2; absorptance = 10 % .. 30 %; sun_view = 0 % .. 20 %; sunlit = 62 % .. 100 %; albedo = 0 % .. 30 %; earth_view = 51.55 %; fin = 90 % }\n",
+    "radiator-sunlit-area": "radiator r { heat = 1 MW; emissivity = 92 %; area = 1200 m^2 .. 2000 m^2; sink = 3 K; sides = 2; absorptance = 26 %; solar = 1361 W/m^2; sun_view = 17.36 %; albedo = 0 % .. 30 %; earth_ir = 237 W/m^2 .. 261 W/m^2; earth_view = 0 % .. 51.55 %; fin = 80 % .. 100 % }\n",
 }
 
 
@@ -242,7 +250,7 @@ def test_every_radiator_quantity_agrees_at_random_points(text, data):
 def claims(draw) -> str:
     text = draw(st.one_of(clusters(), radiators()))
     if text.startswith("radiator"):
-        quantity, unit, scale = draw(st.sampled_from([("r.area", "m^2", 2000), ("r.temperature", "K", 500), ("r.flux", "W/m^2", 2000)]))
+        quantity, unit, scale = draw(st.sampled_from([("r.area", "m^2", 2000), ("r.temperature", "K", 500), ("r.flux", "W/m^2", 2000), ("r.absorbed", "W/m^2", 400), ("r.emitted", "W/m^2", 2000)]))
     elif "kind = inference" in text:
         quantity, unit, scale = draw(st.sampled_from([("w.throughput", "e6 token/s", 50), ("w.memory_per_gpu", "GB", 200)]))
     else:

@@ -39,6 +39,24 @@ def test_radiator_area_and_flux():
     assert value(PANEL, "p.flux") == F(10**6) / area
 
 
+def test_a_panel_in_deep_space_absorbs_nothing_and_emits_its_flux():
+    assert value(PANEL, "p.absorbed") == 0
+    assert value(PANEL, "p.emitted") == value(PANEL, "p.flux") == F(85, 100) * SIGMA * 2 * (F(330) ** 4 - 3**4)
+
+
+SUNNY = ("radiator p { heat = 1 MW; emissivity = 0.9; temperature = 300 K; sides = 2; absorptance = 0.2; "
+         "sun_view = 0.5; sunlit = 0.6; albedo = 0.3; earth_ir = 240 W/m^2; earth_view = 0.4; fin = 0.8 }\n")
+
+
+def test_a_panel_in_sunlight_by_hand():
+    # absorbed = 0.2 * 1361 * 0.6 * (0.5 + 0.3 * 0.4) + 0.9 * 240 * 0.4 = 101.2584 + 86.4 = 187.6584 W/m^2
+    assert value(SUNNY, "p.absorbed") == F("187.6584")
+    emitted = F(8, 10) * F(9, 10) * SIGMA * 2 * F(300) ** 4  # fin * eps * sigma * sides * T^4
+    assert value(SUNNY, "p.emitted") == emitted
+    assert value(SUNNY, "p.area") == F(10**6) / (emitted - F("187.6584"))
+    assert value(SUNNY, "p.flux") == emitted - F("187.6584")
+
+
 def test_the_constant_is_codata():
     assert SIGMA == F(5670374419, 10**17)
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from functools import cached_property
 
-from .radiator import area_for, temperature_for
+from .radiator import absorbed_flux, area_for, radiated_power, temperature_for
 
 __all__ = ["OutOfReach", "MAX_RING", "TICKS", "RadiatorSpec", "Radiator", "GpuSpec", "PoolSpec",
            "NetworkSpec", "PowerSpec", "ClusterSpec", "Cluster", "floor_watts"]
@@ -39,10 +39,20 @@ class RadiatorSpec:
     area: Fraction | None
     sink: Fraction
     sides: int
+    # the panel's environment and fin (spec/semantics.md); None: left out, the core's default
+    absorptance: Fraction | None = None
+    solar: Fraction | None = None
+    sun_view: Fraction | None = None
+    sunlit: Fraction | None = None
+    albedo: Fraction | None = None
+    earth_ir: Fraction | None = None
+    earth_view: Fraction | None = None
+    fin: Fraction | None = None
 
 
 class Radiator:
-    """area, temperature (by bisection when the area is given: `approximate`) and flux."""
+    """area, temperature (by bisection when the area is given: `approximate`), flux, and what
+    the panel absorbs and emits per square metre of one face."""
 
     def __init__(self, spec: RadiatorSpec) -> None:
         self.spec = spec
@@ -54,18 +64,38 @@ class Radiator:
         if s.area is not None:
             return s.area
         assert s.temperature is not None
-        return area_for(s.heat, s.emissivity, s.temperature, s.sink, s.sides)
+        return area_for(s.heat, s.emissivity, s.temperature, s.sink, s.sides, self.absorbed, self.fin)
 
     @cached_property
     def temperature(self) -> Fraction:
         s = self.spec
         if s.temperature is not None:
             return s.temperature
-        return temperature_for(s.heat, s.emissivity, self.area, s.sink, s.sides)
+        return temperature_for(s.heat, s.emissivity, self.area, s.sink, s.sides,
+                               absorbed=self.absorbed, fin=self.fin)
 
     @cached_property
     def flux(self) -> Fraction:
         return self.spec.heat / self.area
+
+    @cached_property
+    def fin(self) -> Fraction:
+        return Fraction(1) if self.spec.fin is None else self.spec.fin
+
+    @cached_property
+    def absorbed(self) -> Fraction:
+        s = self.spec
+        return absorbed_flux(s.emissivity, s.absorptance, s.solar, s.sun_view, s.sunlit,
+                             s.albedo, s.earth_ir, s.earth_view)
+
+    @cached_property
+    def emitted(self) -> Fraction:
+        """At a given temperature, Stefan-Boltzmann; at a given area, the steady-state balance
+        (what it rejects plus what it absorbs), exact where the bisected temperature is not."""
+        s = self.spec
+        if s.temperature is None:
+            return self.flux + self.absorbed
+        return radiated_power(Fraction(1), s.emissivity, s.temperature, s.sink, s.sides, self.fin)
 
 
 # --- cluster -------------------------------------------------------------------------------
