@@ -278,10 +278,35 @@ def _peak(e: Encoding, c: m.Cluster, _pool) -> z3.ArithRef:
     return z3.Sum([e.val(p.count) * e.param(p.gpu.peak) for p in c.pools])
 
 
+def _per_gpu(c: m.Cluster, size: int | None) -> int:
+    """Σ_c ⌈N_c / size⌉: racks (or nodes) never mix pools; 0 without a size."""
+    return 0 if size is None else sum(-(-p.count // size) for p in c.pools)
+
+
+@symbolic("cluster", "power.racks")
+def _racks(e: Encoding, c: m.Cluster, _pool) -> z3.ArithRef:
+    return e.val(_per_gpu(c, c.power.rack))
+
+
+@symbolic("cluster", "power.nodes")
+def _nodes_of(e: Encoding, c: m.Cluster, _pool) -> z3.ArithRef:
+    return e.val(_per_gpu(c, c.power.node))
+
+
+@symbolic("cluster", "power.it")
+def _it(e: Encoding, c: m.Cluster, _pool) -> z3.ArithRef:
+    """Σ N_c · tdp_c · (1 + overhead) + racks · rack_power + nodes · node_power."""
+    it = z3.Sum([e.val(p.count) * e.param(p.gpu.tdp) for p in c.pools]) * (1 + e.param(c.power.overhead))
+    for size, power in ((c.power.rack, c.power.rack_power), (c.power.node, c.power.node_power)):
+        if size is not None:
+            it = it + e.val(_per_gpu(c, size)) * e.param(power)
+    return it
+
+
 @symbolic("cluster", "power.draw")
 def _draw(e: Encoding, c: m.Cluster, _pool) -> z3.ArithRef:
-    it = z3.Sum([e.val(p.count) * e.param(p.gpu.tdp) for p in c.pools])
-    return it * (1 + e.param(c.power.overhead)) * e.param(c.power.pue)
+    draw = e.quantity((c.name, "power", "it")) * e.param(c.power.pue)
+    return draw if c.power.cooling is None else draw + e.param(c.power.cooling)
 
 
 # ---- workloads, both kinds ------------------------------------------------------------------

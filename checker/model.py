@@ -185,6 +185,12 @@ class Power:
     overhead: Param
     transition: Param
     span: Span
+    # the whole rack and site: None where the spec leaves it out
+    rack: int | None = None  # GPUs per rack
+    rack_power: Param | None = None
+    node: int | None = None  # GPUs per node
+    node_power: Param | None = None
+    cooling: Param | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -96,6 +96,12 @@ POWER = (
     F("pue", (ONE,), default=Fraction(1), domain="at-least-one", doc="power usage effectiveness"),
     F("overhead", (ONE,), default=Fraction(0), domain="nonnegative", doc="host, NIC and fan power on top of the GPUs"),
     F("transition", (u.TIME,), default=Fraction(1, 20), domain="positive", doc="unsmoothed switch time between phases"),
+    # the whole rack and site (spec/semantics.md, "Facility draw"): power beside the GPUs
+    F("rack", (ONE,), kind="count", doc="GPUs per rack (with rack_power)"),
+    F("rack_power", (u.POWER,), domain="nonnegative", doc="power per rack beside its GPUs: CPUs, NICs, switch trays, fans"),
+    F("node", (ONE,), kind="count", doc="GPUs per node (with node_power)"),
+    F("node_power", (u.POWER,), domain="nonnegative", doc="power per node beside its GPUs: CPUs, NICs, DPUs"),
+    F("cooling", (u.POWER,), domain="nonnegative", doc="cooling power, when given instead of folded into pue"),
 )
 
 WORKLOAD = (
@@ -196,6 +202,9 @@ DERIVED: tuple[Derived, ...] = (
     _d("cluster", "gpus", ONE, "the number of GPUs, N = Σ N_c"),
     _d("cluster", "peak", u.RATE, "Σ N_c · peak_c"),
     _d("cluster", "power.draw", u.POWER, "the facility's peak draw", sim="draw"),
+    _d("cluster", "power.it", u.POWER, "the IT equipment's peak power: GPUs, overhead, nodes and racks", sim="it"),
+    _d("cluster", "power.racks", ONE, "racks: Σ ⌈N_c / rack⌉ (0 without a rack size)", sim="racks"),
+    _d("cluster", "power.nodes", ONE, "nodes: Σ ⌈N_c / node⌉ (0 without a node size)", sim="nodes"),
     # workloads, both kinds
     *(_d(kind, "flops_per_token", u.WORK / u.TOKEN, "6 · params (training), 2 · params (inference)", default_of="flops_per_token") for kind in WORKLOADS),
     *(_d(kind, "state_bytes", u.DATA, "16 B (training), 2 B (inference) per parameter", default_of="state_bytes") for kind in WORKLOADS),

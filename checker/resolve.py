@@ -386,8 +386,14 @@ class Resolver(LayoutResolver):
     def _power(self, owner: str, section: nodes.Section) -> m.Power:
         where = f"{owner}.power"
         fields = self._members("power", where, section.members, section.span)
-        p = self._all({s.name: (lambda name=s.name: self._param("power", where, fields, name, section.span)) for s in registry.POWER})
-        return m.Power(p["facility"], p["pue"], p["overhead"], p["transition"], section.span)
+        thunks = {s.name: (lambda name=s.name: self._param("power", where, fields, name, section.span)) for s in registry.POWER if s.kind == "number"}
+        thunks.update({name: (lambda name=name: self._count("power", where, fields, name, section.span)) for name in ("rack", "node")})
+        p = self._all(thunks)
+        for count, power in (("rack", "rack_power"), ("node", "node_power")):
+            if (p[count] is None) != (p[power] is None):
+                given, missing = (count, power) if p[power] is None else (power, count)
+                raise self.fail(fields[given].span, codes.MISSING_FIELD, f"'{given}' needs '{missing}' beside it in {where}: a count of GPUs and the power each such group draws beside them")
+        return m.Power(p["facility"], p["pue"], p["overhead"], p["transition"], section.span, p["rack"], p["rack_power"], p["node"], p["node_power"], p["cooling"])
 
     def _workload(self, block: nodes.Block) -> None:
         if block.on is None or block.on_span is None:

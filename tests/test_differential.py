@@ -53,6 +53,11 @@ def _range_or_value(draw, low: int, high: int, unit: str) -> str:
     return draw(st.sampled_from([f"{a} {unit}", f"{a} {unit} .. {b} {unit}"]))
 
 
+# power beside the GPUs: none, racks, nodes, a cooling plant, ranges
+site_power = st.sampled_from(["", "; rack = 8; rack_power = 2 kW", "; rack = 3; rack_power = 1 kW .. 5 kW; node = 2; node_power = 300 W",
+                              "; node = 5; node_power = 100 W .. 900 W", "; cooling = 50 kW", "; rack = 72; rack_power = 20 kW; cooling = 1 kW .. 9 kW"])
+
+
 @st.composite
 def clusters(draw) -> str:
     pools = draw(st.integers(min_value=1, max_value=4))
@@ -84,7 +89,7 @@ def clusters(draw) -> str:
     lines.append(
         f"cluster c {{\n{pool_lines}\n"
         + (f"  network {{ topology = {topology}; bandwidth = {bandwidth}; latency = {latency}{extra} }}\n" if network else "")
-        + f"  power {{ pue = 1.2; overhead = 10 %; transition = 50 ms }}\n}}"
+        + f"  power {{ pue = 1.2; overhead = 10 %; transition = 50 ms{draw(site_power)} }}\n}}"
     )
     fields = [f"kind = {kind}", f"params = {draw(st.sampled_from(['1e9', '7e10', '3e8']))}"]
     if kind == "training":
@@ -215,7 +220,7 @@ workload w on c {{ {TRAIN}; shards = 2; grad_bytes = 1 B .. 4 B; jitter = 0 % ..
 workload w on c {{ {TRAIN}; shards = 2; balance = uniform; jitter = 0 % .. 10 %; overlap = 25 % }}
 """,
     "inference": GPUS + f"""cluster c {{ pool a = 16 x A; pool b = 8 x B
-  {POWER} }}
+  power {{ pue = 1.25; overhead = 20 %; rack = 6; rack_power = 3 kW .. 9 kW; node = 4; node_power = 500 W; cooling = 2 kW .. 4 kW }} }}
 workload w on c {{ kind = inference; params = 7e10; efficiency = 30 % .. 40 %; shards = 8 }}
 """,
     "inference-given": GPUS + f"""cluster c {{ pool c = 12 x C

@@ -158,6 +158,24 @@ def test_power_draw():
     assert value(text, "c.power.draw") == (100 * 700 + 28 * 1400) * F(12, 10) * F(125, 100)
 
 
+RACKS = """gpu G { peak = 2500 TFLOP/s; memory = 186 GB; tdp = 1200 W }
+cluster c {
+  pool a = 100 x G; pool b = 7 x G
+  power { rack = 72; rack_power = 25 kW; node = 4; node_power = 600 W; overhead = 10 %; pue = 1.2; cooling = 2 MW }
+}
+"""
+
+
+def test_rack_and_node_power_beside_the_gpus_by_hand():
+    # racks never mix pools: ceil(100/72) + ceil(7/72) = 2 + 1 = 3; nodes: 25 + 2 = 27
+    assert value(RACKS, "c.power.racks") == 3 and value(RACKS, "c.power.nodes") == 27
+    it = 107 * 1200 * F(11, 10) + 3 * 25000 + 27 * 600  # 141240 + 75000 + 16200 = 232440 W
+    assert value(RACKS, "c.power.it") == it == 232440
+    assert value(RACKS, "c.power.draw") == it * F(12, 10) + 2 * 10**6  # 2278928 W
+    plain = cluster("ring", pools=MIXED) + training()
+    assert value(plain, "c.power.racks") == 0 and value(plain, "c.power.it") == (100 * 700 + 28 * 1400) * F(12, 10)
+
+
 def test_swing_ramp_and_floor_cost_in_a_mixed_cluster():
     text = cluster("ring", pools=MIXED) + training()
     # H100: low = idle 100 W; FAST: floor 50 % of 1400 W = 700 W above its 200 W idle

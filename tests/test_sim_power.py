@@ -84,3 +84,15 @@ def test_site_swing_and_ramp_add_the_gpus():
 def test_levels_outside_tdp_are_refused():
     with pytest.raises(ValueError):
         gpu_swing(TDP, F(1300), F(0))
+
+
+def test_a_site_counts_its_racks_and_nodes_pool_by_pool_by_hand():
+    from checker.sim import Cluster, ClusterSpec, GpuSpec, PoolSpec, PowerSpec
+
+    gpu = GpuSpec(F(2500 * 10**12), F(186 * 10**9), F(1200), F(0), F(0), False, None)
+    power = PowerSpec(F(1), F(0), F(1, 20), rack=72, rack_power=F(10000), node=4, node_power=F(600), cooling=F(5000))
+    site = Cluster(ClusterSpec((PoolSpec("a", 73, gpu), PoolSpec("b", 72, gpu)), None, power))
+    # pool a fills 2 racks (the second with one GPU), pool b exactly 1; nodes: 19 + 18
+    assert site.racks == 3 and site.nodes == 37
+    assert site.it == 145 * 1200 + 3 * 10000 + 37 * 600  # 174000 + 30000 + 22200 = 226200 W
+    assert site.draw == 226200 + 5000

@@ -133,6 +133,11 @@ class PowerSpec:
     pue: Fraction
     overhead: Fraction
     transition: Fraction
+    rack: int | None = None  # GPUs per rack; None: no per-rack power
+    rack_power: Fraction | None = None
+    node: int | None = None  # GPUs per node; None: no per-node power
+    node_power: Fraction | None = None
+    cooling: Fraction | None = None  # None: cooling is in the PUE
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,9 +164,40 @@ class Cluster:
     def peak(self) -> Fraction:
         return sum((p.count * p.gpu.peak for p in self.spec.pools), Fraction(0))
 
+    def _units(self, size: int | None) -> int:
+        """How many racks (or nodes) of `size` GPUs each pool fills, the last one partly."""
+        if size is None:
+            return 0
+        units = 0
+        for pool in self.spec.pools:
+            left = pool.count
+            while left > 0:  # one unit at a time: a partly filled one still draws its power
+                units, left = units + 1, left - size
+        return units
+
+    @cached_property
+    def racks(self) -> Fraction:
+        return Fraction(self._units(self.spec.power.rack))
+
+    @cached_property
+    def nodes(self) -> Fraction:
+        return Fraction(self._units(self.spec.power.node))
+
+    @cached_property
+    def it(self) -> Fraction:
+        """Every GPU at tdp plus host overhead, and each node's and rack's own power."""
+        power = self.spec.power
+        gpus = sum((pool.count * pool.gpu.tdp for pool in self.spec.pools), Fraction(0))
+        it = gpus * (1 + power.overhead)
+        if power.rack_power is not None:
+            it += self.racks * power.rack_power
+        if power.node_power is not None:
+            it += self.nodes * power.node_power
+        return it
+
     @cached_property
     def draw(self) -> Fraction:
-        """The facility's peak: every GPU at tdp, plus host overhead, times the PUE."""
+        """The facility's peak: the IT power times the PUE, plus a cooling power if given."""
         power = self.spec.power
-        it = sum((pool.count * pool.gpu.tdp for pool in self.spec.pools), Fraction(0))
-        return it * (1 + power.overhead) * power.pue
+        cooling = Fraction(0) if power.cooling is None else power.cooling
+        return self.it * power.pue + cooling
