@@ -364,14 +364,39 @@ def _floor_cost(e: Encoding, w: m.Workload, _pool) -> z3.ArithRef:
     return z3.Sum([e.val(p.count) * (e.low(p.gpu) - e.param(p.gpu.idle)) for p in w.cluster.pools])
 
 
+def _rate(e: Encoding, w: m.Workload, g: m.Gpu, limit: m.Param | None) -> z3.ArithRef:
+    """A GPU's rate in one direction: its limit, never faster than it moves unsmoothed."""
+    natural = (e.param(g.tdp) - e.low(g)) / e.param(w.cluster.power.transition)
+    return natural if limit is None else _min([e.param(limit), natural])
+
+
+def _directed(g: m.Gpu) -> bool:
+    return g.ramp_up is not None or g.ramp_down is not None or g.hysteresis is not None
+
+
 @symbolic("training", "ramp")
 @symbolic("transformer", "ramp")
 def _ramp(e: Encoding, w: m.Workload, _pool) -> z3.ArithRef:
-    transition = e.param(w.cluster.power.transition)
+    pools = w.cluster.pools
+    if not any(_directed(p.gpu) for p in pools):
+        return z3.Sum([e.val(p.count) * _rate(e, w, p.gpu, p.gpu.ramp) for p in pools])
+    # every GPU falls at once, or every GPU rises at once: the faster of the two sums
+    down = z3.Sum([e.val(p.count) * _rate(e, w, p.gpu, p.gpu.ramp_down or p.gpu.ramp) for p in pools])
+    up = z3.Sum([e.val(p.count) * _rate(e, w, p.gpu, p.gpu.ramp_up or p.gpu.ramp) for p in pools])
+    return _max([down, up])
+
+
+@symbolic("training", "step_swing")
+def _step_swing(e: Encoding, w: m.Workload, _pool) -> z3.ArithRef:
+    """Σ N_c · min(tdp_c − low_c, down_c · max(0, wait_c − hysteresis_c)), wait_c = step − t_c."""
+    step = e.quantity((w.name, "step_time"))
     terms = []
     for p in w.cluster.pools:
-        natural = (e.param(p.gpu.tdp) - e.low(p.gpu)) / transition
-        terms.append(e.val(p.count) * (natural if p.gpu.ramp is None else _min([e.param(p.gpu.ramp), natural])))
+        g = p.gpu
+        wait = step - e.quantity((w.name, "pool_time", p.name))
+        held = wait if g.hysteresis is None else wait - e.param(g.hysteresis)
+        falling = _rate(e, w, g, g.ramp_down or g.ramp) * _max([e.val(0), held])
+        terms.append(e.val(p.count) * _min([e.param(g.tdp) - e.low(g), falling]))
     return z3.Sum(terms)
 
 

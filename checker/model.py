@@ -154,6 +154,9 @@ class Gpu:
     matmul: Param | None = None  # share of peak large matrix multiplies reach
     memory_bandwidth: Param | None = None  # HBM bytes/s
     memory_efficiency: Param | None = None  # share of it element-wise kernels reach
+    ramp_up: Param | None = None  # W/s; None: ramp
+    ramp_down: Param | None = None  # W/s; None: ramp
+    hysteresis: Param | None = None  # s; None: 0
 
 
 @dataclass(frozen=True, slots=True)

@@ -78,6 +78,10 @@ GPU = (
     F("matmul", (ONE,), domain="open-share", doc="share of peak large matrix multiplies reach (training with a model)"),
     F("memory_bandwidth", (u.BANDWIDTH,), domain="positive", doc="HBM bandwidth (training with a model)"),
     F("memory_efficiency", (ONE,), domain="open-share", doc="share of the HBM bandwidth element-wise kernels reach; none: all of it"),
+    # power smoothing as NVML exposes it (spec/semantics.md, "Swings and ramps of a training step")
+    F("ramp_up", (u.SLEW,), domain="positive", doc="power-smoothing ramp-up rate; none: ramp"),
+    F("ramp_down", (u.SLEW,), domain="positive", doc="power-smoothing ramp-down rate; none: ramp"),
+    F("hysteresis", (u.TIME,), domain="nonnegative", doc="ramp-down hysteresis: how long power must stay low before it ramps down; none: 0"),
 )
 
 NETWORK = (
@@ -213,6 +217,7 @@ DERIVED: tuple[Derived, ...] = (
     *(_d(kind, "swing", u.POWER, "how far the site's GPU power drops between compute and waiting") for kind in POWER_FAMILIES),
     *(_d(kind, "ramp", u.SLEW, "the site's fastest rate of change of GPU power") for kind in POWER_FAMILIES),
     *(_d(kind, "floor_cost", u.POWER, "power the smoothing floor holds above idle while waiting") for kind in POWER_FAMILIES),
+    _d("training", "step_swing", u.POWER, "how far the site's GPU power drops by the end of each pool's wait, through the ramp-down rate and hysteresis", explained_by=STEP),
     # training
     _d("training", "step_time", u.TIME, "compute time plus the exposed part of the gradient exchange", explained_by=STEP),
     _d("training", "compute_time", u.TIME, "the slowest pool's compute time: the barrier", explained_by=STEP),

@@ -119,7 +119,7 @@ class Simulation:
         return sim.ClusterSpec(tuple(sim.PoolSpec(p.name, p.count, self.gpu(p.gpu)) for p in c.pools), network, power)
 
     def gpu(self, g: m.Gpu) -> sim.GpuSpec:
-        return sim.GpuSpec(self.v(g.peak), self.v(g.memory), self.v(g.tdp), self.v(g.idle), self.v(g.floor), g.floor_relative, self.v(g.ramp))
+        return sim.GpuSpec(self.v(g.peak), self.v(g.memory), self.v(g.tdp), self.v(g.idle), self.v(g.floor), g.floor_relative, self.v(g.ramp), self.v(g.ramp_up), self.v(g.ramp_down), self.v(g.hysteresis))
 
     def expr(self, e: m.Expr) -> Fraction:
         return evaluate(e, self.quantity)

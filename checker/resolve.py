@@ -307,7 +307,7 @@ class Resolver(LayoutResolver):
         if any(p[n] is None for n in ("peak", "memory", "tdp")):
             raise _Stop()
         relative = p["floor"].dim.dimensionless and "floor" in fields
-        gpu = m.Gpu(block.name, p["peak"], p["memory"], p["tdp"], p["idle"], p["floor"], relative, p["ramp"], block.span, p["matmul"], p["memory_bandwidth"], p["memory_efficiency"])
+        gpu = m.Gpu(block.name, p["peak"], p["memory"], p["tdp"], p["idle"], p["floor"], relative, p["ramp"], block.span, p["matmul"], p["memory_bandwidth"], p["memory_efficiency"], p["ramp_up"], p["ramp_down"], p["hysteresis"])
         self._add(block, gpu, "gpu")
         tdp = m.QRef((block.name, "tdp"), u.POWER, block.span)
         idle = m.QRef((block.name, "idle"), u.POWER, p["idle"].span)

@@ -76,7 +76,8 @@ def clusters(draw) -> str:
         idle = draw(st.integers(min_value=0, max_value=tdp // 100)) * 50 % tdp
         lo, hi = sorted(draw(st.tuples(percent, percent)))
         floor = draw(st.sampled_from(["", f"; floor = {lo} % .. {hi} %", f"; floor = {hi} %", f"; floor = {idle + 10} W", f"; floor = {idle // 2} W .. {idle + 10} W"]))
-        ramp = draw(st.sampled_from(["", "; ramp = 2 kW/s", "; ramp = 500 W/s .. 8 kW/s"]))
+        ramp = draw(st.sampled_from(["", "; ramp = 2 kW/s", "; ramp = 500 W/s .. 8 kW/s", "; ramp_down = 1 kW/s; hysteresis = 0 ms .. 300 ms",
+                                     "; ramp = 3 kW/s; ramp_up = 500 W/s .. 6 kW/s; hysteresis = 50 ms", "; ramp_down = 200 W/s .. 20 kW/s; ramp_up = 4 kW/s"]))
         lines.append(f"gpu G{i} {{ peak = {peak} TFLOP/s; memory = 1 TB; tdp = {tdp} W; idle = {idle} W{floor}{ramp} }}")
     pool_lines = "\n".join(f"  pool p{i} = {c} x G{i}" for i, c in enumerate(counts))
     extra = f"; domain = {domain}; domain_bandwidth = 450 GB/s; domain_latency = 2 us" if topology == "hierarchical" else ""
@@ -183,7 +184,7 @@ def both(text: str, data) -> None:
     agree(text, lambda model: [points(model, data.draw) for _ in range(3)])
 
 
-GPUS = """gpu A { peak = 989 TFLOP/s; memory = 80 GB; tdp = 700 W; idle = 100 W; floor = 30 % .. 60 %; ramp = 2 kW/s }
+GPUS = """gpu A { peak = 989 TFLOP/s; memory = 80 GB; tdp = 700 W; idle = 100 W; floor = 30 % .. 60 %; ramp = 2 kW/s; ramp_up = 1 kW/s .. 9 kW/s; hysteresis = 0 ms .. 400 ms }
 gpu B { peak = 2500 TFLOP/s; memory = 186 GB; tdp = 1200 W; idle = 150 W; floor = 400 W }
 gpu C { peak = 312 TFLOP/s; memory = 40 GB; tdp = 400 W; idle = 50 W }
 """
@@ -259,7 +260,7 @@ def claims(draw) -> str:
     elif "kind = inference" in text:
         quantity, unit, scale = draw(st.sampled_from([("w.throughput", "e6 token/s", 50), ("w.memory_per_gpu", "GB", 200)]))
     else:
-        quantity, unit, scale = draw(st.sampled_from([("w.step_time", "ms", 50), ("w.mfu", "%", 100), ("w.swing", "kW", 50), ("w.average_power", "kW", 50), ("w.ramp", "MW/s", 2)]))
+        quantity, unit, scale = draw(st.sampled_from([("w.step_time", "ms", 50), ("w.mfu", "%", 100), ("w.swing", "kW", 50), ("w.average_power", "kW", 50), ("w.ramp", "MW/s", 2), ("w.step_swing", "kW", 50)]))
     op = draw(st.sampled_from(["<=", ">="]))
     bound = draw(st.integers(min_value=1, max_value=scale))
     return text + f"check c: {quantity} {op} {bound}{'' if unit.startswith('e') else ' '}{unit}\n"

@@ -176,6 +176,30 @@ def test_rack_and_node_power_beside_the_gpus_by_hand():
     assert value(plain, "c.power.racks") == 0 and value(plain, "c.power.it") == (100 * 700 + 28 * 1400) * F(12, 10)
 
 
+PROFILE = """gpu G { peak = 1000 TFLOP/s; memory = 80 GB; tdp = 1200 W; idle = 150 W; floor = 50 %
+        ramp_up = 2 kW/s; ramp_down = 1 kW/s; hysteresis = 200 ms }
+gpu H { peak = 1000 TFLOP/s; memory = 80 GB; tdp = 1000 W; idle = 100 W; ramp = 3 kW/s }
+cluster c {
+  pool g = 8 x G; pool h = 8 x H
+  network { topology = ring; bandwidth = 10 GB/s; latency = 0 s }
+  power { transition = 100 ms }
+}
+workload w on c { kind = training; params = 1e9; batch = 16e3 token; efficiency = 48 %; jitter = 0 % }
+"""
+
+
+def test_separate_rates_and_hysteresis_by_hand():
+    # falls: G min(1 kW/s, 600 W / 0.1 s) = 1 kW/s, H min(3 kW/s, 9 kW/s) = 3 kW/s: 8 * 4 kW/s
+    # rises: G 2 kW/s, H 3 kW/s: 8 * 5 kW/s = 40 kW/s, the faster
+    assert value(PROFILE, "w.ramp") == 40000
+    # compute: 6e9 * 16e3 / 16 / (1e15 * 0.48) = 12.5 ms; ring over 16 GPUs: 2 * 15/16 * 2e9 B / 10 GB/s = 375 ms
+    # so a 387.5 ms step and a 375 ms wait: G holds 200 ms then falls 175 ms * 1 kW/s = 175 W;
+    # H falls at 3 kW/s and reaches its idle (900 W below tdp) after 300 ms
+    assert value(PROFILE, "w.step_time") == F(3875, 10000)
+    assert value(PROFILE, "w.step_swing") == 8 * 175 + 8 * 900
+    assert value(PROFILE, "w.swing") == 8 * 600 + 8 * 900  # the bound without the wait: unchanged
+
+
 def test_swing_ramp_and_floor_cost_in_a_mixed_cluster():
     text = cluster("ring", pools=MIXED) + training()
     # H100: low = idle 100 W; FAST: floor 50 % of 1400 W = 700 W above its 200 W idle

@@ -96,3 +96,42 @@ def test_a_site_counts_its_racks_and_nodes_pool_by_pool_by_hand():
     assert site.racks == 3 and site.nodes == 37
     assert site.it == 145 * 1200 + 3 * 10000 + 37 * 600  # 174000 + 30000 + 22200 = 226200 W
     assert site.draw == 226200 + 5000
+
+
+# ---- separate ramp-up and ramp-down rates, ramp-down hysteresis (NVML) ------------------
+
+from checker.sim import hold_track, max_slews, slew_traces, track_rates, wait_drop  # noqa: E402
+
+
+def test_track_rates_by_hand():
+    assert track_rates(100, 200, 0, 300, 30, 10) == 130  # rising: at most up
+    assert track_rates(100, 0, 40, 300, 30, 10) == 90  # falling: at most down
+    assert track_rates(100, 0, 95, 300, 30, 10) == 95  # to the floor, no further
+    assert track_rates(100, 500, 0, 300, None, 10) == 300  # unlimited up, capped at tdp
+
+
+def test_hold_track_waits_out_the_hysteresis_then_falls():
+    out, below, trace = 100, 0, []
+    for _ in range(5):
+        out, below = hold_track(out, 0, 0, 100, 10, 25, below, 2)
+        trace.append(out)
+    assert trace == [100, 100, 75, 50, 25]  # two ticks held, then 25 per tick
+    assert hold_track(50, 80, 0, 100, 10, 25, 7, 2) == (60, 0)  # rising resets the count
+
+
+def test_asymmetric_rates_by_hand():
+    # tdp 1200 W, low 600 W, over 50 ms: the GPU itself moves 12 kW/s; down 1 kW/s, up 2 kW/s
+    fall, rise = max_slews(F(1200), F(600), F(600), F(2000), F(1000), F(0), F(1, 20), 64)
+    assert (fall, rise) == (1000, 2000)
+    # unlimited both ways: the GPU's own 12 kW/s; a hysteresis delays the fall, not its rate
+    assert max_slews(F(1200), F(600), F(0), None, None, F(1, 10), F(1, 20), 64) == (12000, 12000)
+    falling, _ = slew_traces(F(1200), F(600), F(0), None, None, F(1, 10), F(1, 20), 64)
+    assert falling[:129] == (F(1200),) * 129  # held for 100 ms = 128 ticks of 50/64 ms
+
+
+def test_wait_drop_by_hand():
+    # 1.2 kW -> 600 W, down 1 kW/s: a 0.5 s wait with a 0.2 s hysteresis drops 0.3 s * 1 kW/s
+    assert wait_drop(F(1200), F(600), F(600), F(1000), F(1, 20), F(1, 5), F(1, 2)) == 300
+    assert wait_drop(F(1200), F(600), F(600), F(1000), F(1, 20), F(1, 5), F(1, 10)) == 0  # rides through
+    assert wait_drop(F(1200), F(600), F(600), F(1000), F(1, 20), F(0), F(5)) == 600  # reaches low
+    assert wait_drop(F(1200), F(600), F(0), None, F(1, 20), F(0), F(1, 100)) == 120  # own 12 kW/s

@@ -109,6 +109,9 @@ class GpuSpec:
     floor: Fraction  # W, or a share of tdp when floor_is_share
     floor_is_share: bool
     ramp: Fraction | None  # W/s; None: no slew limit
+    ramp_up: Fraction | None = None  # W/s; None: ramp
+    ramp_down: Fraction | None = None  # W/s; None: ramp
+    hysteresis: Fraction | None = None  # s; None: 0
 
 
 @dataclass(frozen=True, slots=True)
