@@ -386,6 +386,38 @@ def _ramp(e: Encoding, w: m.Workload, _pool) -> z3.ArithRef:
     return _max([down, up])
 
 
+def _storage(e: Encoding, w: m.Workload) -> dict[str, z3.ArithRef]:
+    """The step's worst alignment through the storage (spec/semantics.md, "Energy storage")."""
+    pools, power = w.cluster.pools, w.cluster.power
+    high = z3.Sum([e.val(p.count) * e.param(p.gpu.tdp) for p in pools])
+    low = z3.Sum([e.val(p.count) * e.low(p.gpu) for p in pools])
+    busy, step = e.quantity((w.name, "compute_time")), e.quantity((w.name, "step_time"))
+    wait = step - busy
+    level = (high * busy + low * wait) / step
+    capacity = _or(e, power.storage, Fraction(0))
+    rate = _or(e, power.storage_power, Fraction(0))
+    out_rate, in_rate = _min([rate, high - level]), _min([rate, level - low])
+    depth = _min([capacity, out_rate * busy])
+    peak = z3.If(out_rate * busy > capacity, high, high - out_rate)
+    trough = z3.If(wait > 0, z3.If(depth < in_rate * wait, low, low + in_rate), peak)
+    return {  # built afresh for each quantity, so each records what it rests on
+        "grid_peak": peak, "grid_trough": trough, "grid_swing": peak - trough,
+        "storage_depth": depth, "storage_shortfall": _max([e.val(0), depth - in_rate * wait]),
+    }
+
+
+def _storage_rule(name: str):
+    @symbolic("training", name)
+    def rule(e: Encoding, w: m.Workload, _pool) -> z3.ArithRef:
+        return _storage(e, w)[name]
+
+    return rule
+
+
+for _name in ("grid_peak", "grid_trough", "grid_swing", "storage_depth", "storage_shortfall"):
+    _storage_rule(_name)
+
+
 @symbolic("training", "step_swing")
 def _step_swing(e: Encoding, w: m.Workload, _pool) -> z3.ArithRef:
     """Σ N_c · min(tdp_c − low_c, down_c · max(0, wait_c − hysteresis_c)), wait_c = step − t_c."""

@@ -194,6 +194,8 @@ class Power:
     node: int | None = None  # GPUs per node
     node_power: Param | None = None
     cooling: Param | None = None
+    storage: Param | None = None  # J
+    storage_power: Param | None = None  # W, charge and discharge
 
 
 @dataclass(frozen=True, slots=True)

@@ -106,6 +106,9 @@ POWER = (
     F("node", (ONE,), kind="count", doc="GPUs per node (with node_power)"),
     F("node_power", (u.POWER,), domain="nonnegative", doc="power per node beside its GPUs: CPUs, NICs, DPUs"),
     F("cooling", (u.POWER,), domain="nonnegative", doc="cooling power, when given instead of folded into pue"),
+    # energy storage between the GPUs and the grid (spec/semantics.md, "Energy storage")
+    F("storage", (u.ENERGY,), domain="positive", doc="energy storage capacity (with storage_power)"),
+    F("storage_power", (u.POWER,), domain="positive", doc="the storage's charge and discharge power"),
 )
 
 WORKLOAD = (
@@ -217,6 +220,11 @@ DERIVED: tuple[Derived, ...] = (
     *(_d(kind, "swing", u.POWER, "how far the site's GPU power drops between compute and waiting") for kind in POWER_FAMILIES),
     *(_d(kind, "ramp", u.SLEW, "the site's fastest rate of change of GPU power") for kind in POWER_FAMILIES),
     *(_d(kind, "floor_cost", u.POWER, "power the smoothing floor holds above idle while waiting") for kind in POWER_FAMILIES),
+    _d("training", "grid_peak", u.POWER, "the grid's highest GPU power in a step, storage discharging", explained_by=STEP),
+    _d("training", "grid_trough", u.POWER, "the grid's lowest GPU power in a step, storage charging", explained_by=STEP),
+    _d("training", "grid_swing", u.POWER, "grid_peak - grid_trough: the swing the grid sees through the storage", explained_by=STEP),
+    _d("training", "storage_depth", u.ENERGY, "energy the storage delivers in a step, starting full", explained_by=STEP),
+    _d("training", "storage_shortfall", u.ENERGY, "energy per step the storage cannot put back in the wait: 0 or it drains", explained_by=STEP),
     _d("training", "step_swing", u.POWER, "how far the site's GPU power drops by the end of each pool's wait, through the ramp-down rate and hysteresis", explained_by=STEP),
     # training
     _d("training", "step_time", u.TIME, "compute time plus the exposed part of the gradient exchange", explained_by=STEP),

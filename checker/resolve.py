@@ -389,11 +389,11 @@ class Resolver(LayoutResolver):
         thunks = {s.name: (lambda name=s.name: self._param("power", where, fields, name, section.span)) for s in registry.POWER if s.kind == "number"}
         thunks.update({name: (lambda name=name: self._count("power", where, fields, name, section.span)) for name in ("rack", "node")})
         p = self._all(thunks)
-        for count, power in (("rack", "rack_power"), ("node", "node_power")):
+        for count, power in (("rack", "rack_power"), ("node", "node_power"), ("storage", "storage_power")):
             if (p[count] is None) != (p[power] is None):
                 given, missing = (count, power) if p[power] is None else (power, count)
-                raise self.fail(fields[given].span, codes.MISSING_FIELD, f"'{given}' needs '{missing}' beside it in {where}: a count of GPUs and the power each such group draws beside them")
-        return m.Power(p["facility"], p["pue"], p["overhead"], p["transition"], section.span, p["rack"], p["rack_power"], p["node"], p["node_power"], p["cooling"])
+                raise self.fail(fields[given].span, codes.MISSING_FIELD, f"'{given}' needs '{missing}' beside it in {where}: {'an energy and the power it moves at' if count == 'storage' else 'a count of GPUs and the power each such group draws beside them'}")
+        return m.Power(p["facility"], p["pue"], p["overhead"], p["transition"], section.span, p["rack"], p["rack_power"], p["node"], p["node_power"], p["cooling"], p["storage"], p["storage_power"])
 
     def _workload(self, block: nodes.Block) -> None:
         if block.on is None or block.on_span is None:

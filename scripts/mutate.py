@@ -92,10 +92,12 @@ MUTATIONS: list[Mutation] = [
     Mutation("enc: rack power counted per GPU", ENC, "return 0 if size is None else sum(-(-p.count // size) for p in c.pools)", "return 0 if size is None else sum(p.count for p in c.pools)", ("rack-power",)),
     Mutation("enc: hysteresis ignored in the step swing", ENC, "held = wait if g.hysteresis is None else wait - e.param(g.hysteresis)", "held = wait", ("smoothing-profile",)),
     Mutation("enc: ramp-up rate ignored", ENC, "up = z3.Sum([e.val(p.count) * _rate(e, w, p.gpu, p.gpu.ramp_up or p.gpu.ramp) for p in pools])", "up = down", ("smoothing-profile",)),
+    Mutation("enc: storage never empties", ENC, "peak = z3.If(out_rate * busy > capacity, high, high - out_rate)", "peak = high - out_rate"),
     Mutation("enc: fin efficiency ignored", ENC, "return base if r.fin is None else e.param(r.fin) * base", "return base"),
     # the simulation core (operational rules)
     Mutation("sim: Earth infrared absorbed with the absorptance, not the emissivity", RAD, "infrared = as_fraction(emissivity, \"emissivity\") * ir * view", "infrared = a * ir * view", ("radiator-sunlight",)),
     Mutation("sim: no hold in the step's wait", "checker/sim/smoothing.py", "held = min(hysteresis, wait)", "held = Fraction(0)", ("smoothing-profile",)),
+    Mutation("sim: storage charges without a limit on its room", "checker/sim/storage.py", "room = charge if sign < 0 else full - charge", "room = charge if sign < 0 else full", ("storage-site",)),
     Mutation("sim: sunlight absorbed in shadow too", RAD, "sunlight = a * s * lit * cos", "sunlight = a * s * cos"),
     Mutation("sim: ring all-reduce chunk size/(n-1) instead of size/n", COLL, "chunk = size / n", "chunk = size / (n - 1)", ("ring-vs-tree",)),
     Mutation("sim: tree rounds floor(log2 n) instead of ceil", COLL, "while informed < n:", "while 2 * informed <= n:", ("ring-vs-tree",)),

@@ -55,7 +55,8 @@ def _range_or_value(draw, low: int, high: int, unit: str) -> str:
 
 # power beside the GPUs: none, racks, nodes, a cooling plant, ranges
 site_power = st.sampled_from(["", "; rack = 8; rack_power = 2 kW", "; rack = 3; rack_power = 1 kW .. 5 kW; node = 2; node_power = 300 W",
-                              "; node = 5; node_power = 100 W .. 900 W", "; cooling = 50 kW", "; rack = 72; rack_power = 20 kW; cooling = 1 kW .. 9 kW"])
+                              "; node = 5; node_power = 100 W .. 900 W", "; cooling = 50 kW", "; rack = 72; rack_power = 20 kW; cooling = 1 kW .. 9 kW",
+                              "; storage = 1 kJ .. 50 kJ; storage_power = 1 kW .. 30 kW", "; storage = 20 J; storage_power = 4 kW"])
 
 
 @st.composite
@@ -197,7 +198,7 @@ TRAIN = "kind = training; params = 7e10; batch = 1e6 token; efficiency = 30 % ..
 CORPUS = {
     "ring-shards-grad": GPUS + f"""cluster c {{ pool a = 8 x A; pool b = 4 x B
   network {{ topology = ring; bandwidth = 25 GB/s .. 100 GB/s; latency = 5 us }}
-  {POWER} }}
+  power {{ pue = 1.25; overhead = 20 %; transition = 50 ms; storage = 500 J .. 90 kJ; storage_power = 2 kW .. 40 kW }} }}
 workload w on c {{ {TRAIN}; shards = 2; grad_bytes = 4 B; jitter = 0 % .. 10 %; overlap = 10 % .. 90 % }}
 """,
     "ring-one-pool": GPUS + f"""cluster c {{ pool a = 7 x A
@@ -260,7 +261,7 @@ def claims(draw) -> str:
     elif "kind = inference" in text:
         quantity, unit, scale = draw(st.sampled_from([("w.throughput", "e6 token/s", 50), ("w.memory_per_gpu", "GB", 200)]))
     else:
-        quantity, unit, scale = draw(st.sampled_from([("w.step_time", "ms", 50), ("w.mfu", "%", 100), ("w.swing", "kW", 50), ("w.average_power", "kW", 50), ("w.ramp", "MW/s", 2), ("w.step_swing", "kW", 50)]))
+        quantity, unit, scale = draw(st.sampled_from([("w.step_time", "ms", 50), ("w.mfu", "%", 100), ("w.swing", "kW", 50), ("w.average_power", "kW", 50), ("w.ramp", "MW/s", 2), ("w.step_swing", "kW", 50), ("w.grid_swing", "kW", 50), ("w.storage_shortfall", "J", 100)]))
     op = draw(st.sampled_from(["<=", ">="]))
     bound = draw(st.integers(min_value=1, max_value=scale))
     return text + f"check c: {quantity} {op} {bound}{'' if unit.startswith('e') else ' '}{unit}\n"

@@ -200,6 +200,30 @@ def test_separate_rates_and_hysteresis_by_hand():
     assert value(PROFILE, "w.swing") == 8 * 600 + 8 * 900  # the bound without the wait: unchanged
 
 
+STORED = """gpu G { peak = 1000 TFLOP/s; memory = 80 GB; tdp = 1000 W; idle = 100 W }
+cluster c {
+  pool g = 16 x G
+  network { topology = ring; bandwidth = 10 GB/s; latency = 0 s }
+  power { storage = 2 kJ; storage_power = 5 kW }
+}
+workload w on c { kind = training; params = 1e9; batch = 32e3 token; efficiency = 48 %; jitter = 0 % }
+"""
+
+
+def test_storage_between_the_gpus_and_the_grid_by_hand():
+    # compute: 6e9 * 32e3 / 16 / (1e15 * 0.48) = 25 ms; exchange 375 ms; step 400 ms
+    # high 16 kW, low 1.6 kW, average (16 * 0.025 + 1.6 * 0.375) / 0.4 = 2.5 kW
+    # out: min(5 kW, 13.5 kW) = 5 kW for 25 ms = 125 J (the 2 kJ store holds it): peak 11 kW
+    # in: min(5 kW, 0.9 kW) = 0.9 kW, 125 J back within 0.139 s of the 375 ms wait: trough 1.6 kW
+    assert value(STORED, "w.grid_peak") == 11000
+    assert value(STORED, "w.grid_trough") == 1600
+    assert value(STORED, "w.grid_swing") == 9400
+    assert value(STORED, "w.storage_depth") == 125
+    assert value(STORED, "w.storage_shortfall") == 0
+    tiny = STORED.replace("storage = 2 kJ", "storage = 100 J")  # empties after 20 ms: the grid sees 16 kW
+    assert value(tiny, "w.grid_peak") == 16000 and value(tiny, "w.storage_depth") == 100
+
+
 def test_swing_ramp_and_floor_cost_in_a_mixed_cluster():
     text = cluster("ring", pools=MIXED) + training()
     # H100: low = idle 100 W; FAST: floor 50 % of 1400 W = 700 W above its 200 W idle

@@ -135,3 +135,28 @@ def test_wait_drop_by_hand():
     assert wait_drop(F(1200), F(600), F(600), F(1000), F(1, 20), F(1, 5), F(1, 10)) == 0  # rides through
     assert wait_drop(F(1200), F(600), F(600), F(1000), F(1, 20), F(0), F(5)) == 600  # reaches low
     assert wait_drop(F(1200), F(600), F(0), None, F(1, 20), F(0), F(1, 100)) == 120  # own 12 kW/s
+
+
+# ---- energy storage between the GPUs and the grid ------------------------------------------
+
+from checker.sim import storage_step, store  # noqa: E402
+
+
+def test_store_never_leaves_its_bounds():
+    assert store(5, 10, 12) == 12 and store(5, -10, 12) == 0 and store(5, -3, 12) == 2
+
+
+def test_storage_step_by_hand():
+    # 14 MW for 1 s, 2 MW for 1 s: the grid's target is the 8 MW average; 4 MW of storage
+    # shaves the peak to 10 MW and lifts the trough to 6 MW; it draws 4 MJ and takes them back
+    run = storage_step(F(14 * 10**6), F(2 * 10**6), F(1), F(2), F(10**7), F(4 * 10**6))
+    assert run.grid == ((1, 10 * 10**6), (1, 6 * 10**6))
+    assert run.drawn == 4 * 10**6 and run.charges == (6 * 10**6, 10**7)
+    # a 3 MJ store empties after 0.75 s: the grid sees the full 14 MW for the last 0.25 s, and
+    # the wait refills it in 0.75 s, the grid dropping to 2 MW after that
+    run = storage_step(F(14 * 10**6), F(2 * 10**6), F(1), F(2), F(3 * 10**6), F(4 * 10**6))
+    assert run.grid == ((F(3, 4), 10 * 10**6), (F(1, 4), 14 * 10**6), (F(3, 4), 6 * 10**6), (F(1, 4), 2 * 10**6))
+    # compute longer than the wait: the average is 8 MW, so 2 MW out for 1.5 s (3 MJ) and
+    # 4 MW back in for 0.5 s (2 MJ): 1 MJ short each step, it drains
+    run = storage_step(F(10 * 10**6), F(2 * 10**6), F(3, 2), F(2), F(10**7), F(4 * 10**6))
+    assert run.drawn == 3 * 10**6 and run.charges[-1] == 10**7 - 10**6

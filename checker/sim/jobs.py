@@ -15,6 +15,7 @@ from .inference import serving_throughput
 from .power import average_power, energy, gpu_max_slew, gpu_swing, site_step_segments
 from .scenario import MAX_RING, TICKS, Cluster, ClusterSpec, OutOfReach, PoolSpec, floor_watts
 from .smoothing import max_slews, wait_drop
+from .storage import StorageStep, storage_step
 from .training import Cohort, training_step
 
 __all__ = ["WorkloadSpec", "Training", "Inference", "PowerOfPools"]
@@ -165,6 +166,37 @@ class Training(PowerOfPools, _Workload):
     @cached_property
     def step_time(self) -> Fraction:
         return self._step.step_time
+
+    @cached_property
+    def _storage(self) -> StorageStep:
+        """One step from full through the site's storage (none: no capacity, no power)."""
+        pools, power = self.spec.cluster.pools, self.spec.cluster.power
+        high = sum((p.count * p.gpu.tdp for p in pools), Fraction(0))
+        low = sum((p.count * self._smoothing(p)[1] for p in pools), Fraction(0))
+        zero = Fraction(0)
+        return storage_step(high, low, self.compute_time, self.step_time,
+                            power.storage or zero, power.storage_power or zero)
+
+    @cached_property
+    def grid_peak(self) -> Fraction:
+        return max(p for _, p in self._storage.grid)
+
+    @cached_property
+    def grid_trough(self) -> Fraction:
+        return min(p for _, p in self._storage.grid)
+
+    @cached_property
+    def grid_swing(self) -> Fraction:
+        return self.grid_peak - self.grid_trough
+
+    @cached_property
+    def storage_depth(self) -> Fraction:
+        return self._storage.drawn
+
+    @cached_property
+    def storage_shortfall(self) -> Fraction:
+        """What the step leaves empty: the capacity less the charge at its end."""
+        return (self.spec.cluster.power.storage or Fraction(0)) - self._storage.charges[-1]
 
     @cached_property
     def step_swing(self) -> Fraction:

@@ -141,6 +141,8 @@ class PowerSpec:
     node: int | None = None  # GPUs per node; None: no per-node power
     node_power: Fraction | None = None
     cooling: Fraction | None = None  # None: cooling is in the PUE
+    storage: Fraction | None = None  # J; None: no storage
+    storage_power: Fraction | None = None  # W, charge and discharge
 
 
 @dataclass(frozen=True, slots=True)
