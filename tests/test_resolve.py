@@ -58,6 +58,9 @@ def test_resolution_errors(spec, text, where, message):
         (panel(temperature="3 K"), 4, "panel is hotter than its sink"),
         (panel(temperature="200 K .. 400 K", sink="250 K"), 4, "panel is hotter than its sink"),
         (panel(temperature="0 K"), 4, "panel.temperature is positive"),
+        # in sunlight at 200 K, facing the sun and the Earth, it absorbs more than it emits
+        (panel(temperature="200 K").replace("  sides", "  absorptance = 0.9; sun_view = 1; earth_view = 80 %\n  sides"), 4, "panel emits more than it absorbs"),
+        (panel(temperature="200 K").replace("  sides", "  earth_view = 100 %; earth_ir = 2 kW/m^2 .. 3 kW/m^2\n  sides"), 4, "panel emits more than it absorbs"),
     ],
 )
 def test_broken_invariants_are_counterexamples_at_their_line(spec, text, line, name):
