@@ -198,23 +198,52 @@ def _pool_index(w: m.Workload, pool: str) -> int:
     raise EncodingError(f"no pool {pool}")
 
 
-# ---- radiator: area · ε · σ · sides · (T⁴ − T_sink⁴) = heat ---------------------------------
+# ---- radiator: area · (fin · ε · σ · sides · (T⁴ − T_sink⁴) − absorbed) = heat ----------------
+
+SOLAR = Fraction(1361)  # W/m², total solar irradiance at 1 AU (Kopp & Lean 2011)
+ALBEDO = Fraction(3, 10)  # Earth's mean albedo (Gilmore, Spacecraft Thermal Control Handbook)
+EARTH_IR = Fraction(237)  # W/m², Earth's mean outgoing infrared (same source)
+
+
+def _or(e: Encoding, p: m.Param | None, default: Fraction) -> z3.ArithRef:
+    """A field the spec may leave out: its value, or its default as a constant."""
+    return e.val(default) if p is None else e.param(p)
 
 
 def _per_area(e: Encoding, r: m.Radiator) -> z3.ArithRef:
-    return e.param(r.emissivity) * e.val(SIGMA) * e.val(r.sides)
+    """fin · ε · σ · sides: emitted power per m² and per K⁴ (no fin factor when none is given)."""
+    base = e.param(r.emissivity) * e.val(SIGMA) * e.val(r.sides)
+    return base if r.fin is None else e.param(r.fin) * base
+
+
+def _in_space(r: m.Radiator) -> bool:
+    """Deep space: no environment field given, so nothing is absorbed (and no term is added)."""
+    return all(getattr(r, n) is None for n in registry.RADIATOR_ENVIRONMENT if n != "fin")
+
+
+def _absorbed(e: Encoding, r: m.Radiator) -> z3.ArithRef:
+    """α · S · sunlit · (sun_view + albedo · earth_view) + ε · earth_ir · earth_view."""
+    if _in_space(r):
+        return e.val(0)
+    alpha, solar = _or(e, r.absorptance, Fraction(0)), _or(e, r.solar, SOLAR)
+    lit, view = _or(e, r.sunlit, Fraction(1)), _or(e, r.earth_view, Fraction(0))
+    sunlight = alpha * solar * lit * (_or(e, r.sun_view, Fraction(0)) + _or(e, r.albedo, ALBEDO) * view)
+    return sunlight + e.param(r.emissivity) * _or(e, r.earth_ir, EARTH_IR) * view
 
 
 @symbolic("radiator", "area")
 def _area(e: Encoding, r: m.Radiator, _pool) -> z3.ArithRef:
     t, sink = e.param(r.temperature), e.param(r.sink)
-    return e.param(r.heat) / (_per_area(e, r) * (t**4 - sink**4))
+    emitted = _per_area(e, r) * (t**4 - sink**4)
+    return e.param(r.heat) / (emitted if _in_space(r) else emitted - _absorbed(e, r))
 
 
 @symbolic("radiator", "temperature")
 def _temperature(e: Encoding, r: m.Radiator, _pool) -> z3.ArithRef:
     t = z3.Real(f"aux:{r.name}.temperature", e.ctx)
-    fourth = e.param(r.sink) ** 4 + e.param(r.heat) / (_per_area(e, r) * e.param(r.area))
+    load = e.param(r.heat) / e.param(r.area)
+    load = load if _in_space(r) else load + _absorbed(e, r)
+    fourth = e.param(r.sink) ** 4 + load / _per_area(e, r)
     # total: a root exists whenever the right side is positive; otherwise T is pinned to 0
     e.definitions.append((f"{r.name}.temperature", z3.And(t >= 0, z3.If(fourth > 0, t**4 == fourth, t == 0))))
     return t
@@ -223,6 +252,17 @@ def _temperature(e: Encoding, r: m.Radiator, _pool) -> z3.ArithRef:
 @symbolic("radiator", "flux")
 def _flux(e: Encoding, r: m.Radiator, _pool) -> z3.ArithRef:
     return e.param(r.heat) / e.quantity((r.name, "area"))
+
+
+@symbolic("radiator", "absorbed")
+def _absorbed_rule(e: Encoding, r: m.Radiator, _pool) -> z3.ArithRef:
+    return _absorbed(e, r)
+
+
+@symbolic("radiator", "emitted")
+def _emitted(e: Encoding, r: m.Radiator, _pool) -> z3.ArithRef:
+    t = e.quantity((r.name, "temperature"))
+    return _per_area(e, r) * (t**4 - e.param(r.sink) ** 4)
 
 
 # ---- cluster --------------------------------------------------------------------------------
@@ -238,10 +278,35 @@ def _peak(e: Encoding, c: m.Cluster, _pool) -> z3.ArithRef:
     return z3.Sum([e.val(p.count) * e.param(p.gpu.peak) for p in c.pools])
 
 
+def _per_gpu(c: m.Cluster, size: int | None) -> int:
+    """Σ_c ⌈N_c / size⌉: racks (or nodes) never mix pools; 0 without a size."""
+    return 0 if size is None else sum(-(-p.count // size) for p in c.pools)
+
+
+@symbolic("cluster", "power.racks")
+def _racks(e: Encoding, c: m.Cluster, _pool) -> z3.ArithRef:
+    return e.val(_per_gpu(c, c.power.rack))
+
+
+@symbolic("cluster", "power.nodes")
+def _nodes_of(e: Encoding, c: m.Cluster, _pool) -> z3.ArithRef:
+    return e.val(_per_gpu(c, c.power.node))
+
+
+@symbolic("cluster", "power.it")
+def _it(e: Encoding, c: m.Cluster, _pool) -> z3.ArithRef:
+    """Σ N_c · tdp_c · (1 + overhead) + racks · rack_power + nodes · node_power."""
+    it = z3.Sum([e.val(p.count) * e.param(p.gpu.tdp) for p in c.pools]) * (1 + e.param(c.power.overhead))
+    for size, power in ((c.power.rack, c.power.rack_power), (c.power.node, c.power.node_power)):
+        if size is not None:
+            it = it + e.val(_per_gpu(c, size)) * e.param(power)
+    return it
+
+
 @symbolic("cluster", "power.draw")
 def _draw(e: Encoding, c: m.Cluster, _pool) -> z3.ArithRef:
-    it = z3.Sum([e.val(p.count) * e.param(p.gpu.tdp) for p in c.pools])
-    return it * (1 + e.param(c.power.overhead)) * e.param(c.power.pue)
+    draw = e.quantity((c.name, "power", "it")) * e.param(c.power.pue)
+    return draw if c.power.cooling is None else draw + e.param(c.power.cooling)
 
 
 # ---- workloads, both kinds ------------------------------------------------------------------
@@ -299,14 +364,71 @@ def _floor_cost(e: Encoding, w: m.Workload, _pool) -> z3.ArithRef:
     return z3.Sum([e.val(p.count) * (e.low(p.gpu) - e.param(p.gpu.idle)) for p in w.cluster.pools])
 
 
+def _rate(e: Encoding, w: m.Workload, g: m.Gpu, limit: m.Param | None) -> z3.ArithRef:
+    """A GPU's rate in one direction: its limit, never faster than it moves unsmoothed."""
+    natural = (e.param(g.tdp) - e.low(g)) / e.param(w.cluster.power.transition)
+    return natural if limit is None else _min([e.param(limit), natural])
+
+
+def _directed(g: m.Gpu) -> bool:
+    return g.ramp_up is not None or g.ramp_down is not None or g.hysteresis is not None
+
+
 @symbolic("training", "ramp")
 @symbolic("transformer", "ramp")
 def _ramp(e: Encoding, w: m.Workload, _pool) -> z3.ArithRef:
-    transition = e.param(w.cluster.power.transition)
+    pools = w.cluster.pools
+    if not any(_directed(p.gpu) for p in pools):
+        return z3.Sum([e.val(p.count) * _rate(e, w, p.gpu, p.gpu.ramp) for p in pools])
+    # every GPU falls at once, or every GPU rises at once: the faster of the two sums
+    down = z3.Sum([e.val(p.count) * _rate(e, w, p.gpu, p.gpu.ramp_down or p.gpu.ramp) for p in pools])
+    up = z3.Sum([e.val(p.count) * _rate(e, w, p.gpu, p.gpu.ramp_up or p.gpu.ramp) for p in pools])
+    return _max([down, up])
+
+
+def _storage(e: Encoding, w: m.Workload) -> dict[str, z3.ArithRef]:
+    """The step's worst alignment through the storage (spec/semantics.md, "Energy storage")."""
+    pools, power = w.cluster.pools, w.cluster.power
+    high = z3.Sum([e.val(p.count) * e.param(p.gpu.tdp) for p in pools])
+    low = z3.Sum([e.val(p.count) * e.low(p.gpu) for p in pools])
+    busy, step = e.quantity((w.name, "compute_time")), e.quantity((w.name, "step_time"))
+    wait = step - busy
+    level = (high * busy + low * wait) / step
+    capacity = _or(e, power.storage, Fraction(0))
+    rate = _or(e, power.storage_power, Fraction(0))
+    out_rate, in_rate = _min([rate, high - level]), _min([rate, level - low])
+    depth = _min([capacity, out_rate * busy])
+    peak = z3.If(out_rate * busy > capacity, high, high - out_rate)
+    trough = z3.If(wait > 0, z3.If(depth < in_rate * wait, low, low + in_rate), peak)
+    return {  # built afresh for each quantity, so each records what it rests on
+        "grid_peak": peak, "grid_trough": trough, "grid_swing": peak - trough,
+        "storage_depth": depth, "storage_shortfall": _max([e.val(0), depth - in_rate * wait]),
+    }
+
+
+def _storage_rule(name: str):
+    @symbolic("training", name)
+    def rule(e: Encoding, w: m.Workload, _pool) -> z3.ArithRef:
+        return _storage(e, w)[name]
+
+    return rule
+
+
+for _name in ("grid_peak", "grid_trough", "grid_swing", "storage_depth", "storage_shortfall"):
+    _storage_rule(_name)
+
+
+@symbolic("training", "step_swing")
+def _step_swing(e: Encoding, w: m.Workload, _pool) -> z3.ArithRef:
+    """Σ N_c · min(tdp_c − low_c, down_c · max(0, wait_c − hysteresis_c)), wait_c = step − t_c."""
+    step = e.quantity((w.name, "step_time"))
     terms = []
     for p in w.cluster.pools:
-        natural = (e.param(p.gpu.tdp) - e.low(p.gpu)) / transition
-        terms.append(e.val(p.count) * (natural if p.gpu.ramp is None else _min([e.param(p.gpu.ramp), natural])))
+        g = p.gpu
+        wait = step - e.quantity((w.name, "pool_time", p.name))
+        held = wait if g.hysteresis is None else wait - e.param(g.hysteresis)
+        falling = _rate(e, w, g, g.ramp_down or g.ramp) * _max([e.val(0), held])
+        terms.append(e.val(p.count) * _min([e.param(g.tdp) - e.low(g), falling]))
     return z3.Sum(terms)
 
 

@@ -144,6 +144,15 @@ class Radiator:
     sink: Param
     sides: int
     span: Span
+    # the environment and fin (registry.RADIATOR_ENVIRONMENT): None where the spec leaves it out
+    absorptance: Param | None = None
+    solar: Param | None = None
+    sun_view: Param | None = None
+    sunlit: Param | None = None
+    albedo: Param | None = None
+    earth_ir: Param | None = None
+    earth_view: Param | None = None
+    fin: Param | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,6 +169,9 @@ class Gpu:
     matmul: Param | None = None  # share of peak large matrix multiplies reach
     memory_bandwidth: Param | None = None  # HBM bytes/s
     memory_efficiency: Param | None = None  # share of it element-wise kernels reach
+    ramp_up: Param | None = None  # W/s; None: ramp
+    ramp_down: Param | None = None  # W/s; None: ramp
+    hysteresis: Param | None = None  # s; None: 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,6 +203,14 @@ class Power:
     overhead: Param
     transition: Param
     span: Span
+    # the whole rack and site: None where the spec leaves it out
+    rack: int | None = None  # GPUs per rack
+    rack_power: Param | None = None
+    node: int | None = None  # GPUs per node
+    node_power: Param | None = None
+    cooling: Param | None = None
+    storage: Param | None = None  # J
+    storage_power: Param | None = None  # W, charge and discharge
 
 
 @dataclass(frozen=True, slots=True)

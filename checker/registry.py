@@ -55,7 +55,18 @@ RADIATOR = (
     F("area", (u.AREA,), domain="positive", doc="area of one side; give this or temperature"),
     F("sink", (u.TEMPERATURE,), default=Fraction(0), domain="nonnegative", doc="effective sink temperature"),
     F("sides", (ONE,), kind="count", default=Fraction(1), choices=("1", "2"), doc="radiating sides, 1 or 2"),
+    # the panel in its environment (spec/semantics.md, "Radiator in sunlight"); left out, each
+    # takes the default its doc names, and a panel without them is the deep-space case exactly
+    F("absorptance", (ONE,), domain="share", doc="solar absorptance α; none: 0"),
+    F("solar", (u.FLUX,), domain="nonnegative", doc="solar flux at the panel; none: 1361 W/m^2"),
+    F("sun_view", (ONE,), domain="share", doc="cosine of the sun's incidence on the sunlit face; none: 0 (edge-on)"),
+    F("sunlit", (ONE,), domain="share", doc="share of the time in sunlight; none: 100 %"),
+    F("albedo", (ONE,), domain="share", doc="share of sunlight the Earth reflects; none: 30 %"),
+    F("earth_ir", (u.FLUX,), domain="nonnegative", doc="Earth's infrared flux; none: 237 W/m^2"),
+    F("earth_view", (ONE,), domain="share", doc="view factor from the panel's faces to the Earth, summed; none: 0"),
+    F("fin", (ONE,), domain="open-share", doc="fin efficiency; none: 100 %"),
 )
+RADIATOR_ENVIRONMENT = ("absorptance", "solar", "sun_view", "sunlit", "albedo", "earth_ir", "earth_view", "fin")
 
 GPU = (
     F("peak", (u.RATE,), required=True, domain="positive", doc="dense BF16 peak"),
@@ -67,6 +78,10 @@ GPU = (
     F("matmul", (ONE,), domain="open-share", doc="share of peak large matrix multiplies reach (training with a model)"),
     F("memory_bandwidth", (u.BANDWIDTH,), domain="positive", doc="HBM bandwidth (training with a model)"),
     F("memory_efficiency", (ONE,), domain="open-share", doc="share of the HBM bandwidth element-wise kernels reach; none: all of it"),
+    # power smoothing as NVML exposes it (spec/semantics.md, "Swings and ramps of a training step")
+    F("ramp_up", (u.SLEW,), domain="positive", doc="power-smoothing ramp-up rate; none: ramp"),
+    F("ramp_down", (u.SLEW,), domain="positive", doc="power-smoothing ramp-down rate; none: ramp"),
+    F("hysteresis", (u.TIME,), domain="nonnegative", doc="ramp-down hysteresis: how long power must stay low before it ramps down; none: 0"),
 )
 
 NETWORK = (
@@ -85,6 +100,15 @@ POWER = (
     F("pue", (ONE,), default=Fraction(1), domain="at-least-one", doc="power usage effectiveness"),
     F("overhead", (ONE,), default=Fraction(0), domain="nonnegative", doc="host, NIC and fan power on top of the GPUs"),
     F("transition", (u.TIME,), default=Fraction(1, 20), domain="positive", doc="unsmoothed switch time between phases"),
+    # the whole rack and site (spec/semantics.md, "Facility draw"): power beside the GPUs
+    F("rack", (ONE,), kind="count", doc="GPUs per rack (with rack_power)"),
+    F("rack_power", (u.POWER,), domain="nonnegative", doc="power per rack beside its GPUs: CPUs, NICs, switch trays, fans"),
+    F("node", (ONE,), kind="count", doc="GPUs per node (with node_power)"),
+    F("node_power", (u.POWER,), domain="nonnegative", doc="power per node beside its GPUs: CPUs, NICs, DPUs"),
+    F("cooling", (u.POWER,), domain="nonnegative", doc="cooling power, when given instead of folded into pue"),
+    # energy storage between the GPUs and the grid (spec/semantics.md, "Energy storage")
+    F("storage", (u.ENERGY,), domain="positive", doc="energy storage capacity (with storage_power)"),
+    F("storage_power", (u.POWER,), domain="positive", doc="the storage's charge and discharge power"),
 )
 
 WORKLOAD = (
@@ -180,9 +204,14 @@ DERIVED: tuple[Derived, ...] = (
     _d("radiator", "area", u.AREA, "area of one side (when temperature is given)"),
     _d("radiator", "temperature", u.TEMPERATURE, "radiating temperature (when area is given)"),
     _d("radiator", "flux", u.FLUX, "heat per square metre of panel"),
+    _d("radiator", "absorbed", u.FLUX, "sunlight, albedo and Earth infrared absorbed per square metre of panel"),
+    _d("radiator", "emitted", u.FLUX, "power emitted per square metre of panel at its temperature"),
     _d("cluster", "gpus", ONE, "the number of GPUs, N = Σ N_c"),
     _d("cluster", "peak", u.RATE, "Σ N_c · peak_c"),
     _d("cluster", "power.draw", u.POWER, "the facility's peak draw", sim="draw"),
+    _d("cluster", "power.it", u.POWER, "the IT equipment's peak power: GPUs, overhead, nodes and racks", sim="it"),
+    _d("cluster", "power.racks", ONE, "racks: Σ ⌈N_c / rack⌉ (0 without a rack size)", sim="racks"),
+    _d("cluster", "power.nodes", ONE, "nodes: Σ ⌈N_c / node⌉ (0 without a node size)", sim="nodes"),
     # workloads, both kinds
     *(_d(kind, "flops_per_token", u.WORK / u.TOKEN, "6 · params (training), 2 · params (inference)", default_of="flops_per_token") for kind in WORKLOADS),
     *(_d(kind, "state_bytes", u.DATA, "16 B (training), 2 B (inference) per parameter", default_of="state_bytes") for kind in WORKLOADS),
@@ -191,6 +220,12 @@ DERIVED: tuple[Derived, ...] = (
     *(_d(kind, "swing", u.POWER, "how far the site's GPU power drops between compute and waiting") for kind in POWER_FAMILIES),
     *(_d(kind, "ramp", u.SLEW, "the site's fastest rate of change of GPU power") for kind in POWER_FAMILIES),
     *(_d(kind, "floor_cost", u.POWER, "power the smoothing floor holds above idle while waiting") for kind in POWER_FAMILIES),
+    _d("training", "grid_peak", u.POWER, "the grid's highest GPU power in a step, storage discharging", explained_by=STEP),
+    _d("training", "grid_trough", u.POWER, "the grid's lowest GPU power in a step, storage charging", explained_by=STEP),
+    _d("training", "grid_swing", u.POWER, "grid_peak - grid_trough: the swing the grid sees through the storage", explained_by=STEP),
+    _d("training", "storage_depth", u.ENERGY, "energy the storage delivers in a step, starting full", explained_by=STEP),
+    _d("training", "storage_shortfall", u.ENERGY, "energy per step the storage cannot put back in the wait: 0 or it drains", explained_by=STEP),
+    _d("training", "step_swing", u.POWER, "how far the site's GPU power drops by the end of each pool's wait, through the ramp-down rate and hysteresis", explained_by=STEP),
     # training
     _d("training", "step_time", u.TIME, "compute time plus the exposed part of the gradient exchange", explained_by=STEP),
     _d("training", "compute_time", u.TIME, "the slowest pool's compute time: the barrier", explained_by=STEP),

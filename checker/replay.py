@@ -82,7 +82,8 @@ class Simulation:
 
     def _run(self, block: m.Block):
         if isinstance(block, m.Radiator):
-            return sim.Radiator(sim.RadiatorSpec(self.v(block.heat), self.v(block.emissivity), self.v(block.temperature), self.v(block.area), self.v(block.sink), block.sides))
+            environment = {name: self.v(getattr(block, name)) for name in registry.RADIATOR_ENVIRONMENT}
+            return sim.Radiator(sim.RadiatorSpec(self.v(block.heat), self.v(block.emissivity), self.v(block.temperature), self.v(block.area), self.v(block.sink), block.sides, **environment))
         if isinstance(block, m.Cluster):
             return sim.Cluster(self.cluster(block))
         if isinstance(block, m.Workload):
@@ -114,11 +115,11 @@ class Simulation:
     def cluster(self, c: m.Cluster) -> sim.ClusterSpec:
         net = c.network
         network = None if net is None else sim.NetworkSpec(net.topology, self.v(net.bandwidth), self.v(net.latency), net.domain, self.v(net.domain_bandwidth), self.v(net.domain_latency))
-        power = sim.PowerSpec(self.v(c.power.pue), self.v(c.power.overhead), self.v(c.power.transition))
+        power = sim.PowerSpec(self.v(c.power.pue), self.v(c.power.overhead), self.v(c.power.transition), c.power.rack, self.v(c.power.rack_power), c.power.node, self.v(c.power.node_power), self.v(c.power.cooling), self.v(c.power.storage), self.v(c.power.storage_power))
         return sim.ClusterSpec(tuple(sim.PoolSpec(p.name, p.count, self.gpu(p.gpu)) for p in c.pools), network, power)
 
     def gpu(self, g: m.Gpu) -> sim.GpuSpec:
-        return sim.GpuSpec(self.v(g.peak), self.v(g.memory), self.v(g.tdp), self.v(g.idle), self.v(g.floor), g.floor_relative, self.v(g.ramp))
+        return sim.GpuSpec(self.v(g.peak), self.v(g.memory), self.v(g.tdp), self.v(g.idle), self.v(g.floor), g.floor_relative, self.v(g.ramp), self.v(g.ramp_up), self.v(g.ramp_down), self.v(g.hysteresis))
 
     def expr(self, e: m.Expr) -> Fraction:
         return evaluate(e, self.quantity)

@@ -289,7 +289,7 @@ class Resolver(LayoutResolver, FindResolver):
         self._no_on(block)
         fields = self._members("radiator", block.name, block.members, block.span)
         given = [n for n in ("temperature", "area") if n in fields]
-        thunks = {name: (lambda name=name: self._param("radiator", block.name, fields, name, block.span)) for name in ("heat", "emissivity", "temperature", "area", "sink")}
+        thunks = {name: (lambda name=name: self._param("radiator", block.name, fields, name, block.span)) for name in ("heat", "emissivity", "temperature", "area", "sink") + registry.RADIATOR_ENVIRONMENT}
         thunks["sides"] = lambda: self._count("radiator", block.name, fields, "sides", block.span)
         if len(given) == 2:
             thunks["given"] = lambda: self.fail(fields["area"].span, codes.CONFLICTING_FIELDS, f"radiator '{block.name}' gives both temperature and area; give one, the other is derived")._raise()
@@ -299,8 +299,12 @@ class Resolver(LayoutResolver, FindResolver):
         sides = p["sides"]
         if any(p[n] is None for n in ("heat", "emissivity", "sink")) or sides is None:
             raise _Stop()
-        radiator = m.Radiator(block.name, p["heat"], p["emissivity"], p["temperature"], p["area"], p["sink"], sides, block.span)
+        radiator = m.Radiator(block.name, p["heat"], p["emissivity"], p["temperature"], p["area"], p["sink"], sides, block.span, **{n: p[n] for n in registry.RADIATOR_ENVIRONMENT})
         self._add(block, radiator, "radiator")
+        if p["temperature"] is not None and any(p[n] is not None for n in registry.RADIATOR_ENVIRONMENT):
+            emitted = m.QRef((block.name, "emitted"), u.FLUX, block.span)
+            absorbed = m.QRef((block.name, "absorbed"), u.FLUX, block.span)
+            self._invariant(f"{block.name} emits more than it absorbs", fields["temperature"].span, m.Comparison(emitted, ">", absorbed, f"{block.name}.emitted > {block.name}.absorbed"), guards=((block.name, "temperature"),))
         hot = m.QRef((block.name, "temperature"), u.TEMPERATURE, block.span)
         sink = m.QRef((block.name, "sink"), u.TEMPERATURE, block.span)
         where = (fields.get("temperature") or fields.get("sink") or fields["area"]).span
@@ -313,7 +317,7 @@ class Resolver(LayoutResolver, FindResolver):
         if any(p[n] is None for n in ("peak", "memory", "tdp")):
             raise _Stop()
         relative = p["floor"].dim.dimensionless and "floor" in fields
-        gpu = m.Gpu(block.name, p["peak"], p["memory"], p["tdp"], p["idle"], p["floor"], relative, p["ramp"], block.span, p["matmul"], p["memory_bandwidth"], p["memory_efficiency"])
+        gpu = m.Gpu(block.name, p["peak"], p["memory"], p["tdp"], p["idle"], p["floor"], relative, p["ramp"], block.span, p["matmul"], p["memory_bandwidth"], p["memory_efficiency"], p["ramp_up"], p["ramp_down"], p["hysteresis"])
         self._add(block, gpu, "gpu")
         tdp = m.QRef((block.name, "tdp"), u.POWER, block.span)
         idle = m.QRef((block.name, "idle"), u.POWER, p["idle"].span)
@@ -392,8 +396,14 @@ class Resolver(LayoutResolver, FindResolver):
     def _power(self, owner: str, section: nodes.Section) -> m.Power:
         where = f"{owner}.power"
         fields = self._members("power", where, section.members, section.span)
-        p = self._all({s.name: (lambda name=s.name: self._param("power", where, fields, name, section.span)) for s in registry.POWER})
-        return m.Power(p["facility"], p["pue"], p["overhead"], p["transition"], section.span)
+        thunks = {s.name: (lambda name=s.name: self._param("power", where, fields, name, section.span)) for s in registry.POWER if s.kind == "number"}
+        thunks.update({name: (lambda name=name: self._count("power", where, fields, name, section.span)) for name in ("rack", "node")})
+        p = self._all(thunks)
+        for count, power in (("rack", "rack_power"), ("node", "node_power"), ("storage", "storage_power")):
+            if (p[count] is None) != (p[power] is None):
+                given, missing = (count, power) if p[power] is None else (power, count)
+                raise self.fail(fields[given].span, codes.MISSING_FIELD, f"'{given}' needs '{missing}' beside it in {where}: {'an energy and the power it moves at' if count == 'storage' else 'a count of GPUs and the power each such group draws beside them'}")
+        return m.Power(p["facility"], p["pue"], p["overhead"], p["transition"], section.span, p["rack"], p["rack_power"], p["node"], p["node_power"], p["cooling"], p["storage"], p["storage_power"])
 
     def _workload(self, block: nodes.Block) -> None:
         if block.on is None or block.on_span is None:

@@ -74,6 +74,7 @@ class Mutation:
         return out
 
 
+RAD = "checker/sim/radiator.py"
 ENC, SCEN, JOBS, COLL, POWER, TRAIN = ("checker/encode.py", "checker/sim/scenario.py", "checker/sim/jobs.py",
                                        "checker/sim/collectives.py", "checker/sim/power.py", "checker/sim/training.py")
 
@@ -87,11 +88,22 @@ MUTATIONS: list[Mutation] = [
     Mutation("enc: swing from idle instead of max(idle, floor)", ENC, "(e.param(p.gpu.tdp) - e.low(p.gpu)) for p in w.cluster.pools", "(e.param(p.gpu.tdp) - e.param(p.gpu.idle)) for p in w.cluster.pools", ("power-smoothing",)),
     Mutation("enc: hierarchical inner bandwidth term without (g-1)/g", ENC, "e.val((g - 1) / g) * size / e.param(net.domain_bandwidth)", "size / e.param(net.domain_bandwidth)"),
     Mutation("enc: gradient bytes per parameter ignored (2 B)", ENC, "size = e.param(w.grad_bytes) * e.param(w.params)", "size = e.val(2) * e.param(w.params)"),
+    Mutation("enc: albedo load without the view factor", ENC, "_or(e, r.albedo, ALBEDO) * view", "_or(e, r.albedo, ALBEDO)", ("radiator-sunlight",)),
+    Mutation("enc: rack power counted per GPU", ENC, "return 0 if size is None else sum(-(-p.count // size) for p in c.pools)", "return 0 if size is None else sum(p.count for p in c.pools)", ("rack-power",)),
+    Mutation("enc: hysteresis ignored in the step swing", ENC, "held = wait if g.hysteresis is None else wait - e.param(g.hysteresis)", "held = wait", ("smoothing-profile",)),
+    Mutation("enc: ramp-up rate ignored", ENC, "up = z3.Sum([e.val(p.count) * _rate(e, w, p.gpu, p.gpu.ramp_up or p.gpu.ramp) for p in pools])", "up = down", ("smoothing-profile",)),
+    Mutation("enc: storage never empties", ENC, "peak = z3.If(out_rate * busy > capacity, high, high - out_rate)", "peak = high - out_rate"),
+    Mutation("enc: fin efficiency ignored", ENC, "return base if r.fin is None else e.param(r.fin) * base", "return base"),
     # the simulation core (operational rules)
+    Mutation("sim: Earth infrared absorbed with the absorptance, not the emissivity", RAD, "infrared = as_fraction(emissivity, \"emissivity\") * ir * view", "infrared = a * ir * view", ("radiator-sunlight",)),
+    Mutation("sim: no hold in the step's wait", "checker/sim/smoothing.py", "held = min(hysteresis, wait)", "held = Fraction(0)", ("smoothing-profile",)),
+    Mutation("sim: storage charges without a limit on its room", "checker/sim/storage.py", "room = charge if sign < 0 else full - charge", "room = charge if sign < 0 else full", ("storage-site",)),
+    Mutation("sim: sunlight absorbed in shadow too", RAD, "sunlight = a * s * lit * cos", "sunlight = a * s * cos"),
     Mutation("sim: ring all-reduce chunk size/(n-1) instead of size/n", COLL, "chunk = size / n", "chunk = size / (n - 1)", ("ring-vs-tree",)),
     Mutation("sim: tree rounds floor(log2 n) instead of ceil", COLL, "while informed < n:", "while 2 * informed <= n:", ("ring-vs-tree",)),
     Mutation("sim: jitter ignored", TRAIN, "ticks = stretch(on_grid(base, unit), on_grid(jitter, unit), unit)", "ticks = stretch(on_grid(base, unit), 0, unit)", ("colossus2",)),
-    Mutation("sim: PUE dropped from the facility draw", SCEN, "return it * (1 + power.overhead) * power.pue", "return it * (1 + power.overhead)", ("colossus1",)),
+    Mutation("sim: PUE dropped from the facility draw", SCEN, "return self.it * power.pue + cooling", "return self.it + cooling", ("colossus1",)),
+    Mutation("sim: a partly filled rack draws nothing", SCEN, "while left > 0:", "while left >= size:", ("rack-power",)),
     Mutation("sim: floor as a share of tdp read as watts", SCEN, "return gpu.floor * gpu.tdp if gpu.floor_is_share else gpu.floor", "return gpu.floor", ("power-smoothing",)),
     Mutation("sim: slew limit ignored", POWER, "limit = None if ramp is None else as_fraction(ramp, \"ramp\") * tick", "limit = None", ("power-smoothing",)),
     Mutation("sim: energy per token divides by the FLOPs", JOBS, "return self.energy_per_step / self.spec.batch", "return self.energy_per_step / self.flops"),

@@ -53,6 +53,12 @@ def _range_or_value(draw, low: int, high: int, unit: str) -> str:
     return draw(st.sampled_from([f"{a} {unit}", f"{a} {unit} .. {b} {unit}"]))
 
 
+# power beside the GPUs: none, racks, nodes, a cooling plant, ranges
+site_power = st.sampled_from(["", "; rack = 8; rack_power = 2 kW", "; rack = 3; rack_power = 1 kW .. 5 kW; node = 2; node_power = 300 W",
+                              "; node = 5; node_power = 100 W .. 900 W", "; cooling = 50 kW", "; rack = 72; rack_power = 20 kW; cooling = 1 kW .. 9 kW",
+                              "; storage = 1 kJ .. 50 kJ; storage_power = 1 kW .. 30 kW", "; storage = 20 J; storage_power = 4 kW"])
+
+
 @st.composite
 def clusters(draw) -> str:
     pools = draw(st.integers(min_value=1, max_value=4))
@@ -71,7 +77,8 @@ def clusters(draw) -> str:
         idle = draw(st.integers(min_value=0, max_value=tdp // 100)) * 50 % tdp
         lo, hi = sorted(draw(st.tuples(percent, percent)))
         floor = draw(st.sampled_from(["", f"; floor = {lo} % .. {hi} %", f"; floor = {hi} %", f"; floor = {idle + 10} W", f"; floor = {idle // 2} W .. {idle + 10} W"]))
-        ramp = draw(st.sampled_from(["", "; ramp = 2 kW/s", "; ramp = 500 W/s .. 8 kW/s"]))
+        ramp = draw(st.sampled_from(["", "; ramp = 2 kW/s", "; ramp = 500 W/s .. 8 kW/s", "; ramp_down = 1 kW/s; hysteresis = 0 ms .. 300 ms",
+                                     "; ramp = 3 kW/s; ramp_up = 500 W/s .. 6 kW/s; hysteresis = 50 ms", "; ramp_down = 200 W/s .. 20 kW/s; ramp_up = 4 kW/s"]))
         lines.append(f"gpu G{i} {{ peak = {peak} TFLOP/s; memory = 1 TB; tdp = {tdp} W; idle = {idle} W{floor}{ramp} }}")
     pool_lines = "\n".join(f"  pool p{i} = {c} x G{i}" for i, c in enumerate(counts))
     extra = f"; domain = {domain}; domain_bandwidth = 450 GB/s; domain_latency = 2 us" if topology == "hierarchical" else ""
@@ -84,7 +91,7 @@ def clusters(draw) -> str:
     lines.append(
         f"cluster c {{\n{pool_lines}\n"
         + (f"  network {{ topology = {topology}; bandwidth = {bandwidth}; latency = {latency}{extra} }}\n" if network else "")
-        + f"  power {{ pue = 1.2; overhead = 10 %; transition = 50 ms }}\n}}"
+        + f"  power {{ pue = 1.2; overhead = 10 %; transition = 50 ms{draw(site_power)} }}\n}}"
     )
     fields = [f"kind = {kind}", f"params = {draw(st.sampled_from(['1e9', '7e10', '3e8']))}"]
     if kind == "training":
@@ -109,7 +116,13 @@ def radiators(draw) -> str:
     s_lo, s_hi = sorted(draw(st.tuples(st.integers(0, 200), st.integers(0, 200))))
     sides = draw(st.sampled_from([1, 2]))
     given_field = draw(st.sampled_from(["temperature = 300 K .. 400 K", "area = 500 m^2 .. 2000 m^2", "temperature = 330 K"]))
-    return f"radiator r {{ heat = 1 MW; emissivity = {lo} % .. {hi} %; sink = {s_lo} K .. {s_hi} K; sides = {sides}; {given_field} }}\n"
+    # the environment: none (deep space), or some of its fields, given or ranged
+    environment = draw(st.lists(st.sampled_from([
+        "absorptance = 0 % .. 30 %", "absorptance = 20 %", "solar = 1300 W/m^2 .. 1420 W/m^2", "sun_view = 0 % .. 20 %",
+        "sunlit = 0 % .. 100 %", "sunlit = 62 %", "albedo = 20 % .. 40 %", "earth_ir = 200 W/m^2 .. 260 W/m^2",
+        "earth_view = 0 % .. 30 %", "earth_view = 25 %", "fin = 70 % .. 100 %"]), max_size=4, unique_by=lambda f: f.split("=")[0]))
+    extra = "".join(f"; {f}" for f in environment)
+    return f"radiator r {{ heat = 1 MW; emissivity = {lo} % .. {hi} %; sink = {s_lo} K .. {s_hi} K; sides = {sides}; {given_field}{extra} }}\n"
 
 
 def quantities(model: m.Model) -> list[tuple[str, ...]]:
@@ -172,7 +185,7 @@ def both(text: str, data) -> None:
     agree(text, lambda model: [points(model, data.draw) for _ in range(3)])
 
 
-GPUS = """gpu A { peak = 989 TFLOP/s; memory = 80 GB; tdp = 700 W; idle = 100 W; floor = 30 % .. 60 %; ramp = 2 kW/s }
+GPUS = """gpu A { peak = 989 TFLOP/s; memory = 80 GB; tdp = 700 W; idle = 100 W; floor = 30 % .. 60 %; ramp = 2 kW/s; ramp_up = 1 kW/s .. 9 kW/s; hysteresis = 0 ms .. 400 ms }
 gpu B { peak = 2500 TFLOP/s; memory = 186 GB; tdp = 1200 W; idle = 150 W; floor = 400 W }
 gpu C { peak = 312 TFLOP/s; memory = 40 GB; tdp = 400 W; idle = 50 W }
 """
@@ -185,7 +198,7 @@ TRAIN = "kind = training; params = 7e10; batch = 1e6 token; efficiency = 30 % ..
 CORPUS = {
     "ring-shards-grad": GPUS + f"""cluster c {{ pool a = 8 x A; pool b = 4 x B
   network {{ topology = ring; bandwidth = 25 GB/s .. 100 GB/s; latency = 5 us }}
-  {POWER} }}
+  power {{ pue = 1.25; overhead = 20 %; transition = 50 ms; storage = 500 J .. 90 kJ; storage_power = 2 kW .. 40 kW }} }}
 workload w on c {{ {TRAIN}; shards = 2; grad_bytes = 4 B; jitter = 0 % .. 10 %; overlap = 10 % .. 90 % }}
 """,
     "ring-one-pool": GPUS + f"""cluster c {{ pool a = 7 x A
@@ -209,7 +222,7 @@ workload w on c {{ {TRAIN}; shards = 2; grad_bytes = 1 B .. 4 B; jitter = 0 % ..
 workload w on c {{ {TRAIN}; shards = 2; balance = uniform; jitter = 0 % .. 10 %; overlap = 25 % }}
 """,
     "inference": GPUS + f"""cluster c {{ pool a = 16 x A; pool b = 8 x B
-  {POWER} }}
+  power {{ pue = 1.25; overhead = 20 %; rack = 6; rack_power = 3 kW .. 9 kW; node = 4; node_power = 500 W; cooling = 2 kW .. 4 kW }} }}
 workload w on c {{ kind = inference; params = 7e10; efficiency = 30 % .. 40 %; shards = 8 }}
 """,
     "inference-given": GPUS + f"""cluster c {{ pool c = 12 x C
@@ -218,6 +231,8 @@ workload w on c {{ kind = inference; params = 1e9; efficiency = 50 %; state_byte
 """,
     "radiator-temperature": "radiator r { heat = 1 MW; emissivity = 80 % .. 95 %; temperature = 300 K .. 400 K; sink = 3 K .. 200 K; sides = 2 }\n",
     "radiator-area": "radiator r { heat = 2 MW; emissivity = 90 %; area = 500 m^2 .. 2000 m^2; sink = 0 K .. 250 K; sides = 1 }\n",
+    "radiator-sunlit-temperature": "radiator r { heat = 1 MW; emissivity = 85 % .. 92 %; temperature = 293.15 K .. 330 K; sides = 2; absorptance = 10 % .. 30 %; sun_view = 0 % .. 20 %; sunlit = 62 % .. 100 %; albedo = 0 % .. 30 %; earth_view = 51.55 %; fin = 90 % }\n",
+    "radiator-sunlit-area": "radiator r { heat = 1 MW; emissivity = 92 %; area = 1200 m^2 .. 2000 m^2; sink = 3 K; sides = 2; absorptance = 26 %; solar = 1361 W/m^2; sun_view = 17.36 %; albedo = 0 % .. 30 %; earth_ir = 237 W/m^2 .. 261 W/m^2; earth_view = 0 % .. 51.55 %; fin = 80 % .. 100 % }\n",
 }
 
 
@@ -242,11 +257,11 @@ def test_every_radiator_quantity_agrees_at_random_points(text, data):
 def claims(draw) -> str:
     text = draw(st.one_of(clusters(), radiators()))
     if text.startswith("radiator"):
-        quantity, unit, scale = draw(st.sampled_from([("r.area", "m^2", 2000), ("r.temperature", "K", 500), ("r.flux", "W/m^2", 2000)]))
+        quantity, unit, scale = draw(st.sampled_from([("r.area", "m^2", 2000), ("r.temperature", "K", 500), ("r.flux", "W/m^2", 2000), ("r.absorbed", "W/m^2", 400), ("r.emitted", "W/m^2", 2000)]))
     elif "kind = inference" in text:
         quantity, unit, scale = draw(st.sampled_from([("w.throughput", "e6 token/s", 50), ("w.memory_per_gpu", "GB", 200)]))
     else:
-        quantity, unit, scale = draw(st.sampled_from([("w.step_time", "ms", 50), ("w.mfu", "%", 100), ("w.swing", "kW", 50), ("w.average_power", "kW", 50), ("w.ramp", "MW/s", 2)]))
+        quantity, unit, scale = draw(st.sampled_from([("w.step_time", "ms", 50), ("w.mfu", "%", 100), ("w.swing", "kW", 50), ("w.average_power", "kW", 50), ("w.ramp", "MW/s", 2), ("w.step_swing", "kW", 50), ("w.grid_swing", "kW", 50), ("w.storage_shortfall", "J", 100)]))
     op = draw(st.sampled_from(["<=", ">="]))
     bound = draw(st.integers(min_value=1, max_value=scale))
     return text + f"check c: {quantity} {op} {bound}{'' if unit.startswith('e') else ' '}{unit}\n"

@@ -31,6 +31,8 @@ def panel(emissivity="0.9", temperature="330 K", sink="3 K", sides="2") -> str:
         (panel() + "check c: panel.area <= 1 m^2\ncheck c: panel.area <= 2 m^2\n", ":9:7:", "'c' is already used on line 8 [duplicate]"),
         ("radiator panel { emissivity = 0.9; temperature = 300 K }\n", ":1:1:", "radiator 'panel' needs a 'heat' field (heat to reject) [missing-field]"),
         ("radiator panel { heat = 1 MW; emissivity = 0.9 }\n", ":1:10:", "needs a 'temperature' or an 'area' field (the other is derived) [missing-field]"),
+        ("cluster c {\n  pool a = 8 x H100\n  power { rack = 72 }\n}\n", ":3:11:", "'rack' needs 'rack_power' beside it in c.power: a count of GPUs and the power each such group draws beside them [missing-field]"),
+        ("cluster c {\n  pool a = 8 x H100\n  power { node_power = 1 kW }\n}\n", ":3:11:", "'node_power' needs 'node' beside it in c.power: a count of GPUs and the power each such group draws beside them [missing-field]"),
         ("radiator panel { heat = 1 MW; emissivity = 0.9; temperature = 300 K; area = 5 m^2 }\n", ":1:70:", "gives both temperature and area; give one, the other is derived [conflicting-fields]"),
         (panel(sides="3"), ":6:17:", "'sides' must be 1 or 2, not 3 [bad-value]"),
         (panel(sides="1.5"), ":6:17:", "'sides' must be a positive whole number, not 1.5 [not-integer]"),
@@ -56,6 +58,9 @@ def test_resolution_errors(spec, text, where, message):
         (panel(temperature="3 K"), 4, "panel is hotter than its sink"),
         (panel(temperature="200 K .. 400 K", sink="250 K"), 4, "panel is hotter than its sink"),
         (panel(temperature="0 K"), 4, "panel.temperature is positive"),
+        # in sunlight at 200 K, facing the sun and the Earth, it absorbs more than it emits
+        (panel(temperature="200 K").replace("  sides", "  absorptance = 0.9; sun_view = 1; earth_view = 80 %\n  sides"), 4, "panel emits more than it absorbs"),
+        (panel(temperature="200 K").replace("  sides", "  earth_view = 100 %; earth_ir = 2 kW/m^2 .. 3 kW/m^2\n  sides"), 4, "panel emits more than it absorbs"),
     ],
 )
 def test_broken_invariants_are_counterexamples_at_their_line(spec, text, line, name):

@@ -39,6 +39,24 @@ def test_radiator_area_and_flux():
     assert value(PANEL, "p.flux") == F(10**6) / area
 
 
+def test_a_panel_in_deep_space_absorbs_nothing_and_emits_its_flux():
+    assert value(PANEL, "p.absorbed") == 0
+    assert value(PANEL, "p.emitted") == value(PANEL, "p.flux") == F(85, 100) * SIGMA * 2 * (F(330) ** 4 - 3**4)
+
+
+SUNNY = ("radiator p { heat = 1 MW; emissivity = 0.9; temperature = 300 K; sides = 2; absorptance = 0.2; "
+         "sun_view = 0.5; sunlit = 0.6; albedo = 0.3; earth_ir = 240 W/m^2; earth_view = 0.4; fin = 0.8 }\n")
+
+
+def test_a_panel_in_sunlight_by_hand():
+    # absorbed = 0.2 * 1361 * 0.6 * (0.5 + 0.3 * 0.4) + 0.9 * 240 * 0.4 = 101.2584 + 86.4 = 187.6584 W/m^2
+    assert value(SUNNY, "p.absorbed") == F("187.6584")
+    emitted = F(8, 10) * F(9, 10) * SIGMA * 2 * F(300) ** 4  # fin * eps * sigma * sides * T^4
+    assert value(SUNNY, "p.emitted") == emitted
+    assert value(SUNNY, "p.area") == F(10**6) / (emitted - F("187.6584"))
+    assert value(SUNNY, "p.flux") == emitted - F("187.6584")
+
+
 def test_the_constant_is_codata():
     assert SIGMA == F(5670374419, 10**17)
 
@@ -138,6 +156,72 @@ def test_memory_per_gpu_and_flops_per_token():
 def test_power_draw():
     text = cluster("ring", pools=MIXED) + training()
     assert value(text, "c.power.draw") == (100 * 700 + 28 * 1400) * F(12, 10) * F(125, 100)
+
+
+RACKS = """gpu G { peak = 2500 TFLOP/s; memory = 186 GB; tdp = 1200 W }
+cluster c {
+  pool a = 100 x G; pool b = 7 x G
+  power { rack = 72; rack_power = 25 kW; node = 4; node_power = 600 W; overhead = 10 %; pue = 1.2; cooling = 2 MW }
+}
+"""
+
+
+def test_rack_and_node_power_beside_the_gpus_by_hand():
+    # racks never mix pools: ceil(100/72) + ceil(7/72) = 2 + 1 = 3; nodes: 25 + 2 = 27
+    assert value(RACKS, "c.power.racks") == 3 and value(RACKS, "c.power.nodes") == 27
+    it = 107 * 1200 * F(11, 10) + 3 * 25000 + 27 * 600  # 141240 + 75000 + 16200 = 232440 W
+    assert value(RACKS, "c.power.it") == it == 232440
+    assert value(RACKS, "c.power.draw") == it * F(12, 10) + 2 * 10**6  # 2278928 W
+    plain = cluster("ring", pools=MIXED) + training()
+    assert value(plain, "c.power.racks") == 0 and value(plain, "c.power.it") == (100 * 700 + 28 * 1400) * F(12, 10)
+
+
+PROFILE = """gpu G { peak = 1000 TFLOP/s; memory = 80 GB; tdp = 1200 W; idle = 150 W; floor = 50 %
+        ramp_up = 2 kW/s; ramp_down = 1 kW/s; hysteresis = 200 ms }
+gpu H { peak = 1000 TFLOP/s; memory = 80 GB; tdp = 1000 W; idle = 100 W; ramp = 3 kW/s }
+cluster c {
+  pool g = 8 x G; pool h = 8 x H
+  network { topology = ring; bandwidth = 10 GB/s; latency = 0 s }
+  power { transition = 100 ms }
+}
+workload w on c { kind = training; params = 1e9; batch = 16e3 token; efficiency = 48 %; jitter = 0 % }
+"""
+
+
+def test_separate_rates_and_hysteresis_by_hand():
+    # falls: G min(1 kW/s, 600 W / 0.1 s) = 1 kW/s, H min(3 kW/s, 9 kW/s) = 3 kW/s: 8 * 4 kW/s
+    # rises: G 2 kW/s, H 3 kW/s: 8 * 5 kW/s = 40 kW/s, the faster
+    assert value(PROFILE, "w.ramp") == 40000
+    # compute: 6e9 * 16e3 / 16 / (1e15 * 0.48) = 12.5 ms; ring over 16 GPUs: 2 * 15/16 * 2e9 B / 10 GB/s = 375 ms
+    # so a 387.5 ms step and a 375 ms wait: G holds 200 ms then falls 175 ms * 1 kW/s = 175 W;
+    # H falls at 3 kW/s and reaches its idle (900 W below tdp) after 300 ms
+    assert value(PROFILE, "w.step_time") == F(3875, 10000)
+    assert value(PROFILE, "w.step_swing") == 8 * 175 + 8 * 900
+    assert value(PROFILE, "w.swing") == 8 * 600 + 8 * 900  # the bound without the wait: unchanged
+
+
+STORED = """gpu G { peak = 1000 TFLOP/s; memory = 80 GB; tdp = 1000 W; idle = 100 W }
+cluster c {
+  pool g = 16 x G
+  network { topology = ring; bandwidth = 10 GB/s; latency = 0 s }
+  power { storage = 2 kJ; storage_power = 5 kW }
+}
+workload w on c { kind = training; params = 1e9; batch = 32e3 token; efficiency = 48 %; jitter = 0 % }
+"""
+
+
+def test_storage_between_the_gpus_and_the_grid_by_hand():
+    # compute: 6e9 * 32e3 / 16 / (1e15 * 0.48) = 25 ms; exchange 375 ms; step 400 ms
+    # high 16 kW, low 1.6 kW, average (16 * 0.025 + 1.6 * 0.375) / 0.4 = 2.5 kW
+    # out: min(5 kW, 13.5 kW) = 5 kW for 25 ms = 125 J (the 2 kJ store holds it): peak 11 kW
+    # in: min(5 kW, 0.9 kW) = 0.9 kW, 125 J back within 0.139 s of the 375 ms wait: trough 1.6 kW
+    assert value(STORED, "w.grid_peak") == 11000
+    assert value(STORED, "w.grid_trough") == 1600
+    assert value(STORED, "w.grid_swing") == 9400
+    assert value(STORED, "w.storage_depth") == 125
+    assert value(STORED, "w.storage_shortfall") == 0
+    tiny = STORED.replace("storage = 2 kJ", "storage = 100 J")  # empties after 20 ms: the grid sees 16 kW
+    assert value(tiny, "w.grid_peak") == 16000 and value(tiny, "w.storage_depth") == 100
 
 
 def test_swing_ramp_and_floor_cost_in_a_mixed_cluster():

@@ -84,3 +84,79 @@ def test_site_swing_and_ramp_add_the_gpus():
 def test_levels_outside_tdp_are_refused():
     with pytest.raises(ValueError):
         gpu_swing(TDP, F(1300), F(0))
+
+
+def test_a_site_counts_its_racks_and_nodes_pool_by_pool_by_hand():
+    from checker.sim import Cluster, ClusterSpec, GpuSpec, PoolSpec, PowerSpec
+
+    gpu = GpuSpec(F(2500 * 10**12), F(186 * 10**9), F(1200), F(0), F(0), False, None)
+    power = PowerSpec(F(1), F(0), F(1, 20), rack=72, rack_power=F(10000), node=4, node_power=F(600), cooling=F(5000))
+    site = Cluster(ClusterSpec((PoolSpec("a", 73, gpu), PoolSpec("b", 72, gpu)), None, power))
+    # pool a fills 2 racks (the second with one GPU), pool b exactly 1; nodes: 19 + 18
+    assert site.racks == 3 and site.nodes == 37
+    assert site.it == 145 * 1200 + 3 * 10000 + 37 * 600  # 174000 + 30000 + 22200 = 226200 W
+    assert site.draw == 226200 + 5000
+
+
+# ---- separate ramp-up and ramp-down rates, ramp-down hysteresis (NVML) ------------------
+
+from checker.sim import hold_track, max_slews, slew_traces, track_rates, wait_drop  # noqa: E402
+
+
+def test_track_rates_by_hand():
+    assert track_rates(100, 200, 0, 300, 30, 10) == 130  # rising: at most up
+    assert track_rates(100, 0, 40, 300, 30, 10) == 90  # falling: at most down
+    assert track_rates(100, 0, 95, 300, 30, 10) == 95  # to the floor, no further
+    assert track_rates(100, 500, 0, 300, None, 10) == 300  # unlimited up, capped at tdp
+
+
+def test_hold_track_waits_out_the_hysteresis_then_falls():
+    out, below, trace = 100, 0, []
+    for _ in range(5):
+        out, below = hold_track(out, 0, 0, 100, 10, 25, below, 2)
+        trace.append(out)
+    assert trace == [100, 100, 75, 50, 25]  # two ticks held, then 25 per tick
+    assert hold_track(50, 80, 0, 100, 10, 25, 7, 2) == (60, 0)  # rising resets the count
+
+
+def test_asymmetric_rates_by_hand():
+    # tdp 1200 W, low 600 W, over 50 ms: the GPU itself moves 12 kW/s; down 1 kW/s, up 2 kW/s
+    fall, rise = max_slews(F(1200), F(600), F(600), F(2000), F(1000), F(0), F(1, 20), 64)
+    assert (fall, rise) == (1000, 2000)
+    # unlimited both ways: the GPU's own 12 kW/s; a hysteresis delays the fall, not its rate
+    assert max_slews(F(1200), F(600), F(0), None, None, F(1, 10), F(1, 20), 64) == (12000, 12000)
+    falling, _ = slew_traces(F(1200), F(600), F(0), None, None, F(1, 10), F(1, 20), 64)
+    assert falling[:129] == (F(1200),) * 129  # held for 100 ms = 128 ticks of 50/64 ms
+
+
+def test_wait_drop_by_hand():
+    # 1.2 kW -> 600 W, down 1 kW/s: a 0.5 s wait with a 0.2 s hysteresis drops 0.3 s * 1 kW/s
+    assert wait_drop(F(1200), F(600), F(600), F(1000), F(1, 20), F(1, 5), F(1, 2)) == 300
+    assert wait_drop(F(1200), F(600), F(600), F(1000), F(1, 20), F(1, 5), F(1, 10)) == 0  # rides through
+    assert wait_drop(F(1200), F(600), F(600), F(1000), F(1, 20), F(0), F(5)) == 600  # reaches low
+    assert wait_drop(F(1200), F(600), F(0), None, F(1, 20), F(0), F(1, 100)) == 120  # own 12 kW/s
+
+
+# ---- energy storage between the GPUs and the grid ------------------------------------------
+
+from checker.sim import storage_step, store  # noqa: E402
+
+
+def test_store_never_leaves_its_bounds():
+    assert store(5, 10, 12) == 12 and store(5, -10, 12) == 0 and store(5, -3, 12) == 2
+
+
+def test_storage_step_by_hand():
+    # 14 MW for 1 s, 2 MW for 1 s: the grid's target is the 8 MW average; 4 MW of storage
+    # shaves the peak to 10 MW and lifts the trough to 6 MW; it draws 4 MJ and takes them back
+    run = storage_step(F(14 * 10**6), F(2 * 10**6), F(1), F(2), F(10**7), F(4 * 10**6))
+    assert run.grid == ((1, 10 * 10**6), (1, 6 * 10**6))
+    assert run.drawn == 4 * 10**6 and run.charges == (6 * 10**6, 10**7)
+    # a 3 MJ store empties after 0.75 s: the grid sees the full 14 MW for the last 0.25 s, and
+    # the wait refills it in 0.75 s, the grid dropping to 2 MW after that
+    run = storage_step(F(14 * 10**6), F(2 * 10**6), F(1), F(2), F(3 * 10**6), F(4 * 10**6))
+    assert run.grid == ((F(3, 4), 10 * 10**6), (F(1, 4), 14 * 10**6), (F(3, 4), 6 * 10**6), (F(1, 4), 2 * 10**6))
+    # compute longer than the wait: the average is 8 MW, so 2 MW out for 1.5 s (3 MJ) and
+    # 4 MW back in for 0.5 s (2 MJ): 1 MJ short each step, it drains
+    run = storage_step(F(10 * 10**6), F(2 * 10**6), F(3, 2), F(2), F(10**7), F(4 * 10**6))
+    assert run.drawn == 3 * 10**6 and run.charges[-1] == 10**7 - 10**6

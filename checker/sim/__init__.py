@@ -2,7 +2,7 @@
 
 Plain Python on ``fractions.Fraction``; it imports nothing outside ``checker.sim`` and the
 standard library (no z3, no lark). The PEP 316 contracts sit on small integer kernels
-(``later``, ``stretch``, ``exposed``, ``track``, ``energy_units``, ``toward``,
+(``later``, ``stretch``, ``exposed``, ``track``, ``track_rates``, ``hold_track``, ``store``, ``energy_units``, ``toward``,
 ``broadcast_round``, ``start``, ``uniform_makespan``) that CrossHair checks; the Fraction-level API scales values onto a
 common denominator and calls them.
 """
@@ -15,8 +15,10 @@ from .pipeline import Schedule, run_schedule, schedule_order, simulate_pipeline,
 from .power import (Segment, average_power, energy, energy_units, gpu_max_slew,
                     gpu_slew_trace, gpu_step_segments, gpu_swing, gpu_swing_trace,
                     merge_traces, site_ramp, site_step_segments, site_swing, smooth, track)
-from .radiator import (GRID, STEFAN_BOLTZMANN, area_for, radiated_power, temperature_for,
-                       toward, transient)
+from .radiator import (ALBEDO, EARTH_IR, GRID, SOLAR, STEFAN_BOLTZMANN, absorbed_flux, area_for,
+                       radiated_power, temperature_for, toward, transient)
+from .storage import StorageStep, storage_step, store
+from .smoothing import hold_track, max_slews, slew_traces, track_rates, wait_drop
 from .transformer import (Layout, Model, attention_flops, in_flight_chunks, layer_activations,
                           layer_bytes, layer_flops, layer_params, logit_flops, score_bytes,
                           state_bytes_per_param)
@@ -36,8 +38,10 @@ __all__ = [
     "Segment", "gpu_step_segments", "merge_traces", "site_step_segments", "energy",
     "average_power", "smooth", "gpu_swing_trace", "gpu_swing", "gpu_slew_trace",
     "gpu_max_slew", "site_swing", "site_ramp", "track", "energy_units",
+    "track_rates", "hold_track", "slew_traces", "max_slews", "wait_drop",
+    "store", "StorageStep", "storage_step",
     "STEFAN_BOLTZMANN", "GRID", "radiated_power", "area_for", "temperature_for", "transient",
-    "toward",
+    "toward", "SOLAR", "ALBEDO", "EARTH_IR", "absorbed_flux",
     "Model", "Layout", "layer_params", "layer_flops", "attention_flops", "logit_flops",
     "layer_bytes", "score_bytes", "layer_activations", "state_bytes_per_param",
     "in_flight_chunks", "Schedule", "schedule_order", "run_schedule", "simulate_pipeline",

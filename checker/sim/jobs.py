@@ -14,6 +14,8 @@ from .collectives import hierarchical_allreduce, ring_allreduce, tree_allreduce
 from .inference import serving_throughput
 from .power import average_power, energy, gpu_max_slew, gpu_swing, site_step_segments
 from .scenario import MAX_RING, TICKS, Cluster, ClusterSpec, OutOfReach, PoolSpec, floor_watts
+from .smoothing import max_slews, wait_drop
+from .storage import StorageStep, storage_step
 from .training import Cohort, training_step
 
 __all__ = ["WorkloadSpec", "Training", "Inference", "PowerOfPools"]
@@ -91,7 +93,23 @@ class PowerOfPools:
     @cached_property
     def ramp(self) -> Fraction:
         transition = self.spec.cluster.power.transition
-        return sum((p.count * gpu_max_slew(*self._levels(p), p.gpu.ramp, transition, TICKS) for p in self.spec.cluster.pools), Fraction(0))
+        pools = self.spec.cluster.pools
+        if all(p.gpu.ramp_up is None and p.gpu.ramp_down is None and p.gpu.hysteresis is None for p in pools):
+            return sum((p.count * gpu_max_slew(*self._levels(p), p.gpu.ramp, transition, TICKS) for p in pools), Fraction(0))
+        # every GPU falls at once, or every GPU rises at once: the faster of the two
+        falls, rises = Fraction(0), Fraction(0)
+        for p in pools:
+            fall, rise = max_slews(*self._smoothing(p), transition, TICKS)
+            falls, rises = falls + p.count * fall, rises + p.count * rise
+        return max(falls, rises)
+
+    def _smoothing(self, pool: PoolSpec):
+        """(tdp, low, floor, up, down, hysteresis) of a pool's GPUs, the defaults filled in."""
+        tdp, idle, floor = self._levels(pool)
+        g = pool.gpu
+        up = g.ramp if g.ramp_up is None else g.ramp_up
+        down = g.ramp if g.ramp_down is None else g.ramp_down
+        return tdp, max(idle, floor), floor, up, down, Fraction(0) if g.hysteresis is None else g.hysteresis
 
     @cached_property
     def floor_cost(self) -> Fraction:
@@ -148,6 +166,48 @@ class Training(PowerOfPools, _Workload):
     @cached_property
     def step_time(self) -> Fraction:
         return self._step.step_time
+
+    @cached_property
+    def _storage(self) -> StorageStep:
+        """One step from full through the site's storage (none: no capacity, no power)."""
+        pools, power = self.spec.cluster.pools, self.spec.cluster.power
+        high = sum((p.count * p.gpu.tdp for p in pools), Fraction(0))
+        low = sum((p.count * self._smoothing(p)[1] for p in pools), Fraction(0))
+        zero = Fraction(0)
+        return storage_step(high, low, self.compute_time, self.step_time,
+                            power.storage or zero, power.storage_power or zero)
+
+    @cached_property
+    def grid_peak(self) -> Fraction:
+        return max(p for _, p in self._storage.grid)
+
+    @cached_property
+    def grid_trough(self) -> Fraction:
+        return min(p for _, p in self._storage.grid)
+
+    @cached_property
+    def grid_swing(self) -> Fraction:
+        return self.grid_peak - self.grid_trough
+
+    @cached_property
+    def storage_depth(self) -> Fraction:
+        return self._storage.drawn
+
+    @cached_property
+    def storage_shortfall(self) -> Fraction:
+        """What the step leaves empty: the capacity less the charge at its end."""
+        return (self.spec.cluster.power.storage or Fraction(0)) - self._storage.charges[-1]
+
+    @cached_property
+    def step_swing(self) -> Fraction:
+        """Each pool's GPUs drop through the controller for the rest of the step after their
+        compute; every wait ends together (the step's end), so the drops add up there."""
+        total = Fraction(0)
+        for p in self.spec.cluster.pools:
+            tdp, low, floor, _, down, hysteresis = self._smoothing(p)
+            wait = self.step_time - self.pool_time[p.name]
+            total += p.count * wait_drop(tdp, low, floor, down, self.spec.cluster.power.transition, hysteresis, wait)
+        return total
 
     @cached_property
     def pool_time(self) -> dict[str, Fraction]:

@@ -1,5 +1,9 @@
 """A radiator panel in space: Stefan-Boltzmann emission, its inverse, and a warm-up replay.
 
+In its environment the panel also absorbs sunlight, Earth's albedo and Earth's infrared
+(`absorbed_flux`), and a fin efficiency scales what it emits; the balance per square metre of
+one face is fin * sides * emissivity * sigma * (T^4 - sink^4) - absorbed = heat / area.
+
 Everything is exact; the only root (the temperature that radiates a given heat) is found by
 bisection on Fractions, and the transient keeps its state on a 1e-9 K grid, rounding each
 step away from the equilibrium so that it never overshoots (the `toward` kernel).
@@ -14,11 +18,14 @@ from .exact import as_fraction
 
 __all__ = [
     "STEFAN_BOLTZMANN", "radiated_power", "area_for", "temperature_for", "transient",
-    "toward", "GRID",
+    "toward", "GRID", "SOLAR", "ALBEDO", "EARTH_IR", "absorbed_flux",
 ]
 
 STEFAN_BOLTZMANN = Fraction("5.670374419e-8")  # W m^-2 K^-4, exact (CODATA 2018)
 GRID = 10**9  # the transient's state lives on multiples of 1/GRID kelvin
+SOLAR = Fraction(1361)  # W/m^2, total solar irradiance at 1 AU (Kopp & Lean 2011)
+ALBEDO = Fraction(3, 10)  # Earth's mean albedo (Gilmore, Spacecraft Thermal Control Handbook)
+EARTH_IR = Fraction(237)  # W/m^2, Earth's mean outgoing infrared (same source)
 
 
 def toward(x: int, num: int, den: int) -> int:
@@ -42,23 +49,51 @@ def _check(emissivity: Fraction, sink: Fraction, sides: int) -> None:
 
 
 def radiated_power(area: Fraction, emissivity: Fraction, temperature: Fraction,
-                   sink: Fraction, sides: int) -> Fraction:
-    """Net power (W) radiated by `sides` faces of `area` m^2 at `temperature` to `sink`."""
+                   sink: Fraction, sides: int, fin: Fraction = Fraction(1)) -> Fraction:
+    """Net power (W) radiated by `sides` faces of `area` m^2 at `temperature` to `sink`, a
+    fin efficiency `fin` of what an isothermal panel would radiate."""
     area, emissivity = as_fraction(area, "area"), as_fraction(emissivity, "emissivity")
     temperature, sink = as_fraction(temperature, "temperature"), as_fraction(sink, "sink")
+    fin = as_fraction(fin, "fin")
     _check(emissivity, sink, sides)
-    if area < 0 or temperature < 0:
-        raise ValueError("need area >= 0 and temperature >= 0")
-    return area * emissivity * STEFAN_BOLTZMANN * sides * (temperature**4 - sink**4)
+    if area < 0 or temperature < 0 or not 0 < fin <= 1:
+        raise ValueError("need area >= 0, temperature >= 0 and 0 < fin <= 1")
+    return area * fin * emissivity * STEFAN_BOLTZMANN * sides * (temperature**4 - sink**4)
+
+
+def absorbed_flux(emissivity: Fraction, absorptance: Fraction | None = None,
+                  solar: Fraction | None = None, sun_view: Fraction | None = None,
+                  sunlit: Fraction | None = None, albedo: Fraction | None = None,
+                  earth_ir: Fraction | None = None, earth_view: Fraction | None = None) -> Fraction:
+    """What the panel absorbs per square metre of one face (W/m^2), summed over its faces:
+    sunlight on the face that sees the sun (absorptance * solar * sun_view), sunlight the Earth
+    reflects (absorptance * solar * albedo * earth_view), both only while sunlit, and Earth's
+    infrared (emissivity * earth_ir * earth_view, Kirchhoff: a grey surface absorbs infrared as
+    it emits). A field left out takes its default (None); deep space absorbs exactly 0."""
+    a = Fraction(0) if absorptance is None else as_fraction(absorptance, "absorptance")
+    s = SOLAR if solar is None else as_fraction(solar, "solar")
+    cos = Fraction(0) if sun_view is None else as_fraction(sun_view, "sun_view")
+    lit = Fraction(1) if sunlit is None else as_fraction(sunlit, "sunlit")
+    rho = ALBEDO if albedo is None else as_fraction(albedo, "albedo")
+    ir = EARTH_IR if earth_ir is None else as_fraction(earth_ir, "earth_ir")
+    view = Fraction(0) if earth_view is None else as_fraction(earth_view, "earth_view")
+    if not all(0 <= x <= 1 for x in (a, cos, lit, rho, view)) or s < 0 or ir < 0:
+        raise ValueError("need shares within [0, 1] and fluxes >= 0")
+    sunlight = a * s * lit * cos
+    reflected = a * s * lit * rho * view
+    infrared = as_fraction(emissivity, "emissivity") * ir * view
+    return sunlight + reflected + infrared
 
 
 def area_for(heat: Fraction, emissivity: Fraction, temperature: Fraction, sink: Fraction,
-             sides: int) -> Fraction:
-    """The area (m^2) that radiates `heat` W: linear, so heat / (power of one square metre)."""
-    per_square_metre = radiated_power(Fraction(1), emissivity, temperature, sink, sides)
-    if per_square_metre <= 0:
-        raise ValueError("the radiator must be hotter than its sink")
-    return as_fraction(heat, "heat") / per_square_metre
+             sides: int, absorbed: Fraction = Fraction(0), fin: Fraction = Fraction(1)) -> Fraction:
+    """The area (m^2) that rejects `heat` W net of what it absorbs: linear, so heat / (net
+    power of one square metre)."""
+    net = (radiated_power(Fraction(1), emissivity, temperature, sink, sides, fin)
+           - as_fraction(absorbed, "absorbed"))
+    if net <= 0:
+        raise ValueError("the radiator must emit more than it absorbs")
+    return as_fraction(heat, "heat") / net
 
 
 def _bracket(heat: Fraction, emissivity: Fraction, area: Fraction, sink: Fraction,
@@ -72,16 +107,20 @@ def _bracket(heat: Fraction, emissivity: Fraction, area: Fraction, sink: Fractio
 
 
 def temperature_for(heat: Fraction, emissivity: Fraction, area: Fraction, sink: Fraction,
-                    sides: int, rel_tol: Fraction = Fraction(1, 10**12)) -> Fraction:
-    """The temperature (K, above the sink) at which the panel radiates `heat`, to rel_tol.
+                    sides: int, rel_tol: Fraction = Fraction(1, 10**12),
+                    absorbed: Fraction = Fraction(0), fin: Fraction = Fraction(1)) -> Fraction:
+    """The temperature (K, above the sink) at which the panel radiates `heat` plus what its
+    area absorbs, to rel_tol.
 
     Bisection on dyadic midpoints of an integer bracket, so denominators stay powers of 2.
-    Post: |radiated_power(result) - heat| <= rel_tol * heat.
+    Post: |radiated_power(result) - (heat + absorbed * area)| <= rel_tol * (heat + absorbed * area).
     """
     heat, area = as_fraction(heat, "heat"), as_fraction(area, "area")
-    rel_tol = as_fraction(rel_tol, "rel_tol")
-    if heat <= 0 or area <= 0 or not 0 < rel_tol < 1:
-        raise ValueError("need heat > 0, area > 0 and 0 < rel_tol < 1")
+    rel_tol, absorbed = as_fraction(rel_tol, "rel_tol"), as_fraction(absorbed, "absorbed")
+    if heat <= 0 or area <= 0 or absorbed < 0 or not 0 < rel_tol < 1:
+        raise ValueError("need heat > 0, area > 0, absorbed >= 0 and 0 < rel_tol < 1")
+    heat = heat + absorbed * area  # in steady state the panel radiates both
+    emissivity = as_fraction(emissivity, "emissivity") * as_fraction(fin, "fin")
     lo, hi = _bracket(heat, emissivity, area, sink, sides)
     while True:
         mid = (lo + hi) / 2

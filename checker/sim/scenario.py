@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from functools import cached_property
 
-from .radiator import area_for, temperature_for
+from .radiator import absorbed_flux, area_for, radiated_power, temperature_for
 
 __all__ = ["OutOfReach", "MAX_RING", "TICKS", "RadiatorSpec", "Radiator", "GpuSpec", "PoolSpec",
            "NetworkSpec", "PowerSpec", "ClusterSpec", "Cluster", "floor_watts"]
@@ -39,10 +39,20 @@ class RadiatorSpec:
     area: Fraction | None
     sink: Fraction
     sides: int
+    # the panel's environment and fin (spec/semantics.md); None: left out, the core's default
+    absorptance: Fraction | None = None
+    solar: Fraction | None = None
+    sun_view: Fraction | None = None
+    sunlit: Fraction | None = None
+    albedo: Fraction | None = None
+    earth_ir: Fraction | None = None
+    earth_view: Fraction | None = None
+    fin: Fraction | None = None
 
 
 class Radiator:
-    """area, temperature (by bisection when the area is given: `approximate`) and flux."""
+    """area, temperature (by bisection when the area is given: `approximate`), flux, and what
+    the panel absorbs and emits per square metre of one face."""
 
     def __init__(self, spec: RadiatorSpec) -> None:
         self.spec = spec
@@ -54,18 +64,38 @@ class Radiator:
         if s.area is not None:
             return s.area
         assert s.temperature is not None
-        return area_for(s.heat, s.emissivity, s.temperature, s.sink, s.sides)
+        return area_for(s.heat, s.emissivity, s.temperature, s.sink, s.sides, self.absorbed, self.fin)
 
     @cached_property
     def temperature(self) -> Fraction:
         s = self.spec
         if s.temperature is not None:
             return s.temperature
-        return temperature_for(s.heat, s.emissivity, self.area, s.sink, s.sides)
+        return temperature_for(s.heat, s.emissivity, self.area, s.sink, s.sides,
+                               absorbed=self.absorbed, fin=self.fin)
 
     @cached_property
     def flux(self) -> Fraction:
         return self.spec.heat / self.area
+
+    @cached_property
+    def fin(self) -> Fraction:
+        return Fraction(1) if self.spec.fin is None else self.spec.fin
+
+    @cached_property
+    def absorbed(self) -> Fraction:
+        s = self.spec
+        return absorbed_flux(s.emissivity, s.absorptance, s.solar, s.sun_view, s.sunlit,
+                             s.albedo, s.earth_ir, s.earth_view)
+
+    @cached_property
+    def emitted(self) -> Fraction:
+        """At a given temperature, Stefan-Boltzmann; at a given area, the steady-state balance
+        (what it rejects plus what it absorbs), exact where the bisected temperature is not."""
+        s = self.spec
+        if s.temperature is None:
+            return self.flux + self.absorbed
+        return radiated_power(Fraction(1), s.emissivity, s.temperature, s.sink, s.sides, self.fin)
 
 
 # --- cluster -------------------------------------------------------------------------------
@@ -79,6 +109,9 @@ class GpuSpec:
     floor: Fraction  # W, or a share of tdp when floor_is_share
     floor_is_share: bool
     ramp: Fraction | None  # W/s; None: no slew limit
+    ramp_up: Fraction | None = None  # W/s; None: ramp
+    ramp_down: Fraction | None = None  # W/s; None: ramp
+    hysteresis: Fraction | None = None  # s; None: 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +136,13 @@ class PowerSpec:
     pue: Fraction
     overhead: Fraction
     transition: Fraction
+    rack: int | None = None  # GPUs per rack; None: no per-rack power
+    rack_power: Fraction | None = None
+    node: int | None = None  # GPUs per node; None: no per-node power
+    node_power: Fraction | None = None
+    cooling: Fraction | None = None  # None: cooling is in the PUE
+    storage: Fraction | None = None  # J; None: no storage
+    storage_power: Fraction | None = None  # W, charge and discharge
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,9 +169,40 @@ class Cluster:
     def peak(self) -> Fraction:
         return sum((p.count * p.gpu.peak for p in self.spec.pools), Fraction(0))
 
+    def _units(self, size: int | None) -> int:
+        """How many racks (or nodes) of `size` GPUs each pool fills, the last one partly."""
+        if size is None:
+            return 0
+        units = 0
+        for pool in self.spec.pools:
+            left = pool.count
+            while left > 0:  # one unit at a time: a partly filled one still draws its power
+                units, left = units + 1, left - size
+        return units
+
+    @cached_property
+    def racks(self) -> Fraction:
+        return Fraction(self._units(self.spec.power.rack))
+
+    @cached_property
+    def nodes(self) -> Fraction:
+        return Fraction(self._units(self.spec.power.node))
+
+    @cached_property
+    def it(self) -> Fraction:
+        """Every GPU at tdp plus host overhead, and each node's and rack's own power."""
+        power = self.spec.power
+        gpus = sum((pool.count * pool.gpu.tdp for pool in self.spec.pools), Fraction(0))
+        it = gpus * (1 + power.overhead)
+        if power.rack_power is not None:
+            it += self.racks * power.rack_power
+        if power.node_power is not None:
+            it += self.nodes * power.node_power
+        return it
+
     @cached_property
     def draw(self) -> Fraction:
-        """The facility's peak: every GPU at tdp, plus host overhead, times the PUE."""
+        """The facility's peak: the IT power times the PUE, plus a cooling power if given."""
         power = self.spec.power
-        it = sum((pool.count * pool.gpu.tdp for pool in self.spec.pools), Fraction(0))
-        return it * (1 + power.overhead) * power.pue
+        cooling = Fraction(0) if power.cooling is None else power.cooling
+        return self.it * power.pue + cooling
