@@ -157,7 +157,7 @@ class Pool:
 
 @dataclass(frozen=True, slots=True)
 class Network:
-    topology: str  # ring, tree, hierarchical
+    topology: str  # ring, tree, hierarchical, switch
     bandwidth: Param
     latency: Param
     domain: int | None
@@ -167,6 +167,8 @@ class Network:
     domain_span: Span | None = None  # where 'domain' is written, for its invariant
     efficiency: Param | None = None  # achievable share of the scale-out bandwidth
     domain_efficiency: Param | None = None  # achievable share of the domain's bandwidth
+    algorithm: str | None = None  # topology switch: ring, double_tree, halving_doubling, in_network, auto
+    radix: int | None = None  # switch ports facing the GPUs when the switches reduce; None: they do not
 
 
 @dataclass(frozen=True, slots=True)

@@ -70,7 +70,7 @@ GPU = (
 )
 
 NETWORK = (
-    F("topology", (ONE,), kind="enum", required=True, choices=("ring", "tree", "hierarchical"), doc="collective algorithm"),
+    F("topology", (ONE,), kind="enum", required=True, choices=("ring", "tree", "hierarchical", "switch"), doc="ring, tree and hierarchical: the collective algorithm too; switch: any algorithm (see algorithm)"),
     F("bandwidth", (u.BANDWIDTH,), required=True, domain="positive", doc="per GPU, each direction"),
     F("latency", (u.TIME,), required=True, domain="nonnegative", doc="per hop"),
     F("domain", (ONE,), kind="count", doc="GPUs per NVLink domain (hierarchical)"),
@@ -78,6 +78,9 @@ NETWORK = (
     F("domain_latency", (u.TIME,), domain="nonnegative", doc="per hop inside a domain (hierarchical)"),
     F("efficiency", (ONE,), domain="open-share", doc="achievable share of bandwidth (training with a model); none: all of it"),
     F("domain_efficiency", (ONE,), domain="open-share", doc="achievable share of domain_bandwidth (training with a model); none: all of it"),
+    # collective algorithms on a switched network (spec/semantics.md, "Collective algorithms")
+    F("algorithm", (ONE,), kind="enum", choices=("ring", "double_tree", "halving_doubling", "in_network", "auto"), doc="the all-reduce algorithm (topology = switch); default auto: the fastest for the message"),
+    F("radix", (ONE,), kind="count", doc="switch ports facing the GPUs, when the switches reduce in the network (NVLS, SHARP); none: they do not"),
 )
 
 POWER = (

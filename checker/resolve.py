@@ -368,8 +368,11 @@ class Resolver(LayoutResolver):
         thunks = {s.name: (lambda name=s.name: self._param("network", where, fields, name, section.span)) for s in registry.NETWORK if s.kind == "number"}
         thunks["topology"] = lambda: self._enum("network", fields, "topology")
         thunks["domain"] = lambda: self._count("network", where, fields, "domain", section.span)
+        thunks["algorithm"] = lambda: self._enum("network", fields, "algorithm")
+        thunks["radix"] = lambda: self._count("network", where, fields, "radix", section.span)
         p = self._all(thunks)
         topology, domain = p["topology"], p["domain"]
+        algorithm, radix = self._switch_algorithm(topology, fields, p["algorithm"], p["radix"])
         if topology == "hierarchical":
             for name in ("domain", "domain_bandwidth", "domain_latency"):
                 if name not in fields:
@@ -377,7 +380,22 @@ class Resolver(LayoutResolver):
         if topology is None or p["bandwidth"] is None or p["latency"] is None or (topology == "hierarchical" and (domain is None or p["domain_bandwidth"] is None or p["domain_latency"] is None)):
             raise _Stop()
         domain_span = fields["domain"].span if "domain" in fields else None
-        return m.Network(topology, p["bandwidth"], p["latency"], domain, p["domain_bandwidth"], p["domain_latency"], section.span, domain_span, p["efficiency"], p["domain_efficiency"])
+        return m.Network(topology, p["bandwidth"], p["latency"], domain, p["domain_bandwidth"], p["domain_latency"], section.span, domain_span, p["efficiency"], p["domain_efficiency"], algorithm, radix)
+
+    def _switch_algorithm(self, topology: str | None, fields: dict[str, nodes.Field], algorithm: str | None, radix: int | None) -> tuple[str | None, int | None]:
+        """A switched network's all-reduce algorithm (default auto) and its switches' radix; a
+        ring, tree or hierarchical network is its own algorithm and takes neither field."""
+        if topology is not None and topology != "switch":
+            for name in ("algorithm", "radix"):
+                if name in fields:
+                    self.fail(fields[name].name_span, codes.CONFLICTING_FIELDS, f"'{name}' is for topology = switch; a {topology} network runs its own algorithm")
+            return None, None
+        if radix is not None and radix < 2:
+            self.fail(fields["radix"].value.span, codes.BAD_VALUE, f"'radix' must be at least 2 (ports below a switch), not {radix}")
+            radix = None
+        if algorithm == "in_network" and "radix" not in fields:
+            self.fail(fields["algorithm"].value.span, codes.MISSING_FIELD, "in-network reduction needs 'radix', the switch ports facing the GPUs")
+        return algorithm or "auto", radix
 
     def _power(self, owner: str, section: nodes.Section) -> m.Power:
         where = f"{owner}.power"

@@ -57,7 +57,7 @@ def _range_or_value(draw, low: int, high: int, unit: str) -> str:
 def clusters(draw) -> str:
     pools = draw(st.integers(min_value=1, max_value=4))
     kind = draw(st.sampled_from(["training", "training", "inference"]))
-    topology = draw(st.sampled_from(["ring", "tree", "hierarchical"]))
+    topology = draw(st.sampled_from(["ring", "tree", "hierarchical", "switch"]))
     domain = draw(st.sampled_from([1, 2, 4]))
     shards = draw(st.sampled_from([1, 1, 2, 4]))
     # every count a multiple of the shards (and of the domain, hierarchical): whole data-parallel
@@ -75,6 +75,10 @@ def clusters(draw) -> str:
         lines.append(f"gpu G{i} {{ peak = {peak} TFLOP/s; memory = 1 TB; tdp = {tdp} W; idle = {idle} W{floor}{ramp} }}")
     pool_lines = "\n".join(f"  pool p{i} = {c} x G{i}" for i, c in enumerate(counts))
     extra = f"; domain = {domain}; domain_bandwidth = 450 GB/s; domain_latency = 2 us" if topology == "hierarchical" else ""
+    if topology == "switch":  # an algorithm, or auto (written or defaulted); a radix: the switches reduce
+        algorithm = draw(st.sampled_from(["", "ring", "double_tree", "halving_doubling", "in_network", "auto"]))
+        radix = draw(st.sampled_from([2, 3, 8])) if algorithm == "in_network" or draw(st.booleans()) else None
+        extra = (f"; algorithm = {algorithm}" if algorithm else "") + (f"; radix = {radix}" if radix else "")
     bandwidth = draw(st.sampled_from(["50 GB/s", "25 GB/s .. 100 GB/s"]))
     latency = draw(st.sampled_from(["5 us", "1 us .. 10 us"]))
     j_lo, j_hi = sorted(draw(st.tuples(st.integers(0, 20), st.integers(0, 20))))
@@ -207,6 +211,46 @@ workload w on c {{ {TRAIN}; shards = 2; grad_bytes = 1 B .. 4 B; jitter = 0 % ..
   network {{ topology = hierarchical; bandwidth = 50 GB/s; latency = 5 us; domain = 4; domain_bandwidth = 450 GB/s; domain_latency = 2 us }}
   {POWER} }}
 workload w on c {{ {TRAIN}; shards = 2; balance = uniform; jitter = 0 % .. 10 %; overlap = 25 % }}
+""",
+    "switch-auto": GPUS + f"""cluster c {{ pool a = 20 x A; pool c = 4 x C
+  network {{ topology = switch; bandwidth = 25 GB/s .. 100 GB/s; latency = 1 us .. 50 us; radix = 4 }}
+  {POWER} }}
+workload w on c {{ {TRAIN.replace("7e10", "1e3 .. 1e9")}; grad_bytes = 1 B .. 4 B; jitter = 0 % .. 10 % }}
+""",
+    "switch-auto-no-reduction": GPUS + f"""cluster c {{ pool a = 24 x A
+  network {{ topology = switch; algorithm = auto; bandwidth = 50 GB/s; latency = 1 us .. 50 us }}
+  {POWER} }}
+workload w on c {{ {TRAIN.replace("7e10", "1e3 .. 1e10")}; shards = 2; jitter = 0 % .. 10 % }}
+""",
+    "switch-double-tree": GPUS + f"""cluster c {{ pool a = 13 x A
+  network {{ topology = switch; algorithm = double_tree; bandwidth = 50 GB/s; latency = 5 us }}
+  {POWER} }}
+workload w on c {{ {TRAIN}; jitter = 0 % .. 10 %; overlap = 20 % }}
+""",
+    "switch-double-tree-pair": GPUS + f"""cluster c {{ pool a = 2 x A
+  network {{ topology = switch; algorithm = double_tree; bandwidth = 50 GB/s; latency = 5 us }}
+  {POWER} }}
+workload w on c {{ {TRAIN}; jitter = 0 % .. 10 % }}
+""",
+    "switch-halving-doubling": GPUS + f"""cluster c {{ pool a = 6 x A; pool b = 6 x B
+  network {{ topology = switch; algorithm = halving_doubling; bandwidth = 50 GB/s; latency = 1 us .. 10 us }}
+  {POWER} }}
+workload w on c {{ {TRAIN}; shards = 2; jitter = 0 % .. 10 % }}
+""",
+    "switch-halving-doubling-power-of-two": GPUS + f"""cluster c {{ pool a = 16 x A
+  network {{ topology = switch; algorithm = halving_doubling; bandwidth = 50 GB/s; latency = 5 us }}
+  {POWER} }}
+workload w on c {{ {TRAIN}; jitter = 0 % .. 10 % }}
+""",
+    "switch-in-network": GPUS + f"""cluster c {{ pool a = 40 x A
+  network {{ topology = switch; algorithm = in_network; radix = 3; bandwidth = 50 GB/s; latency = 1 us .. 10 us }}
+  {POWER} }}
+workload w on c {{ {TRAIN}; jitter = 0 % .. 10 % }}
+""",
+    "switch-ring": GPUS + f"""cluster c {{ pool a = 9 x A
+  network {{ topology = switch; algorithm = ring; bandwidth = 50 GB/s; latency = 5 us }}
+  {POWER} }}
+workload w on c {{ {TRAIN}; jitter = 0 % .. 10 % }}
 """,
     "inference": GPUS + f"""cluster c {{ pool a = 16 x A; pool b = 8 x B
   {POWER} }}

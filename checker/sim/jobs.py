@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from functools import cached_property
 
+from .algorithms import allreduce, fastest
 from .collectives import hierarchical_allreduce, ring_allreduce, tree_allreduce
 from .inference import serving_throughput
 from .power import average_power, energy, gpu_max_slew, gpu_swing, site_step_segments
@@ -111,6 +112,27 @@ class Training(PowerOfPools, _Workload):
     def comm_time(self) -> Fraction:
         return self._exchange()
 
+    @cached_property
+    def exchange_algorithm(self) -> str | None:
+        """The algorithm `algorithm = auto` ran (the fastest for the message); None otherwise."""
+        net = self.spec.cluster.network
+        if net is None or net.topology != "switch" or (net.algorithm or "auto") != "auto" or self.comm_time == 0:
+            return None
+        return self._switched[0]
+
+    @cached_property
+    def _switched(self) -> tuple[str, Fraction]:
+        """A switched network's all-reduce of one group's gradients: (the algorithm, its time)."""
+        spec = self.spec
+        net = spec.cluster.network
+        assert net is not None
+        n = sum(p.count for p in spec.cluster.pools) // spec.shards
+        size = spec.grad_bytes * spec.params / spec.shards
+        if (net.algorithm or "auto") != "auto":
+            return net.algorithm, allreduce(net.algorithm, n, size, net.latency, net.bandwidth, net.radix).time
+        name, run = fastest(n, size, net.latency, net.bandwidth, net.radix)
+        return name, run.time
+
     def _exchange(self) -> Fraction:
         spec = self.spec
         net = spec.cluster.network
@@ -124,13 +146,15 @@ class Training(PowerOfPools, _Workload):
         if n == 1:
             return Fraction(0)
         domain = net.domain or 1
-        longest = {"ring": n, "tree": 0}.get(net.topology, max(domain, n // domain))
+        longest = {"ring": n, "tree": 0, "switch": n}.get(net.topology, max(domain, n // domain))
         if longest > MAX_RING:
             raise OutOfReach(f"a ring of {longest} GPUs is longer than the simulation steps through hop by hop (at most {MAX_RING})")
         if net.topology == "ring":
             return ring_allreduce(n, size, net.latency, net.bandwidth).time
         if net.topology == "tree":
             return tree_allreduce(n, size, net.latency, net.bandwidth).time
+        if net.topology == "switch":
+            return self._switched[1]
         if n % domain:
             raise OutOfReach(f"a group of {n} GPUs does not divide into domains of {domain}")
         assert net.domain_latency is not None and net.domain_bandwidth is not None

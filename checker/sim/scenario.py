@@ -96,6 +96,8 @@ class NetworkSpec:
     domain: int | None
     domain_bandwidth: Fraction | None
     domain_latency: Fraction | None
+    algorithm: str | None = None  # topology switch: ring, double_tree, halving_doubling, in_network, auto
+    radix: int | None = None  # switch ports facing the GPUs when the switches reduce
 
 
 @dataclass(frozen=True, slots=True)
