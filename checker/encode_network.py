@@ -17,6 +17,9 @@ from fractions import Fraction
 
 import z3
 
+from checker import model as m
+from checker.encode import Encoding, group, symbolic
+
 ALGORITHMS = ("ring", "double_tree", "halving_doubling", "in_network")
 
 
@@ -57,3 +60,49 @@ def allreduce(e, algorithm: str, n: int, size, alpha, bandwidth, radix: int | No
         if name in terms:
             best = terms[name] if best is None else z3.If(terms[name] < best, terms[name], best)
     return best
+
+
+# ---- reduce-scatter, all-gather, all-to-all (spec/semantics.md, "Other collectives") ---------
+
+
+def _half(e: Encoding, w: m.Workload) -> z3.ArithRef:
+    """A reduce-scatter (an all-gather is the same steps): n GPUs, S bytes each."""
+    net = w.cluster.network
+    n, size = group(e, w)
+    if n <= 1:
+        return e.val(0)
+    alpha, bandwidth = e.param(net.latency), e.param(net.bandwidth)
+    ring = e.val(n - 1) * alpha + e.val((n - 1) / n) * size / bandwidth
+    if net.topology == "hierarchical":
+        g = Fraction(net.domain or 1)
+        domains = n / g
+        inner = e.val(g - 1) * e.param(net.domain_latency) + e.val((g - 1) / g) * size / e.param(net.domain_bandwidth)
+        return inner + e.val(domains - 1) * alpha + e.val((domains - 1) / domains) * (size / e.val(g)) / bandwidth
+    if net.topology == "switch" and net.radix is not None and net.algorithm in ("in_network", "auto"):
+        whole = -(-n.numerator // n.denominator)
+        nvls = 2 * e.val(_levels(whole, net.radix)) * alpha + e.val((n - 1) / n) * size / bandwidth
+        return nvls if net.algorithm == "in_network" else z3.If(nvls < ring, nvls, ring)
+    return ring  # a ring, a tree or a switched network: NCCL runs both halves on rings
+
+
+@symbolic("training", "reduce_scatter_time")
+@symbolic("training", "all_gather_time")
+def _reduce_scatter(e: Encoding, w: m.Workload, _pool) -> z3.ArithRef:
+    return _half(e, w)
+
+
+@symbolic("training", "all_to_all_time")
+def _all_to_all(e: Encoding, w: m.Workload, _pool) -> z3.ArithRef:
+    """Pairwise exchange of S/n with every other GPU; relayed on a ring."""
+    net = w.cluster.network
+    n, size = group(e, w)
+    if n <= 1:
+        return e.val(0)
+    alpha, bandwidth = e.param(net.latency), e.param(net.bandwidth)
+    if net.topology == "ring":
+        return e.val(n - 1) * alpha + e.val((n - 1) / 2) * size / bandwidth
+    if net.topology == "hierarchical":
+        g = Fraction(net.domain or 1)
+        inside = e.val(g - 1) * (e.param(net.domain_latency) + size / (e.val(n) * e.param(net.domain_bandwidth)))
+        return inside + e.val(n - g) * (alpha + size / (e.val(n) * bandwidth))
+    return e.val(n - 1) * alpha + e.val((n - 1) / n) * size / bandwidth

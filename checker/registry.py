@@ -204,6 +204,10 @@ DERIVED: tuple[Derived, ...] = (
     _d("training", "energy_per_token", u.ENERGY / u.TOKEN, "the GPUs' energy per token trained", explained_by=STEP),
     _d("training", "pool_time", u.TIME, "that pool's compute time in a step, with its jitter", per_pool=True, explained_by=STEP),
     _d("training", "wait", ONE, "share of the step that pool spends not computing", per_pool=True, explained_by=STEP),
+    # the other collectives over the same group and bytes (spec/semantics.md, "Other collectives")
+    _d("training", "reduce_scatter_time", u.TIME, "a reduce-scatter of the gradients over one data-parallel group"),
+    _d("training", "all_gather_time", u.TIME, "an all-gather of as many bytes over one data-parallel group"),
+    _d("training", "all_to_all_time", u.TIME, "an all-to-all of as many bytes per GPU over one data-parallel group"),
     # a transformer trained with a parallel layout (spec/semantics.md, "Transformer training")
     _d("model", "parameters", ONE, "weight-matrix parameters of the shape"),
     _d("transformer", "step_time", u.TIME, "pipeline, exposed data-parallel exchange and optimizer step", bound="upper", explained_by=LAYOUT_STEP),

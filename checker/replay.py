@@ -179,8 +179,10 @@ def _worst(model: m.Model, verdict: Verdict, relation: str = "exact") -> tuple[F
 
 
 def _chosen(simulation: Simulation) -> str:
-    """What `algorithm = auto` picked in the runs the claim read, by workload."""
-    picks = [(name, getattr(run, "exchange_algorithm", None)) for name, run in sorted(simulation.runs.items())]
+    """What `algorithm = auto` picked for the all-reduces the claim read (a run that ran one
+    holds it), by workload."""
+    ran = [(name, run) for name, run in sorted(simulation.runs.items()) if "_switched" in getattr(run, "__dict__", {})]
+    picks = [(name, run.exchange_algorithm) for name, run in ran]
     return ", ".join(f"{name} exchanges by {pick}" for name, pick in picks if pick)
 
 

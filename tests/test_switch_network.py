@@ -63,3 +63,6 @@ def test_the_report_names_the_algorithm_auto_ran_at_the_worst_case():
     assert latency_bound.replays["t"].chosen == "w exchanges by halving_doubling"
     fixed = run("topology = switch; algorithm = ring; bandwidth = 50 GB/s; latency = 5 us", "check t: w.comm_time <= 1 s\n")
     assert fixed.replays["t"].chosen == ""
+    # an all-to-all runs no all-reduce: nothing to name
+    other = run("topology = switch; bandwidth = 50 GB/s; latency = 5 us; radix = 4", "check t: w.all_to_all_time <= 1 s\n")
+    assert other.replays["t"].status == "confirmed" and other.replays["t"].chosen == ""

@@ -11,6 +11,8 @@ from .collectives import (Transfer, binomial_rounds, broadcast_round, hierarchic
                           ring_allreduce, ring_holdings, ring_schedule, tree_allreduce)
 from .algorithms import (double_tree, double_tree_allreduce, fastest, halving_doubling_allreduce,
                          halving_doubling_holdings, in_network_allreduce, switch_levels)
+from .exchanges import (in_network_reduce_scatter, pairwise_all_to_all, pairwise_partners, ring_all_to_all,
+                        ring_reduce_scatter, two_level_all_to_all, two_level_reduce_scatter)
 from .inference import serving_throughput
 from .megatron import Breakdown, Device, Link, allreduce_time, gather_time, megatron_step, model_flops
 from .pipeline import Schedule, run_schedule, schedule_order, simulate_pipeline, start, uniform_makespan
@@ -34,6 +36,8 @@ __all__ = [
     "ring_holdings", "binomial_rounds", "broadcast_round",
     "double_tree", "double_tree_allreduce", "halving_doubling_allreduce", "halving_doubling_holdings",
     "switch_levels", "in_network_allreduce", "fastest",
+    "ring_reduce_scatter", "two_level_reduce_scatter", "in_network_reduce_scatter", "pairwise_all_to_all",
+    "pairwise_partners", "ring_all_to_all", "two_level_all_to_all",
     "Cohort", "Step", "work_per_gpu", "gpu_finish_times", "barrier", "training_step",
     "simulate_training", "later", "stretch", "exposed",
     "serving_throughput",

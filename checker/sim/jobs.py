@@ -12,6 +12,8 @@ from functools import cached_property
 
 from .algorithms import allreduce, fastest
 from .collectives import hierarchical_allreduce, ring_allreduce, tree_allreduce
+from .exchanges import (in_network_reduce_scatter, pairwise_all_to_all, ring_all_to_all, ring_reduce_scatter,
+                        two_level_all_to_all, two_level_reduce_scatter)
 from .inference import serving_throughput
 from .power import average_power, energy, gpu_max_slew, gpu_swing, site_step_segments
 from .scenario import MAX_RING, TICKS, Cluster, ClusterSpec, OutOfReach, PoolSpec, floor_watts
@@ -132,6 +134,50 @@ class Training(PowerOfPools, _Workload):
             return net.algorithm, allreduce(net.algorithm, n, size, net.latency, net.bandwidth, net.radix).time
         name, run = fastest(n, size, net.latency, net.bandwidth, net.radix)
         return name, run.time
+
+    @cached_property
+    def reduce_scatter_time(self) -> Fraction:
+        return self._collective("reduce_scatter")
+
+    @cached_property
+    def all_gather_time(self) -> Fraction:
+        return self._collective("reduce_scatter")  # the same steps, copies where it adds
+
+    @cached_property
+    def all_to_all_time(self) -> Fraction:
+        return self._collective("all_to_all")
+
+    def _collective(self, kind: str) -> Fraction:
+        """A reduce-scatter or an all-to-all of one group's gradient bytes, stepped."""
+        spec = self.spec
+        net = spec.cluster.network
+        if net is None:
+            raise OutOfReach("no network")
+        total = sum(p.count for p in spec.cluster.pools)
+        if total % spec.shards:
+            raise OutOfReach(f"{total} GPUs do not divide into {spec.shards} shards")
+        n, size = total // spec.shards, spec.grad_bytes * spec.params / spec.shards
+        if n == 1:
+            return Fraction(0)
+        if n > MAX_RING:
+            raise OutOfReach(f"a collective of {n} steps is longer than the simulation steps through one by one (at most {MAX_RING})")
+        domain = net.domain or 1
+        if net.topology == "hierarchical" and n % domain:
+            raise OutOfReach(f"a group of {n} GPUs does not divide into domains of {domain}")
+        if kind == "all_to_all":
+            if net.topology == "ring":
+                return ring_all_to_all(n, size, net.latency, net.bandwidth).time
+            if net.topology == "hierarchical":
+                return two_level_all_to_all(n, domain, size, net.domain_latency, net.domain_bandwidth, net.latency, net.bandwidth).time
+            return pairwise_all_to_all(n, size, net.latency, net.bandwidth).time
+        if net.topology == "hierarchical":
+            return two_level_reduce_scatter(n, domain, size, net.domain_latency, net.domain_bandwidth, net.latency, net.bandwidth).time
+        ring = ring_reduce_scatter(n, size, net.latency, net.bandwidth).time
+        algorithm = net.algorithm or "auto"
+        if net.topology == "switch" and net.radix is not None and algorithm in ("in_network", "auto"):
+            nvls = in_network_reduce_scatter(n, size, net.latency, net.bandwidth, net.radix).time
+            return nvls if algorithm == "in_network" else min(ring, nvls)
+        return ring
 
     def _exchange(self) -> Fraction:
         spec = self.spec
