@@ -315,3 +315,37 @@ def test_verdicts_are_confirmed_and_bounds_hold_on_samples(text, data):
         for _ in range(5):
             simulation = Simulation(model, points(model, data.draw))
             assert holds(simulation.expr(comparison.left), comparison.op, simulation.expr(comparison.right)), text
+
+
+# ---- switched networks: every algorithm's closed form against the core, group by group ------
+
+
+class _Constants:
+    """Just enough of an Encoding for the closed forms of checker/encode_network.py."""
+
+    def __init__(self) -> None:
+        self.ctx = z3.Context()
+
+    def val(self, x):
+        return val(x, self.ctx)
+
+
+def _exact(term) -> F:
+    value = z3.simplify(term)
+    assert z3.is_rational_value(value), value
+    return F(value.numerator_as_long(), value.denominator_as_long())
+
+
+@pytest.mark.parametrize("radix", [2, 3, 8, 64])
+def test_switch_algorithms_agree_with_the_core_for_every_group_size(radix):
+    from checker import encode_network
+    from checker.sim.algorithms import allreduce, fastest
+
+    e = _Constants()
+    size, latency, bandwidth = F(10**9) + F(1, 3), F(5, 10**6), F(50 * 10**9)
+    for n in range(2, 130):
+        terms = encode_network.allreduce_terms(e, n, e.val(size), e.val(latency), e.val(bandwidth), radix)
+        for name, term in terms.items():
+            assert _exact(term) == allreduce(name, n, size, latency, bandwidth, radix).time, (n, name)
+        best = encode_network.allreduce(e, "auto", n, e.val(size), e.val(latency), e.val(bandwidth), radix)
+        assert _exact(best) == fastest(n, size, latency, bandwidth, radix)[1].time, n
