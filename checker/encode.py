@@ -406,6 +406,8 @@ def _collective(e: Encoding, w: m.Workload) -> z3.ArithRef:
         inner = e.val(g - 1) * e.param(net.domain_latency) + e.val((g - 1) / g) * size / e.param(net.domain_bandwidth)
         outer = 2 * e.val(domains - 1) * alpha + 2 * e.val((domains - 1) / domains) * (size / e.val(g)) / bandwidth
         return 2 * inner + outer
+    if net.topology == "tiers":
+        return encode_network.tiered(e, net, n, size)
     if net.topology == "switch":
         whole = -(-n.numerator // n.denominator)  # a whole group: the exchange token guards the rest
         return encode_network.allreduce(e, net.algorithm or "auto", whole, size, alpha, bandwidth, net.radix)

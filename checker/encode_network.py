@@ -71,6 +71,8 @@ def _half(e: Encoding, w: m.Workload) -> z3.ArithRef:
     n, size = group(e, w)
     if n <= 1:
         return e.val(0)
+    if net.topology == "tiers":
+        return tiered(e, net, n, size) / 2  # the reduce-scatters out through the tiers
     alpha, bandwidth = e.param(net.latency), e.param(net.bandwidth)
     ring = e.val(n - 1) * alpha + e.val((n - 1) / n) * size / bandwidth
     if net.topology == "hierarchical":
@@ -98,6 +100,8 @@ def _all_to_all(e: Encoding, w: m.Workload, _pool) -> z3.ArithRef:
     n, size = group(e, w)
     if n <= 1:
         return e.val(0)
+    if net.topology == "tiers":
+        return tiered_all_to_all(e, net, n, size)
     alpha, bandwidth = e.param(net.latency), e.param(net.bandwidth)
     if net.topology == "ring":
         return e.val(n - 1) * alpha + e.val((n - 1) / 2) * size / bandwidth
@@ -106,3 +110,36 @@ def _all_to_all(e: Encoding, w: m.Workload, _pool) -> z3.ArithRef:
         inside = e.val(g - 1) * (e.param(net.domain_latency) + size / (e.val(n) * e.param(net.domain_bandwidth)))
         return inside + e.val(n - g) * (alpha + size / (e.val(n) * bandwidth))
     return e.val(n - 1) * alpha + e.val((n - 1) / n) * size / bandwidth
+
+
+# ---- tiers (spec/semantics.md, "Tiered networks") -------------------------------------------
+
+
+def _levels_of(e: Encoding, net: m.Network, n: Fraction) -> list[tuple[Fraction, z3.ArithRef, z3.ArithRef]]:
+    """(GPUs a group joins, α, effective bandwidth) per tier, innermost first, the network's own last."""
+    levels = [(Fraction(t.size), e.param(t.latency), e.param(t.bandwidth) * e.param(t.efficiency) / e.param(t.oversubscription)) for t in net.tiers]
+    share = e.param(net.efficiency) if net.efficiency is not None else e.val(1)
+    levels.append((n, e.param(net.latency), e.param(net.bandwidth) * share / e.param(net.oversubscription)))
+    return levels
+
+
+def tiered_all_to_all(e: Encoding, net: m.Network, n: Fraction, size) -> z3.ArithRef:
+    """Σ_i (s_i - s_{i-1}) (α_i + S / (n B_i)): the partners tier by tier, innermost first."""
+    total, below = e.val(0), Fraction(1)
+    for span, alpha, bandwidth in _levels_of(e, net, n):
+        total = total + e.val(span - below) * (alpha + size / (e.val(n) * bandwidth))
+        below = span
+    return total
+
+
+def tiered(e: Encoding, net: m.Network, n: Fraction, size) -> z3.ArithRef:
+    """A ring reduce-scatter in each tier from the innermost out, the outermost tier's ring
+    all-reduce of what is left, the all-gathers back in: each tier i with g_i groups of the tier
+    below moves S_i = S / (GPUs below it) at bandwidth · efficiency / oversubscription:
+    Σ_i 2[(g_i - 1) α_i + (g_i - 1)/g_i · S_i / B_i]."""
+    total, below = e.val(0), Fraction(1)
+    for span, alpha, bandwidth in _levels_of(e, net, n):
+        g = span / below
+        total = total + 2 * (e.val(g - 1) * alpha + e.val((g - 1) / g) * (size / e.val(below)) / bandwidth)
+        below = span
+    return total

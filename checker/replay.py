@@ -114,9 +114,13 @@ class Simulation:
 
     def cluster(self, c: m.Cluster) -> sim.ClusterSpec:
         net = c.network
-        network = None if net is None else sim.NetworkSpec(net.topology, self.v(net.bandwidth), self.v(net.latency), net.domain, self.v(net.domain_bandwidth), self.v(net.domain_latency), net.algorithm, net.radix)
+        network = None if net is None else sim.NetworkSpec(net.topology, self.v(net.bandwidth), self.v(net.latency), net.domain, self.v(net.domain_bandwidth), self.v(net.domain_latency), net.algorithm, net.radix,
+                                                       self.v(net.efficiency), self.v(net.oversubscription), tuple(self.tier(t) for t in net.tiers))
         power = sim.PowerSpec(self.v(c.power.pue), self.v(c.power.overhead), self.v(c.power.transition))
         return sim.ClusterSpec(tuple(sim.PoolSpec(p.name, p.count, self.gpu(p.gpu)) for p in c.pools), network, power)
+
+    def tier(self, t: m.Tier) -> sim.TierSpec:
+        return sim.TierSpec(t.size, self.v(t.bandwidth), self.v(t.latency), self.v(t.efficiency), self.v(t.oversubscription))
 
     def gpu(self, g: m.Gpu) -> sim.GpuSpec:
         return sim.GpuSpec(self.v(g.peak), self.v(g.memory), self.v(g.tdp), self.v(g.idle), self.v(g.floor), g.floor_relative, self.v(g.ramp))

@@ -57,12 +57,12 @@ def _range_or_value(draw, low: int, high: int, unit: str) -> str:
 def clusters(draw) -> str:
     pools = draw(st.integers(min_value=1, max_value=4))
     kind = draw(st.sampled_from(["training", "training", "inference"]))
-    topology = draw(st.sampled_from(["ring", "tree", "hierarchical", "switch"]))
+    topology = draw(st.sampled_from(["ring", "tree", "hierarchical", "switch", "tiers"]))
     domain = draw(st.sampled_from([1, 2, 4]))
     shards = draw(st.sampled_from([1, 1, 2, 4]))
     # every count a multiple of the shards (and of the domain, hierarchical): whole data-parallel
     # groups, and whole domains in each group; mostly groups of more than one GPU
-    unit = shards * (domain if topology == "hierarchical" else 1)
+    unit = shards * (domain if topology in ("hierarchical", "tiers") else 1)
     counts = [draw(st.integers(min_value=1, max_value=12)) * unit for _ in range(pools)]
     lines = []
     for i in range(pools):
@@ -75,6 +75,9 @@ def clusters(draw) -> str:
         lines.append(f"gpu G{i} {{ peak = {peak} TFLOP/s; memory = 1 TB; tdp = {tdp} W; idle = {idle} W{floor}{ramp} }}")
     pool_lines = "\n".join(f"  pool p{i} = {c} x G{i}" for i, c in enumerate(counts))
     extra = f"; domain = {domain}; domain_bandwidth = 450 GB/s; domain_latency = 2 us" if topology == "hierarchical" else ""
+    if topology == "tiers":  # one inner tier of `domain` GPUs; the outermost oversubscribed or not
+        share = draw(st.sampled_from(["", "; efficiency = 82 %", "; efficiency = 70 % .. 95 %"]))
+        extra = draw(st.sampled_from(["", "; oversubscription = 7", "; oversubscription = 1 .. 8"])) + f"; inner {{ size = {domain}; bandwidth = 450 GB/s; latency = 2 us{share} }}"
     if topology == "switch":  # an algorithm, or auto (written or defaulted); a radix: the switches reduce
         algorithm = draw(st.sampled_from(["", "ring", "double_tree", "halving_doubling", "in_network", "auto"]))
         radix = draw(st.sampled_from([2, 3, 8])) if algorithm == "in_network" or draw(st.booleans()) else None
@@ -251,6 +254,13 @@ workload w on c {{ {TRAIN}; jitter = 0 % .. 10 % }}
   network {{ topology = switch; algorithm = ring; bandwidth = 50 GB/s; latency = 5 us }}
   {POWER} }}
 workload w on c {{ {TRAIN}; jitter = 0 % .. 10 % }}
+""",
+    "tiers": GPUS + f"""cluster c {{ pool a = 24 x A; pool c = 24 x C
+  network {{ topology = tiers; bandwidth = 25 GB/s .. 100 GB/s; latency = 5 us; efficiency = 80 % .. 95 %; oversubscription = 1 .. 7
+    nvlink {{ size = 4; bandwidth = 450 GB/s; latency = 1 us .. 3 us; efficiency = 82 % }}
+    leaf {{ size = 12; bandwidth = 50 GB/s; latency = 3 us; oversubscription = 2 }} }}
+  {POWER} }}
+workload w on c {{ {TRAIN}; shards = 2; jitter = 0 % .. 10 %; overlap = 25 % }}
 """,
     "inference": GPUS + f"""cluster c {{ pool a = 16 x A; pool b = 8 x B
   {POWER} }}

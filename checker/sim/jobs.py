@@ -12,6 +12,7 @@ from functools import cached_property
 
 from .algorithms import allreduce, fastest
 from .collectives import hierarchical_allreduce, ring_allreduce, tree_allreduce
+from .tiers import TierSpec, tiered_all_to_all, tiered_allreduce, tiered_reduce_scatter
 from .exchanges import (in_network_reduce_scatter, pairwise_all_to_all, ring_all_to_all, ring_reduce_scatter,
                         two_level_all_to_all, two_level_reduce_scatter)
 from .inference import serving_throughput
@@ -147,6 +148,14 @@ class Training(PowerOfPools, _Workload):
     def all_to_all_time(self) -> Fraction:
         return self._collective("all_to_all")
 
+    def _tiers(self, n: int) -> tuple[TierSpec, ...]:
+        """A tiered network's tiers, the outermost (the network's own fields) joining all n."""
+        net = self.spec.cluster.network
+        assert net is not None
+        if n % net.tiers[-1].size:
+            raise OutOfReach(f"a group of {n} GPUs does not divide into groups of {net.tiers[-1].size}")
+        return (*net.tiers, TierSpec(n, net.bandwidth, net.latency, net.efficiency or Fraction(1), net.oversubscription or Fraction(1)))
+
     def _collective(self, kind: str) -> Fraction:
         """A reduce-scatter or an all-to-all of one group's gradient bytes, stepped."""
         spec = self.spec
@@ -164,6 +173,9 @@ class Training(PowerOfPools, _Workload):
         domain = net.domain or 1
         if net.topology == "hierarchical" and n % domain:
             raise OutOfReach(f"a group of {n} GPUs does not divide into domains of {domain}")
+        if net.topology == "tiers":
+            run = tiered_all_to_all if kind == "all_to_all" else tiered_reduce_scatter
+            return run(self._tiers(n), size).time
         if kind == "all_to_all":
             if net.topology == "ring":
                 return ring_all_to_all(n, size, net.latency, net.bandwidth).time
@@ -192,7 +204,7 @@ class Training(PowerOfPools, _Workload):
         if n == 1:
             return Fraction(0)
         domain = net.domain or 1
-        longest = {"ring": n, "tree": 0, "switch": n}.get(net.topology, max(domain, n // domain))
+        longest = {"ring": n, "tree": 0, "switch": n, "tiers": n}.get(net.topology, max(domain, n // domain))
         if longest > MAX_RING:
             raise OutOfReach(f"a ring of {longest} GPUs is longer than the simulation steps through hop by hop (at most {MAX_RING})")
         if net.topology == "ring":
@@ -201,6 +213,8 @@ class Training(PowerOfPools, _Workload):
             return tree_allreduce(n, size, net.latency, net.bandwidth).time
         if net.topology == "switch":
             return self._switched[1]
+        if net.topology == "tiers":
+            return tiered_allreduce(self._tiers(n), size).time
         if n % domain:
             raise OutOfReach(f"a group of {n} GPUs does not divide into domains of {domain}")
         assert net.domain_latency is not None and net.domain_bandwidth is not None

@@ -98,6 +98,9 @@ class NetworkSpec:
     domain_latency: Fraction | None
     algorithm: str | None = None  # topology switch: ring, double_tree, halving_doubling, in_network, auto
     radix: int | None = None  # switch ports facing the GPUs when the switches reduce
+    efficiency: Fraction | None = None  # topology tiers: the outermost tier's share of bandwidth
+    oversubscription: Fraction | None = None  # topology tiers: the outermost tier's
+    tiers: tuple = ()  # topology tiers: the inner tiers (tiers.TierSpec), innermost first
 
 
 @dataclass(frozen=True, slots=True)
