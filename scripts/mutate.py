@@ -76,7 +76,7 @@ class Mutation:
 
 ENC, SCEN, JOBS, COLL, POWER, TRAIN = ("checker/encode.py", "checker/sim/scenario.py", "checker/sim/jobs.py",
                                        "checker/sim/collectives.py", "checker/sim/power.py", "checker/sim/training.py")
-NET, ALGO, EXCH = "checker/encode_network.py", "checker/sim/algorithms.py", "checker/sim/exchanges.py"
+NET, ALGO, EXCH, TIERS = "checker/encode_network.py", "checker/sim/algorithms.py", "checker/sim/exchanges.py", "checker/sim/tiers.py"
 
 MUTATIONS: list[Mutation] = [
     # the encoder (symbolic closed forms)
@@ -105,6 +105,8 @@ MUTATIONS: list[Mutation] = [
     Mutation("sim: halving-doubling never unfolds", ALGO, "if r:  # GPU i hands the result back", "if False:  # GPU i hands the result back"),
     Mutation("sim: ring all-to-all forwards every piece each step", EXCH, "carried = size * (n - k) / n", "carried = size * (n - 1) / n", ("collectives",)),
     Mutation("sim: in-network reduce-scatter sends the whole vector", EXCH, "out = size - size / n", "out = size"),
+    Mutation("enc: a tier's oversubscription multiplies its bandwidth", NET, "e.param(t.efficiency) / e.param(t.oversubscription)", "e.param(t.efficiency) * e.param(t.oversubscription)"),
+    Mutation("sim: each tier moves the whole vector", TIERS, "held, below = held / g, tier.size", "held, below = held, tier.size", ("tiers",)),
 ]
 
 _TOKEN = re.compile(r"\w+|\*\*|[^\s\w]")
