@@ -13,6 +13,7 @@ from checker.sim import TierSpec, hierarchical_allreduce, tiered_allreduce
 from checker.sim.tiers import tiered_all_to_all, tiered_reduce_scatter
 from checker.report import write_text
 from checker.solve import Limits
+from conftest import ROOT
 
 US = F(1, 10**6)
 GB = 10**9
@@ -89,3 +90,10 @@ def test_a_group_that_is_not_whole_groups_of_the_top_tier_is_a_broken_invariant(
     result = run("topology = tiers; bandwidth = 50 GB/s; latency = 5 us; a { size = 32; bandwidth = 450 GB/s; latency = 2 us }")
     assert "is broken: a data-parallel group of 48 GPUs is not a multiple of a's size = 32 [invariant]" in report(result)
     assert next(v for v in result.verdicts if v.claim.name == "t").status != "proved"
+
+
+def test_claims_name_a_tiers_numbers():
+    text = (ROOT / "examples" / "tiers.spec").read_text(encoding="utf-8")
+    text += "check o: llama.network.oversubscription == 7\ncheck b: llama.network.nvlink.efficiency == 82 %\ncheck p: llama.network.pod.bandwidth == 50 GB/s\n"
+    result = check_text("x.spec", text, Limits(timeout_ms=5_000))
+    assert {v.claim.name: v.status for v in result.verdicts if v.claim.name in ("o", "b", "p")} == {"o": "proved", "b": "proved", "p": "proved"}
