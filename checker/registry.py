@@ -76,7 +76,7 @@ NETWORK = (
     F("domain", (ONE,), kind="count", doc="GPUs per NVLink domain (hierarchical)"),
     F("domain_bandwidth", (u.BANDWIDTH,), domain="positive", doc="per GPU inside a domain (hierarchical)"),
     F("domain_latency", (u.TIME,), domain="nonnegative", doc="per hop inside a domain (hierarchical)"),
-    F("efficiency", (ONE,), domain="open-share", doc="achievable share of bandwidth (training with a model); none: all of it"),
+    F("efficiency", (ONE,), domain="open-share", doc="achievable share of bandwidth (training with a model, or topology = tiers: the outermost tier's); none: all of it"),
     F("domain_efficiency", (ONE,), domain="open-share", doc="achievable share of domain_bandwidth (training with a model); none: all of it"),
     # collective algorithms on a switched network (spec/semantics.md, "Collective algorithms")
     F("algorithm", (ONE,), kind="enum", choices=("ring", "double_tree", "halving_doubling", "in_network", "auto"), doc="the all-reduce algorithm (topology = switch); default auto: the fastest for the message"),
