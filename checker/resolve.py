@@ -397,7 +397,12 @@ class Resolver(LayoutResolver):
         if not inner:
             self.fail(section.name_span, codes.MISSING_FIELD, "a tiered network needs at least one tier: a section such as 'nvlink { size = 8; bandwidth = 450 GB/s; latency = 2 us }'")
         out: list[m.Tier] = []
+        seen: dict[str, nodes.Section] = {}
         for tier in inner:
+            if tier.name in seen:
+                self.fail(tier.name_span, codes.DUPLICATE, f"tier '{tier.name}' is already defined on line {seen[tier.name].span.line}")
+                continue
+            seen[tier.name] = tier
             owner = f"{where}.{tier.name}"
             tf = self._members("tier", owner, tier.members, tier.span)
             thunks = {s.name: (lambda name=s.name: self._param("tier", owner, tf, name, tier.span)) for s in registry.TIER if s.kind == "number"}

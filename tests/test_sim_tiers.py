@@ -78,6 +78,7 @@ def run(network: str):
     ("topology = tiers; bandwidth = 50 GB/s; latency = 5 us; a { size = 8; bandwidth = 450 GB/s; latency = 2 us }; b { size = 12; bandwidth = 50 GB/s; latency = 2 us }", "bad-value", "12"),
     ("topology = tiers; bandwidth = 50 GB/s; latency = 5 us; a { size = 8; bandwidth = 450 GB/s }", "missing-field", "a {"),
     ("topology = tiers; bandwidth = 50 GB/s; latency = 5 us; a { size = 8; bandwidth = 450 GB/s; latency = 2 us; speed = 1 }", "unknown-field", "speed"),
+    ("topology = tiers; bandwidth = 50 GB/s; latency = 5 us; a { size = 8; bandwidth = 450 GB/s; latency = 2 us }; a { size = 16; bandwidth = 50 GB/s; latency = 2 us }", "duplicate", "a { size = 16"),
     ("topology = tiers; bandwidth = 50 GB/s; latency = 5 us; oversubscription = 0.5; a { size = 8; bandwidth = 450 GB/s; latency = 2 us }", "invariant", "oversubscription"),
 ])
 def test_bad_tiers_in_a_spec_are_refused_with_their_place(network, code, at):
