@@ -498,6 +498,14 @@ def _energy_per_token(e: Encoding, w: m.Workload, _pool) -> z3.ArithRef:
     return e.quantity((w.name, "energy_per_step")) / e.param(w.batch)
 
 
+def group(e: Encoding, w: m.Workload) -> tuple[Fraction, z3.ArithRef]:
+    """One data-parallel group: its GPUs n and the bytes S each exchanges (a shard's gradients)."""
+    if w.cluster.network is None:
+        raise EncodingError("training without a network")
+    e.record((w.name, "exchange"))  # defined only when the GPUs divide into whole groups
+    return Fraction(w.cluster.gpus, w.shards), e.param(w.grad_bytes) * e.param(w.params) / e.val(w.shards)
+
+
 def _collective(e: Encoding, w: m.Workload) -> z3.ArithRef:
     """The gradient all-reduce over one data-parallel group (Thakur, Rabenseifner & Gropp)."""
     net = w.cluster.network
@@ -520,6 +528,11 @@ def _collective(e: Encoding, w: m.Workload) -> z3.ArithRef:
         inner = e.val(g - 1) * e.param(net.domain_latency) + e.val((g - 1) / g) * size / e.param(net.domain_bandwidth)
         outer = 2 * e.val(domains - 1) * alpha + 2 * e.val((domains - 1) / domains) * (size / e.val(g)) / bandwidth
         return 2 * inner + outer
+    if net.topology == "tiers":
+        return encode_network.tiered(e, net, n, size)
+    if net.topology == "switch":
+        whole = -(-n.numerator // n.denominator)  # a whole group: the exchange token guards the rest
+        return encode_network.allreduce(e, net.algorithm or "auto", whole, size, alpha, bandwidth, net.radix)
     raise EncodingError(f"unknown topology {net.topology}")
 
 
@@ -568,3 +581,4 @@ def _parameters(e: Encoding, shape: m.Transformer, _pool) -> z3.ArithRef:
 
 
 from checker import encode_transformer  # noqa: E402,F401  (registers the transformer family's rules)
+from checker import encode_network  # noqa: E402  (switched networks' all-reduce; the other collectives' rules)

@@ -183,8 +183,21 @@ class Pool:
 
 
 @dataclass(frozen=True, slots=True)
+class Tier:
+    """An inner tier of a `topology = tiers` network: groups of `size` GPUs (innermost first)."""
+
+    name: str
+    size: int
+    bandwidth: Param
+    latency: Param
+    efficiency: Param
+    oversubscription: Param
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
 class Network:
-    topology: str  # ring, tree, hierarchical
+    topology: str  # ring, tree, hierarchical, switch
     bandwidth: Param
     latency: Param
     domain: int | None
@@ -194,6 +207,10 @@ class Network:
     domain_span: Span | None = None  # where 'domain' is written, for its invariant
     efficiency: Param | None = None  # achievable share of the scale-out bandwidth
     domain_efficiency: Param | None = None  # achievable share of the domain's bandwidth
+    algorithm: str | None = None  # topology switch: ring, double_tree, halving_doubling, in_network, auto
+    radix: int | None = None  # switch ports facing the GPUs when the switches reduce; None: they do not
+    oversubscription: Param | None = None  # topology tiers: the outermost tier's
+    tiers: tuple[Tier, ...] = ()  # topology tiers: the inner tiers, innermost first
 
 
 @dataclass(frozen=True, slots=True)

@@ -85,14 +85,27 @@ GPU = (
 )
 
 NETWORK = (
-    F("topology", (ONE,), kind="enum", required=True, choices=("ring", "tree", "hierarchical"), doc="collective algorithm"),
+    F("topology", (ONE,), kind="enum", required=True, choices=("ring", "tree", "hierarchical", "switch", "tiers"), doc="ring, tree and hierarchical: the collective algorithm too; switch: any algorithm (see algorithm); tiers: rings tier by tier"),
     F("bandwidth", (u.BANDWIDTH,), required=True, domain="positive", doc="per GPU, each direction"),
     F("latency", (u.TIME,), required=True, domain="nonnegative", doc="per hop"),
     F("domain", (ONE,), kind="count", doc="GPUs per NVLink domain (hierarchical)"),
     F("domain_bandwidth", (u.BANDWIDTH,), domain="positive", doc="per GPU inside a domain (hierarchical)"),
     F("domain_latency", (u.TIME,), domain="nonnegative", doc="per hop inside a domain (hierarchical)"),
-    F("efficiency", (ONE,), domain="open-share", doc="achievable share of bandwidth (training with a model); none: all of it"),
+    F("efficiency", (ONE,), domain="open-share", doc="achievable share of bandwidth (training with a model, or topology = tiers: the outermost tier's); none: all of it"),
     F("domain_efficiency", (ONE,), domain="open-share", doc="achievable share of domain_bandwidth (training with a model); none: all of it"),
+    # collective algorithms on a switched network (spec/semantics.md, "Collective algorithms")
+    F("algorithm", (ONE,), kind="enum", choices=("ring", "double_tree", "halving_doubling", "in_network", "auto"), doc="the all-reduce algorithm (topology = switch); default auto: the fastest for the message"),
+    F("radix", (ONE,), kind="count", doc="switch ports facing the GPUs, when the switches reduce in the network (NVLS, SHARP); none: they do not"),
+    F("oversubscription", (ONE,), default=Fraction(1), domain="at-least-one", doc="how many times the GPUs' bandwidth exceeds the uplinks' (topology = tiers: the outermost tier)"),
+)
+
+# an inner tier of a `topology = tiers` network, a named section of it, innermost first
+TIER = (
+    F("size", (ONE,), kind="count", required=True, doc="GPUs one group of this tier joins"),
+    F("bandwidth", (u.BANDWIDTH,), required=True, domain="positive", doc="per GPU, each direction, inside a group"),
+    F("latency", (u.TIME,), required=True, domain="nonnegative", doc="per hop inside a group"),
+    F("efficiency", (ONE,), default=Fraction(1), domain="open-share", doc="achievable share of bandwidth"),
+    F("oversubscription", (ONE,), default=Fraction(1), domain="at-least-one", doc="how many times the GPUs' bandwidth exceeds this tier's uplinks"),
 )
 
 POWER = (
@@ -156,6 +169,7 @@ FIELDS: dict[str, tuple[FieldSpec, ...]] = {
     "radiator": RADIATOR,
     "gpu": GPU,
     "network": NETWORK,
+    "tier": TIER,
     "power": POWER,
     "workload": WORKLOAD,
     "model": MODEL,
@@ -236,6 +250,10 @@ DERIVED: tuple[Derived, ...] = (
     _d("training", "energy_per_token", u.ENERGY / u.TOKEN, "the GPUs' energy per token trained", explained_by=STEP),
     _d("training", "pool_time", u.TIME, "that pool's compute time in a step, with its jitter", per_pool=True, explained_by=STEP),
     _d("training", "wait", ONE, "share of the step that pool spends not computing", per_pool=True, explained_by=STEP),
+    # the other collectives over the same group and bytes (spec/semantics.md, "Other collectives")
+    _d("training", "reduce_scatter_time", u.TIME, "a reduce-scatter of the gradients over one data-parallel group"),
+    _d("training", "all_gather_time", u.TIME, "an all-gather of as many bytes over one data-parallel group"),
+    _d("training", "all_to_all_time", u.TIME, "an all-to-all of as many bytes per GPU over one data-parallel group"),
     # a transformer trained with a parallel layout (spec/semantics.md, "Transformer training")
     _d("model", "parameters", ONE, "weight-matrix parameters of the shape"),
     _d("transformer", "step_time", u.TIME, "pipeline, exposed data-parallel exchange and optimizer step", bound="upper", explained_by=LAYOUT_STEP),
@@ -311,6 +329,8 @@ def namespace(block) -> dict[tuple[str, ...], u.Dim]:
             holder = getattr(block, section)
             if holder is not None:
                 fields(section, holder, (section,))
+        for tier in block.network.tiers if block.network is not None else ():
+            fields("tier", tier, ("network", tier.name))
     else:
         fields(family, block)
     for d in derived(family):
@@ -329,6 +349,9 @@ def field_holder(block, rest: tuple[str, ...]):
 
     family = family_of(block)
     kind = "workload" if family in POWER_FAMILIES else family
+    if isinstance(block, m.Cluster) and len(rest) == 3 and rest[0] == "network" and block.network is not None:
+        tier = next((t for t in block.network.tiers if t.name == rest[1]), None)
+        return ("tier", tier, rest[2]) if tier is not None and spec_of("tier", rest[2]) is not None else (None, None, None)
     if isinstance(block, m.Cluster) and len(rest) == 2 and rest[0] in SECTIONS["cluster"]:
         holder = getattr(block, rest[0])
         return (rest[0], holder, rest[1]) if holder is not None and spec_of(rest[0], rest[1]) is not None else (None, None, None)

@@ -30,6 +30,7 @@ class Replay:
     expected: Fraction | None = None  # what Z3 said the left side is
     detail: str = ""
     worst: Fraction | None = None  # a violated check's worst case, reproduced by the simulation
+    chosen: str = ""  # at the worst case, the algorithm each `algorithm = auto` exchange ran
 
 
 class Simulation:
@@ -114,9 +115,13 @@ class Simulation:
 
     def cluster(self, c: m.Cluster) -> sim.ClusterSpec:
         net = c.network
-        network = None if net is None else sim.NetworkSpec(net.topology, self.v(net.bandwidth), self.v(net.latency), net.domain, self.v(net.domain_bandwidth), self.v(net.domain_latency))
+        network = None if net is None else sim.NetworkSpec(net.topology, self.v(net.bandwidth), self.v(net.latency), net.domain, self.v(net.domain_bandwidth), self.v(net.domain_latency), net.algorithm, net.radix,
+                                                       self.v(net.efficiency), self.v(net.oversubscription), tuple(self.tier(t) for t in net.tiers))
         power = sim.PowerSpec(self.v(c.power.pue), self.v(c.power.overhead), self.v(c.power.transition), c.power.rack, self.v(c.power.rack_power), c.power.node, self.v(c.power.node_power), self.v(c.power.cooling), self.v(c.power.storage), self.v(c.power.storage_power))
         return sim.ClusterSpec(tuple(sim.PoolSpec(p.name, p.count, self.gpu(p.gpu)) for p in c.pools), network, power)
+
+    def tier(self, t: m.Tier) -> sim.TierSpec:
+        return sim.TierSpec(t.size, self.v(t.bandwidth), self.v(t.latency), self.v(t.efficiency), self.v(t.oversubscription))
 
     def gpu(self, g: m.Gpu) -> sim.GpuSpec:
         return sim.GpuSpec(self.v(g.peak), self.v(g.memory), self.v(g.tdp), self.v(g.idle), self.v(g.floor), g.floor_relative, self.v(g.ramp), self.v(g.ramp_up), self.v(g.ramp_down), self.v(g.hysteresis))
@@ -175,7 +180,15 @@ def _worst(model: m.Model, verdict: Verdict, relation: str = "exact") -> tuple[F
     simulation = Simulation(model, worst.point)
     left = simulation.expr(verdict.claim.conditions[0].left)
     exact = not worst.point.approximate and not simulation.approximate
-    return left, _agree(left, worst.value, exact, relation)
+    return left, _agree(left, worst.value, exact, relation), _chosen(simulation)
+
+
+def _chosen(simulation: Simulation) -> str:
+    """What `algorithm = auto` picked for the all-reduces the claim read (a run that ran one
+    holds it), by workload."""
+    ran = [(name, run) for name, run in sorted(simulation.runs.items()) if "_switched" in getattr(run, "__dict__", {})]
+    picks = [(name, run.exchange_algorithm) for name, run in ran]
+    return ", ".join(f"{name} exchanges by {pick}" for name, pick in picks if pick)
 
 
 BOUND = "within the closed form's bound"
@@ -196,9 +209,10 @@ def _replay(model: m.Model, verdict: Verdict) -> Replay | None:
         if agree and worst is not None and not worst[1]:
             return Replay("disagrees", worst[0], None, verdict.worst.value if verdict.worst else None, "the worst case differs")
         worst_left = worst[0] if worst is not None else None
+        chosen = worst[2] if worst is not None else ""
         bounded = (relation_left, relation_right) != ("exact", "exact") and (left != verdict.left or right != verdict.right)
         if agree and fails:
-            return Replay("confirmed", left, right, verdict.left, BOUND if bounded else "" if exact else "to one part in 10^9", worst_left)
+            return Replay("confirmed", left, right, verdict.left, BOUND if bounded else "" if exact else "to one part in 10^9", worst_left, chosen)
         if agree and bounded:
             return Replay("loose", left, right, verdict.left, "the closed form is a bound here, and at this point the simulated schedule meets the claim; the bound is too loose to decide it", worst_left)
         if agree and not exact:
@@ -211,9 +225,9 @@ def _replay(model: m.Model, verdict: Verdict) -> Replay | None:
         relation_left, relation_right = _relations(model, comparison)
         if not _transfers(comparison.op, relation_left, relation_right):
             return Replay("one-sided", None, None, verdict.worst.value, "the closed form bounds this quantity from the other side, so its proof does not carry over to the simulated schedule")
-        left, agree = _worst(model, verdict, relation_left or "exact") or (None, False)
+        left, agree, chosen = _worst(model, verdict, relation_left or "exact") or (None, False, "")
         if agree:
             bounded = relation_left != "exact" and left != verdict.worst.value
-            return Replay("confirmed", left, None, verdict.worst.value, BOUND if bounded else "")
+            return Replay("confirmed", left, None, verdict.worst.value, BOUND if bounded else "", chosen=chosen)
         return Replay("disagrees", left, None, verdict.worst.value, "the worst case differs")
     return None

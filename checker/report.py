@@ -219,7 +219,8 @@ def _replay_lines(replay: Replay | None, dim, unit: str | None, name: str = "lef
         worst = f"; worst case {quantity(replay.worst, dim, unit)} reproduced" if same else f"; at the worst case the simulation gives {quantity(replay.worst, dim, unit)}"
     if replay.status == "confirmed" and replay.left is not None:
         extra = f" ({replay.detail})" if replay.detail else ""
-        return [f"  confirmed by simulation: {name} = {quantity(replay.left, dim, unit)}{extra}{worst}"]
+        chosen = [f"  at the worst case, algorithm = auto: {replay.chosen}"] if replay.chosen else []
+        return [f"  confirmed by simulation: {name} = {quantity(replay.left, dim, unit)}{extra}{worst}", *chosen]
     if replay.status == "indeterminate" and replay.left is not None:
         return [f"  not confirmed by simulation: {name} = {quantity(replay.left, dim, unit)}: {replay.detail}{worst}"]
     if replay.status == "skipped":
@@ -402,6 +403,8 @@ def _verdict_json(result: FileResult, v: Verdict) -> dict:
     replay = result.replays.get(claim.name)
     if replay is not None:
         out["replay"] = {"status": replay.status, "left": _number(replay.left, dim, unit), "right": _number(replay.right, dim, unit), "expected": _number(replay.expected, dim, unit), "detail": replay.detail}
+        if replay.chosen:
+            out["replay"]["auto"] = replay.chosen
     return out
 
 

@@ -378,12 +378,17 @@ class Resolver(LayoutResolver, FindResolver):
 
     def _network(self, owner: str, section: nodes.Section) -> m.Network:
         where = f"{owner}.network"
-        fields = self._members("network", where, section.members, section.span)
-        thunks = {s.name: (lambda name=s.name: self._param("network", where, fields, name, section.span)) for s in registry.NETWORK if s.kind == "number"}
+        fields = self._members("network", where, section.members, section.span, allow=("section",))
+        inner = [member for member in section.members if isinstance(member, nodes.Section)]
+        thunks = {s.name: (lambda name=s.name: self._param("network", where, fields, name, section.span)) for s in registry.NETWORK if s.kind == "number" and s.name != "oversubscription"}
         thunks["topology"] = lambda: self._enum("network", fields, "topology")
         thunks["domain"] = lambda: self._count("network", where, fields, "domain", section.span)
+        thunks["algorithm"] = lambda: self._enum("network", fields, "algorithm")
+        thunks["radix"] = lambda: self._count("network", where, fields, "radix", section.span)
         p = self._all(thunks)
         topology, domain = p["topology"], p["domain"]
+        algorithm, radix = self._switch_algorithm(topology, fields, p["algorithm"], p["radix"])
+        tiers, oversubscription = self._tiers(where, topology, section, fields, inner)
         if topology == "hierarchical":
             for name in ("domain", "domain_bandwidth", "domain_latency"):
                 if name not in fields:
@@ -391,7 +396,56 @@ class Resolver(LayoutResolver, FindResolver):
         if topology is None or p["bandwidth"] is None or p["latency"] is None or (topology == "hierarchical" and (domain is None or p["domain_bandwidth"] is None or p["domain_latency"] is None)):
             raise _Stop()
         domain_span = fields["domain"].span if "domain" in fields else None
-        return m.Network(topology, p["bandwidth"], p["latency"], domain, p["domain_bandwidth"], p["domain_latency"], section.span, domain_span, p["efficiency"], p["domain_efficiency"])
+        return m.Network(topology, p["bandwidth"], p["latency"], domain, p["domain_bandwidth"], p["domain_latency"], section.span, domain_span, p["efficiency"], p["domain_efficiency"], algorithm, radix, oversubscription, tiers)
+
+    def _tiers(self, where: str, topology: str | None, section: nodes.Section, fields: dict[str, nodes.Field], inner: list[nodes.Section]) -> tuple[tuple[m.Tier, ...], m.Param | None]:
+        """A `topology = tiers` network's inner tiers (its sections, innermost first), each
+        group of a tier a whole number of the tier's below; the network's own fields are the
+        outermost tier's."""
+        if topology != "tiers":
+            for tier in inner:
+                self.fail(tier.name_span, codes.UNKNOWN_FIELD, f"a network has sections (tiers) only with topology = tiers, not '{tier.name}' on a {topology} network")
+            if "oversubscription" in fields:
+                self.fail(fields["oversubscription"].name_span, codes.CONFLICTING_FIELDS, "'oversubscription' is for topology = tiers (the outermost tier's)")
+            return (), None
+        if not inner:
+            self.fail(section.name_span, codes.MISSING_FIELD, "a tiered network needs at least one tier: a section such as 'nvlink { size = 8; bandwidth = 450 GB/s; latency = 2 us }'")
+        out: list[m.Tier] = []
+        seen: dict[str, nodes.Section] = {}
+        for tier in inner:
+            if tier.name in seen:
+                self.fail(tier.name_span, codes.DUPLICATE, f"tier '{tier.name}' is already defined on line {seen[tier.name].span.line}")
+                continue
+            seen[tier.name] = tier
+            owner = f"{where}.{tier.name}"
+            tf = self._members("tier", owner, tier.members, tier.span)
+            thunks = {s.name: (lambda name=s.name: self._param("tier", owner, tf, name, tier.span)) for s in registry.TIER if s.kind == "number"}
+            thunks["size"] = lambda: self._count("tier", owner, tf, "size", tier.span)
+            try:
+                t = self._all(thunks)
+            except _Stop:
+                continue
+            if t["size"] is None or t["bandwidth"] is None or t["latency"] is None:
+                continue
+            if out and (t["size"] <= out[-1].size or t["size"] % out[-1].size):
+                self.fail(tf["size"].value.span, codes.BAD_VALUE, f"a tier's groups are whole groups of the tier below: size = {t['size']} is not a larger multiple of {out[-1].name}'s {out[-1].size}")
+            out.append(m.Tier(tier.name, t["size"], t["bandwidth"], t["latency"], t["efficiency"], t["oversubscription"], tier.span))
+        return tuple(out), self._param("network", where, fields, "oversubscription", section.span)
+
+    def _switch_algorithm(self, topology: str | None, fields: dict[str, nodes.Field], algorithm: str | None, radix: int | None) -> tuple[str | None, int | None]:
+        """A switched network's all-reduce algorithm (default auto) and its switches' radix; a
+        ring, tree or hierarchical network is its own algorithm and takes neither field."""
+        if topology is not None and topology != "switch":
+            for name in ("algorithm", "radix"):
+                if name in fields:
+                    self.fail(fields[name].name_span, codes.CONFLICTING_FIELDS, f"'{name}' is for topology = switch; a {topology} network runs its own algorithm")
+            return None, None
+        if radix is not None and radix < 2:
+            self.fail(fields["radix"].value.span, codes.BAD_VALUE, f"'radix' must be at least 2 (ports below a switch), not {radix}")
+            radix = None
+        if algorithm == "in_network" and "radix" not in fields:
+            self.fail(fields["algorithm"].value.span, codes.MISSING_FIELD, "in-network reduction needs 'radix', the switch ports facing the GPUs")
+        return algorithm or "auto", radix
 
     def _power(self, owner: str, section: nodes.Section) -> m.Power:
         where = f"{owner}.power"
@@ -461,6 +515,9 @@ class Resolver(LayoutResolver, FindResolver):
         self._static(f"{w.name}: {n_total} GPUs divide into {w.shards} shards", where, n_total % w.shards == 0, f"{n_total} GPUs are not a multiple of shards = {w.shards}", ((w.name, "exchange"),))
         self._memory_fit(w, fields)
         net = w.cluster.network
+        if w.kind == "training" and net is not None and net.tiers and n_total % w.shards == 0:
+            group, top = n_total // w.shards, net.tiers[-1]
+            self._static(f"{w.name}: each data-parallel group of {group} GPUs divides into groups of tier {top.name} ({top.size})", top.span, group % top.size == 0, f"a data-parallel group of {group} GPUs is not a multiple of {top.name}'s size = {top.size}", ((w.name, "exchange"),))
         if w.kind == "training" and net is not None and net.topology == "hierarchical" and net.domain is not None and n_total % w.shards == 0:
             group = n_total // w.shards
             self._static(f"{w.name}: each data-parallel group of {group} GPUs divides into domains of {net.domain}", net.domain_span or net.span, group % net.domain == 0, f"a data-parallel group of {group} GPUs is not a multiple of domain = {net.domain}", ((w.name, "exchange"),))

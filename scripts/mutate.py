@@ -77,6 +77,7 @@ class Mutation:
 RAD = "checker/sim/radiator.py"
 ENC, SCEN, JOBS, COLL, POWER, TRAIN = ("checker/encode.py", "checker/sim/scenario.py", "checker/sim/jobs.py",
                                        "checker/sim/collectives.py", "checker/sim/power.py", "checker/sim/training.py")
+NET, ALGO, EXCH, TIERS = "checker/encode_network.py", "checker/sim/algorithms.py", "checker/sim/exchanges.py", "checker/sim/tiers.py"
 
 MUTATIONS: list[Mutation] = [
     # the encoder (symbolic closed forms)
@@ -108,6 +109,16 @@ MUTATIONS: list[Mutation] = [
     Mutation("sim: slew limit ignored", POWER, "limit = None if ramp is None else as_fraction(ramp, \"ramp\") * tick", "limit = None", ("power-smoothing",)),
     Mutation("sim: energy per token divides by the FLOPs", JOBS, "return self.energy_per_step / self.spec.batch", "return self.energy_per_step / self.flops"),
     Mutation("sim: state bytes default 16 B for inference too", JOBS, "return Fraction(16 if self.TRAINING else 2)", "return Fraction(16)", ("inference",)),
+    # switched networks and the other collectives
+    Mutation("enc: double tree of two GPUs sends the whole vector", NET, "busiest = size / 2 if n == 2 else size", "busiest = size"),
+    Mutation("enc: in-network reduction crosses the switch levels once", NET, "terms[\"in_network\"] = 2 * v(_levels(n, radix)) * alpha", "terms[\"in_network\"] = v(_levels(n, radix)) * alpha", ("collectives",)),
+    Mutation("enc: ring all-to-all without relaying", NET, "return e.val(n - 1) * alpha + e.val((n - 1) / 2) * size / bandwidth", "return e.val(n - 1) * alpha + e.val((n - 1) / n) * size / bandwidth", ("collectives",)),
+    Mutation("sim: double tree carries the whole vector in each tree", ALGO, "half = size / 2", "half = size", ("collectives",)),
+    Mutation("sim: halving-doubling never unfolds", ALGO, "if r:  # GPU i hands the result back", "if False:  # GPU i hands the result back"),
+    Mutation("sim: ring all-to-all forwards every piece each step", EXCH, "carried = size * (n - k) / n", "carried = size * (n - 1) / n", ("collectives",)),
+    Mutation("sim: in-network reduce-scatter sends the whole vector", EXCH, "out = size - size / n", "out = size"),
+    Mutation("enc: a tier's oversubscription multiplies its bandwidth", NET, "e.param(t.efficiency) / e.param(t.oversubscription)", "e.param(t.efficiency) * e.param(t.oversubscription)"),
+    Mutation("sim: each tier moves the whole vector", TIERS, "held, below = held / g, tier.size", "held, below = held, tier.size", ("tiers",)),
 ]
 
 _TOKEN = re.compile(r"\w+|\*\*|[^\s\w]")

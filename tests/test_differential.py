@@ -63,12 +63,12 @@ site_power = st.sampled_from(["", "; rack = 8; rack_power = 2 kW", "; rack = 3; 
 def clusters(draw) -> str:
     pools = draw(st.integers(min_value=1, max_value=4))
     kind = draw(st.sampled_from(["training", "training", "inference"]))
-    topology = draw(st.sampled_from(["ring", "tree", "hierarchical"]))
+    topology = draw(st.sampled_from(["ring", "tree", "hierarchical", "switch", "tiers"]))
     domain = draw(st.sampled_from([1, 2, 4]))
     shards = draw(st.sampled_from([1, 1, 2, 4]))
     # every count a multiple of the shards (and of the domain, hierarchical): whole data-parallel
     # groups, and whole domains in each group; mostly groups of more than one GPU
-    unit = shards * (domain if topology == "hierarchical" else 1)
+    unit = shards * (domain if topology in ("hierarchical", "tiers") else 1)
     counts = [draw(st.integers(min_value=1, max_value=12)) * unit for _ in range(pools)]
     lines = []
     for i in range(pools):
@@ -82,6 +82,13 @@ def clusters(draw) -> str:
         lines.append(f"gpu G{i} {{ peak = {peak} TFLOP/s; memory = 1 TB; tdp = {tdp} W; idle = {idle} W{floor}{ramp} }}")
     pool_lines = "\n".join(f"  pool p{i} = {c} x G{i}" for i, c in enumerate(counts))
     extra = f"; domain = {domain}; domain_bandwidth = 450 GB/s; domain_latency = 2 us" if topology == "hierarchical" else ""
+    if topology == "tiers":  # one inner tier of `domain` GPUs; the outermost oversubscribed or not
+        share = draw(st.sampled_from(["", "; efficiency = 82 %", "; efficiency = 70 % .. 95 %"]))
+        extra = draw(st.sampled_from(["", "; oversubscription = 7", "; oversubscription = 1 .. 8"])) + f"; inner {{ size = {domain}; bandwidth = 450 GB/s; latency = 2 us{share} }}"
+    if topology == "switch":  # an algorithm, or auto (written or defaulted); a radix: the switches reduce
+        algorithm = draw(st.sampled_from(["", "ring", "double_tree", "halving_doubling", "in_network", "auto"]))
+        radix = draw(st.sampled_from([2, 3, 8])) if algorithm == "in_network" or draw(st.booleans()) else None
+        extra = (f"; algorithm = {algorithm}" if algorithm else "") + (f"; radix = {radix}" if radix else "")
     bandwidth = draw(st.sampled_from(["50 GB/s", "25 GB/s .. 100 GB/s"]))
     latency = draw(st.sampled_from(["5 us", "1 us .. 10 us"]))
     j_lo, j_hi = sorted(draw(st.tuples(st.integers(0, 20), st.integers(0, 20))))
@@ -221,6 +228,53 @@ workload w on c {{ {TRAIN}; shards = 2; grad_bytes = 1 B .. 4 B; jitter = 0 % ..
   {POWER} }}
 workload w on c {{ {TRAIN}; shards = 2; balance = uniform; jitter = 0 % .. 10 %; overlap = 25 % }}
 """,
+    "switch-auto": GPUS + f"""cluster c {{ pool a = 20 x A; pool c = 4 x C
+  network {{ topology = switch; bandwidth = 25 GB/s .. 100 GB/s; latency = 1 us .. 50 us; radix = 4 }}
+  {POWER} }}
+workload w on c {{ {TRAIN.replace("7e10", "1e3 .. 1e9")}; grad_bytes = 1 B .. 4 B; jitter = 0 % .. 10 % }}
+""",
+    "switch-auto-no-reduction": GPUS + f"""cluster c {{ pool a = 24 x A
+  network {{ topology = switch; algorithm = auto; bandwidth = 50 GB/s; latency = 1 us .. 50 us }}
+  {POWER} }}
+workload w on c {{ {TRAIN.replace("7e10", "1e3 .. 1e10")}; shards = 2; jitter = 0 % .. 10 % }}
+""",
+    "switch-double-tree": GPUS + f"""cluster c {{ pool a = 13 x A
+  network {{ topology = switch; algorithm = double_tree; bandwidth = 50 GB/s; latency = 5 us }}
+  {POWER} }}
+workload w on c {{ {TRAIN}; jitter = 0 % .. 10 %; overlap = 20 % }}
+""",
+    "switch-double-tree-pair": GPUS + f"""cluster c {{ pool a = 2 x A
+  network {{ topology = switch; algorithm = double_tree; bandwidth = 50 GB/s; latency = 5 us }}
+  {POWER} }}
+workload w on c {{ {TRAIN}; jitter = 0 % .. 10 % }}
+""",
+    "switch-halving-doubling": GPUS + f"""cluster c {{ pool a = 6 x A; pool b = 6 x B
+  network {{ topology = switch; algorithm = halving_doubling; bandwidth = 50 GB/s; latency = 1 us .. 10 us }}
+  {POWER} }}
+workload w on c {{ {TRAIN}; shards = 2; jitter = 0 % .. 10 % }}
+""",
+    "switch-halving-doubling-power-of-two": GPUS + f"""cluster c {{ pool a = 16 x A
+  network {{ topology = switch; algorithm = halving_doubling; bandwidth = 50 GB/s; latency = 5 us }}
+  {POWER} }}
+workload w on c {{ {TRAIN}; jitter = 0 % .. 10 % }}
+""",
+    "switch-in-network": GPUS + f"""cluster c {{ pool a = 40 x A
+  network {{ topology = switch; algorithm = in_network; radix = 3; bandwidth = 50 GB/s; latency = 1 us .. 10 us }}
+  {POWER} }}
+workload w on c {{ {TRAIN}; jitter = 0 % .. 10 % }}
+""",
+    "switch-ring": GPUS + f"""cluster c {{ pool a = 9 x A
+  network {{ topology = switch; algorithm = ring; bandwidth = 50 GB/s; latency = 5 us }}
+  {POWER} }}
+workload w on c {{ {TRAIN}; jitter = 0 % .. 10 % }}
+""",
+    "tiers": GPUS + f"""cluster c {{ pool a = 24 x A; pool c = 24 x C
+  network {{ topology = tiers; bandwidth = 25 GB/s .. 100 GB/s; latency = 5 us; efficiency = 80 % .. 95 %; oversubscription = 1 .. 7
+    nvlink {{ size = 4; bandwidth = 450 GB/s; latency = 1 us .. 3 us; efficiency = 82 % }}
+    leaf {{ size = 12; bandwidth = 50 GB/s; latency = 3 us; oversubscription = 2 }} }}
+  {POWER} }}
+workload w on c {{ {TRAIN}; shards = 2; jitter = 0 % .. 10 %; overlap = 25 % }}
+""",
     "inference": GPUS + f"""cluster c {{ pool a = 16 x A; pool b = 8 x B
   power {{ pue = 1.25; overhead = 20 %; rack = 6; rack_power = 3 kW .. 9 kW; node = 4; node_power = 500 W; cooling = 2 kW .. 4 kW }} }}
 workload w on c {{ kind = inference; params = 7e10; efficiency = 30 % .. 40 %; shards = 8 }}
@@ -286,3 +340,37 @@ def test_verdicts_are_confirmed_and_bounds_hold_on_samples(text, data):
         for _ in range(5):
             simulation = Simulation(model, points(model, data.draw))
             assert holds(simulation.expr(comparison.left), comparison.op, simulation.expr(comparison.right)), text
+
+
+# ---- switched networks: every algorithm's closed form against the core, group by group ------
+
+
+class _Constants:
+    """Just enough of an Encoding for the closed forms of checker/encode_network.py."""
+
+    def __init__(self) -> None:
+        self.ctx = z3.Context()
+
+    def val(self, x):
+        return val(x, self.ctx)
+
+
+def _exact(term) -> F:
+    value = z3.simplify(term)
+    assert z3.is_rational_value(value), value
+    return F(value.numerator_as_long(), value.denominator_as_long())
+
+
+@pytest.mark.parametrize("radix", [2, 3, 8, 64])
+def test_switch_algorithms_agree_with_the_core_for_every_group_size(radix):
+    from checker import encode_network
+    from checker.sim.algorithms import allreduce, fastest
+
+    e = _Constants()
+    size, latency, bandwidth = F(10**9) + F(1, 3), F(5, 10**6), F(50 * 10**9)
+    for n in range(2, 130):
+        terms = encode_network.allreduce_terms(e, n, e.val(size), e.val(latency), e.val(bandwidth), radix)
+        for name, term in terms.items():
+            assert _exact(term) == allreduce(name, n, size, latency, bandwidth, radix).time, (n, name)
+        best = encode_network.allreduce(e, "auto", n, e.val(size), e.val(latency), e.val(bandwidth), radix)
+        assert _exact(best) == fastest(n, size, latency, bandwidth, radix)[1].time, n

@@ -9,7 +9,12 @@ common denominator and calls them.
 
 from .collectives import (Transfer, binomial_rounds, broadcast_round, hierarchical_allreduce,
                           ring_allreduce, ring_holdings, ring_schedule, tree_allreduce)
+from .algorithms import (double_tree, double_tree_allreduce, fastest, halving_doubling_allreduce,
+                         halving_doubling_holdings, in_network_allreduce, switch_levels)
+from .exchanges import (in_network_reduce_scatter, pairwise_all_to_all, pairwise_partners, ring_all_to_all,
+                        ring_reduce_scatter, two_level_all_to_all, two_level_reduce_scatter)
 from .inference import serving_throughput
+from .tiers import TierSpec, tiered_allreduce
 from .megatron import Breakdown, Device, Link, allreduce_time, gather_time, megatron_step, model_flops
 from .pipeline import Schedule, run_schedule, schedule_order, simulate_pipeline, start, uniform_makespan
 from .power import (Segment, average_power, energy, energy_units, gpu_max_slew,
@@ -32,6 +37,10 @@ from .training import (Cohort, Step, barrier, exposed, gpu_finish_times, later, 
 __all__ = [
     "Transfer", "ring_allreduce", "tree_allreduce", "hierarchical_allreduce", "ring_schedule",
     "ring_holdings", "binomial_rounds", "broadcast_round",
+    "double_tree", "double_tree_allreduce", "halving_doubling_allreduce", "halving_doubling_holdings",
+    "switch_levels", "in_network_allreduce", "fastest",
+    "ring_reduce_scatter", "two_level_reduce_scatter", "in_network_reduce_scatter", "pairwise_all_to_all",
+    "pairwise_partners", "ring_all_to_all", "two_level_all_to_all", "TierSpec", "tiered_allreduce",
     "Cohort", "Step", "work_per_gpu", "gpu_finish_times", "barrier", "training_step",
     "simulate_training", "later", "stretch", "exposed",
     "serving_throughput",

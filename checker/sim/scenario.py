@@ -129,6 +129,11 @@ class NetworkSpec:
     domain: int | None
     domain_bandwidth: Fraction | None
     domain_latency: Fraction | None
+    algorithm: str | None = None  # topology switch: ring, double_tree, halving_doubling, in_network, auto
+    radix: int | None = None  # switch ports facing the GPUs when the switches reduce
+    efficiency: Fraction | None = None  # topology tiers: the outermost tier's share of bandwidth
+    oversubscription: Fraction | None = None  # topology tiers: the outermost tier's
+    tiers: tuple = ()  # topology tiers: the inner tiers (tiers.TierSpec), innermost first
 
 
 @dataclass(frozen=True, slots=True)
