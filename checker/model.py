@@ -145,6 +145,8 @@ class Gpu:
     matmul: Param | None = None  # share of peak large matrix multiplies reach
     memory_bandwidth: Param | None = None  # HBM bytes/s
     memory_efficiency: Param | None = None  # share of it element-wise kernels reach
+    lease: Param | None = None  # USD per GPU-second (written USD/h)
+    capital: Param | None = None  # USD per GPU
 
 
 @dataclass(frozen=True, slots=True)
@@ -257,6 +259,10 @@ class Workload:
     span: Span
     model: Transformer | None = None  # with a layout: the transformer model of training
     layout: Layout | None = None
+    # money (inference): share of the year leased, USD per joule, write-off time
+    utilisation: Param | None = None
+    electricity: Param | None = None
+    life: Param | None = None
 
 
 Block = Union[Radiator, Gpu, Cluster, Workload, Transformer]

@@ -67,6 +67,9 @@ GPU = (
     F("matmul", (ONE,), domain="open-share", doc="share of peak large matrix multiplies reach (training with a model)"),
     F("memory_bandwidth", (u.BANDWIDTH,), domain="positive", doc="HBM bandwidth (training with a model)"),
     F("memory_efficiency", (ONE,), domain="open-share", doc="share of the HBM bandwidth element-wise kernels reach; none: all of it"),
+    # ---- money (spec/semantics.md, "Money and the lease")
+    F("lease", (u.MONEY / u.TIME,), domain="nonnegative", doc="lease price per GPU-hour, e.g. 2.6 USD/h (inference)"),
+    F("capital", (u.MONEY,), domain="nonnegative", doc="purchase cost of one GPU with its share of the site (inference)"),
 )
 
 NETWORK = (
@@ -100,6 +103,10 @@ WORKLOAD = (
     F("grad_bytes", (u.DATA,), default=Fraction(2), domain="positive", doc="gradient bytes per parameter"),
     F("state_bytes", (u.DATA,), domain="positive", doc="bytes of state per parameter (16 training, 2 inference)"),
     F("flops_per_token", (u.WORK / u.TOKEN,), domain="positive", doc="6·params (training), 2·params (inference)"),
+    # ---- money (spec/semantics.md, "Money and the lease")
+    F("utilisation", (ONE,), domain="share", doc="share of the year the GPUs are leased and serving (inference); none: all of it"),
+    F("electricity", (u.MONEY / u.ENERGY,), domain="nonnegative", doc="price of grid energy, e.g. 80 USD/MWh (inference)"),
+    F("life", (u.TIME,), domain="positive", doc="years over which the GPUs' capital cost is written off (inference)"),
 )
 
 MODEL = (
@@ -163,12 +170,29 @@ class Derived:
     explained_by: tuple[str, ...] = ()
     default_of: str | None = None
     bound: str | None = None  # "upper"/"lower": the closed form bounds the core's value from that side
+    needs: tuple[str, ...] = ()  # fields it rests on that have no default: every pool's gpu (lease, capital) or the workload's own
 
 
 STEP = ("pool_time", "compute_time", "comm_time", "step_time")  # a training step's breakdown
 LAYOUT_STEP = ("pool_time", "pipeline_time", "dp_comm_time", "optimizer_time", "step_time")
 WORKLOADS = ("training", "inference")
 POWER_FAMILIES = ("training", "inference", "transformer")  # the workloads with swing, ramp, floor_cost
+
+
+# money of a leased serving fleet (spec/semantics.md, "Money and the lease")
+USD_YR = u.MONEY / u.TIME
+MONEY_EXPLAINED = ("revenue", "energy_cost", "depreciation", "cost", "margin")
+MONEY: tuple[tuple[str, u.Dim, str, dict], ...] = (
+    ("average_power", u.POWER, "the GPUs' average power: utilisation · tdp + (1 − utilisation) · idle each", {}),
+    ("revenue", USD_YR, "Σ count · lease · utilisation", {"needs": ("lease",), "explained_by": MONEY_EXPLAINED}),
+    ("energy_cost", USD_YR, "average power · (1 + overhead) · pue · electricity", {"needs": ("electricity",), "explained_by": MONEY_EXPLAINED}),
+    ("depreciation", USD_YR, "Σ count · capital / life", {"needs": ("capital", "life"), "explained_by": MONEY_EXPLAINED}),
+    ("cost", USD_YR, "energy cost, plus depreciation when capital and life are given", {"needs": ("electricity",), "explained_by": MONEY_EXPLAINED}),
+    ("margin", USD_YR, "revenue − cost", {"needs": ("lease", "electricity"), "explained_by": MONEY_EXPLAINED}),
+    ("served", u.THROUGHPUT, "tokens served per second over the year: throughput · utilisation", {}),
+    ("price_per_token", u.MONEY / u.TOKEN, "what the lessees pay per token served: revenue / served", {"needs": ("lease",)}),
+    ("cost_per_token", u.MONEY / u.TOKEN, "what a token served costs the owner: cost / served", {"needs": ("electricity",)}),
+)
 
 
 def _d(family: str, name: str, dim: u.Dim, doc: str, **kw) -> Derived:
@@ -227,6 +251,7 @@ DERIVED: tuple[Derived, ...] = (
     _d("transformer", "average_power", u.POWER, "the GPUs' average power over a step: tdp while busy, max(idle, floor) otherwise", bound="lower", explained_by=LAYOUT_STEP),
     _d("transformer", "energy_per_step", u.ENERGY, "the GPUs' energy in one step", bound="upper", explained_by=LAYOUT_STEP),
     _d("transformer", "energy_per_token", u.ENERGY / u.TOKEN, "the GPUs' energy per token trained", bound="upper", explained_by=LAYOUT_STEP),
+    *(_d(kind, *entry[:3], **entry[3]) for kind in ("inference",) for entry in MONEY),
 )
 
 
@@ -279,12 +304,29 @@ def namespace(block) -> dict[tuple[str, ...], u.Dim]:
     else:
         fields(family, block)
     for d in derived(family):
+        if missing(block, d):
+            continue
         if d.per_pool:
             for pool in block.cluster.pools:
                 names[d.path + (pool.name,)] = d.dim
         else:
             names.setdefault(d.path, d.dim)
     return names
+
+
+GPU_NEEDS = ("lease", "capital")
+
+
+def missing(block, entry: Derived) -> tuple[str, ...]:
+    """The fields a quantity rests on that the block leaves out (then a claim may not name it)."""
+    out = []
+    for name in entry.needs:
+        if name in GPU_NEEDS:
+            if any(getattr(p.gpu, name, None) is None for p in block.cluster.pools):
+                out.append(name)
+        elif getattr(block, name, None) is None:
+            out.append(name)
+    return tuple(out)
 
 
 def field_holder(block, rest: tuple[str, ...]):
@@ -318,6 +360,8 @@ def explanation(model, path: tuple[str, ...]) -> list[tuple[str, ...]]:
     out: list[tuple[str, ...]] = []
     for name in entry.explained_by:
         target = next(d for d in derived(family_of(block)) if d.path == (name,))
+        if missing(block, target):
+            continue
         if target.per_pool:
             out += [(block.name, name, pool.name) for pool in block.cluster.pools]
         else:
@@ -330,3 +374,12 @@ def spec_of(kind: str, name: str) -> FieldSpec | None:
         if spec.name == name:
             return spec
     return None
+
+
+def find_field_doc(name: str) -> str:
+    """A field's one-line meaning, with its table: 'lease (gpu): lease price per GPU-hour ...'."""
+    for kind, table in FIELDS.items():
+        for spec in table:
+            if spec.name == name:
+                return f"{name} ({kind}): {spec.doc}"
+    return name

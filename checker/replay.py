@@ -90,7 +90,7 @@ class Simulation:
             spec = sim.WorkloadSpec(
                 self.cluster(w.cluster), self.v(w.params), self.v(w.batch), self.v(w.efficiency), w.balance,
                 tuple(self.v(j) for j in w.jitter), w.shards, self.v(w.overlap), self.v(w.grad_bytes),
-                self.v(w.state_bytes), self.v(w.flops_per_token),
+                self.v(w.state_bytes), self.v(w.flops_per_token), self.lease(w),
             )
             if w.model is not None:
                 return sim.TransformerTraining(self.transformer(w))
@@ -98,6 +98,10 @@ class Simulation:
         if isinstance(block, m.Transformer):
             return sim.Shape(self.shape(block))
         raise TypeError(f"a {type(block).__name__} has no derived quantities")
+
+    def lease(self, w: m.Workload) -> sim.LeaseSpec:
+        pools = w.cluster.pools
+        return sim.LeaseSpec(tuple(self.v(p.gpu.lease) for p in pools), tuple(self.v(p.gpu.capital) for p in pools), self.v(w.utilisation), self.v(w.electricity), self.v(w.life))
 
     def shape(self, s: m.Transformer) -> sim.Model:
         return sim.Model(s.layers, s.hidden, s.heads, s.seq, s.vocab, s.kv_heads, s.ffn, s.gated)

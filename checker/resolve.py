@@ -127,7 +127,7 @@ class Resolver(LayoutResolver):
                 return unit
             return "a bare number" if dim.dimensionless else u.canonical_name(dim)
 
-        hint = ""
+        hint = u.money_hint(left[0], right[0]) or ""
         if left[0].dimensionless != right[0].dimensionless:
             hint = "write the unit after the number, e.g. '900 m^2'"
         return self.fail(span, codes.UNIT_MISMATCH, f"units do not match ({name(left)} and {name(right)})", *([hint] if hint else []))
@@ -303,7 +303,7 @@ class Resolver(LayoutResolver):
         if any(p[n] is None for n in ("peak", "memory", "tdp")):
             raise _Stop()
         relative = p["floor"].dim.dimensionless and "floor" in fields
-        gpu = m.Gpu(block.name, p["peak"], p["memory"], p["tdp"], p["idle"], p["floor"], relative, p["ramp"], block.span, p["matmul"], p["memory_bandwidth"], p["memory_efficiency"])
+        gpu = m.Gpu(block.name, p["peak"], p["memory"], p["tdp"], p["idle"], p["floor"], relative, p["ramp"], block.span, p["matmul"], p["memory_bandwidth"], p["memory_efficiency"], p["lease"], p["capital"])
         self._add(block, gpu, "gpu")
         tdp = m.QRef((block.name, "tdp"), u.POWER, block.span)
         idle = m.QRef((block.name, "idle"), u.POWER, p["idle"].span)
@@ -431,7 +431,8 @@ class Resolver(LayoutResolver):
             self._add(block, workload, kind)
             self._memory_fit(workload, fields)
             return
-        workload = m.Workload(block.name, cluster, kind, p["params"], p["batch"], p["efficiency"], balance, jitter, shards, p["overlap"], p["grad_bytes"], p["state_bytes"], p["flops_per_token"], block.span)
+        workload = m.Workload(block.name, cluster, kind, p["params"], p["batch"], p["efficiency"], balance, jitter, shards, p["overlap"], p["grad_bytes"], p["state_bytes"], p["flops_per_token"], block.span,
+                              utilisation=p["utilisation"], electricity=p["electricity"], life=p["life"])
         self._add(block, workload, kind)
         self._workload_invariants(workload, fields)
 
@@ -520,6 +521,13 @@ class Resolver(LayoutResolver):
         path = tuple(rest)
         if path in names:
             return m.QRef((head,) + path, names[path], ref.span)
+        entry = registry.find(registry.family_of(block), path)
+        lacking = registry.missing(block, entry) if entry is not None else ()
+        if lacking:
+            on_gpus = [n for n in lacking if n in registry.GPU_NEEDS]
+            where = " and ".join(f"'{n}'" for n in lacking)
+            whose = "every gpu of its cluster" if on_gpus and len(on_gpus) == len(lacking) else f"workload '{head}'" if not on_gpus else "every gpu and the workload"
+            raise self.fail(ref.part_spans[1] if len(ref.part_spans) > 1 else ref.span, codes.MISSING_FIELD, f"'{head}.{'.'.join(rest)}' needs {where}, which {whose} leaves out", registry.find_field_doc(lacking[0]))
         shown = sorted(".".join(p) for p in names)
         tail = ".".join(rest) if rest else ""
         span = ref.part_spans[1] if len(ref.part_spans) > 1 else ref.span

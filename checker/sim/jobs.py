@@ -12,6 +12,7 @@ from functools import cached_property
 
 from .collectives import hierarchical_allreduce, ring_allreduce, tree_allreduce
 from .inference import serving_throughput
+from .lease import Leased, LeaseSpec
 from .power import average_power, energy, gpu_max_slew, gpu_swing, site_step_segments
 from .scenario import MAX_RING, TICKS, Cluster, ClusterSpec, OutOfReach, PoolSpec, floor_watts
 from .training import Cohort, training_step
@@ -32,6 +33,7 @@ class WorkloadSpec:
     grad_bytes: Fraction
     state_bytes: Fraction | None  # None: 16 B per parameter training, 2 B inference
     flops_per_token: Fraction | None  # None: 6 FLOP per parameter training, 2 inference
+    lease: LeaseSpec | None = None  # prices, utilisation, electricity, capital (inference)
 
 
 class _Workload:
@@ -63,7 +65,7 @@ class _Workload:
         return tuple(Cohort(p.name, p.count, p.gpu.peak, j) for p, j in zip(self.spec.cluster.pools, self.spec.jitter))
 
 
-class Inference(_Workload):
+class Inference(Leased, _Workload):
     """No barrier: every GPU serves on its own, so nothing swings in step."""
 
     TRAINING = False
