@@ -447,3 +447,4 @@ def _parameters(e: Encoding, shape: m.Transformer, _pool) -> z3.ArithRef:
 
 from checker import encode_transformer  # noqa: E402,F401  (registers the transformer family's rules)
 from checker import encode_money  # noqa: E402,F401  (registers the money rules of serving)
+from checker import encode_serving  # noqa: E402,F401  (registers the serving family's rules)

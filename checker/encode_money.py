@@ -13,7 +13,7 @@ import z3
 from checker import model as m
 from checker.encode import Encoding, symbolic
 
-FAMILIES = ("inference",)
+FAMILIES = ("inference", "serving")
 
 
 def _money(name: str):

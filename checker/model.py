@@ -263,6 +263,11 @@ class Workload:
     utilisation: Param | None = None
     electricity: Param | None = None
     life: Param | None = None
+    # serving a model: request shape and batch
+    prompt: Param | None = None
+    output: Param | None = None
+    kv_bytes: Param | None = None
+    concurrency: int = 1
 
 
 Block = Union[Radiator, Gpu, Cluster, Workload, Transformer]

@@ -107,6 +107,11 @@ WORKLOAD = (
     F("utilisation", (ONE,), domain="share", doc="share of the year the GPUs are leased and serving (inference); none: all of it"),
     F("electricity", (u.MONEY / u.ENERGY,), domain="nonnegative", doc="price of grid energy, e.g. 80 USD/MWh (inference)"),
     F("life", (u.TIME,), domain="positive", doc="years over which the GPUs' capital cost is written off (inference)"),
+    # ---- serving a model (spec/semantics.md, "Serving a model")
+    F("prompt", (u.TOKEN,), domain="positive", doc="prompt tokens per request (inference with a model)"),
+    F("output", (u.TOKEN,), domain="positive", doc="output tokens per request (inference with a model)"),
+    F("concurrency", (ONE,), kind="count", default=Fraction(1), doc="requests batched together on each replica (inference with a model)"),
+    F("kv_bytes", (u.DATA,), domain="positive", doc="bytes per cached key or value element; none: 2 B (inference with a model)"),
 )
 
 MODEL = (
@@ -195,6 +200,10 @@ MONEY: tuple[tuple[str, u.Dim, str, dict], ...] = (
 )
 
 
+# served tokens rest on a throughput the closed form bounds from below
+SERVING_BOUNDS = {"served": {"bound": "lower"}, "price_per_token": {"bound": "upper"}, "cost_per_token": {"bound": "upper"}}
+
+
 def _d(family: str, name: str, dim: u.Dim, doc: str, **kw) -> Derived:
     path = tuple(name.split("."))
     return Derived(family, path, dim, doc, kw.pop("sim", path[-1]), **kw)
@@ -252,6 +261,18 @@ DERIVED: tuple[Derived, ...] = (
     _d("transformer", "energy_per_step", u.ENERGY, "the GPUs' energy in one step", bound="upper", explained_by=LAYOUT_STEP),
     _d("transformer", "energy_per_token", u.ENERGY / u.TOKEN, "the GPUs' energy per token trained", bound="upper", explained_by=LAYOUT_STEP),
     *(_d(kind, *entry[:3], **entry[3]) for kind in ("inference",) for entry in MONEY),
+    # serving a transformer (spec/semantics.md, "Serving a model")
+    _d("serving", "weights_per_gpu", u.DATA, "weight bytes each GPU of a replica holds"),
+    _d("serving", "kv_per_token", u.DATA / u.TOKEN, "key/value cache bytes per token on each GPU"),
+    _d("serving", "kv_cache_per_gpu", u.DATA, "the cache of a full batch at its longest, per GPU"),
+    _d("serving", "memory_per_gpu", u.DATA, "weights plus the full batch's cache, per GPU"),
+    _d("serving", "max_batch", ONE, "the most requests whose cache fits beside the weights on that pool", per_pool=True),
+    _d("serving", "ttft", u.TIME, "time to first token: one prompt prefilled on an idle replica (slowest pool)"),
+    _d("serving", "tpot", u.TIME, "time per output token: the slowest decode step (slowest pool)"),
+    _d("serving", "pool_throughput", u.THROUGHPUT, "that pool's tokens per second", per_pool=True, bound="lower"),
+    _d("serving", "throughput", u.THROUGHPUT, "tokens per second of the fleet: the pools' rates add", bound="lower", explained_by=("pool_throughput",)),
+    _d("serving", "throughput_per_gpu", u.THROUGHPUT, "tokens per second per GPU", bound="lower", explained_by=("pool_throughput",)),
+    *(_d("serving", *entry[:3], **entry[3], **SERVING_BOUNDS.get(entry[0], {})) for entry in MONEY),
 )
 
 
@@ -260,7 +281,9 @@ def family_of(block) -> str:
     from checker import model as m  # the model module imports nothing of ours at run time
 
     if isinstance(block, m.Workload):
-        return "transformer" if block.model is not None else block.kind
+        if block.model is not None:
+            return "transformer" if block.kind == "training" else "serving"
+        return block.kind
     return {m.Radiator: "radiator", m.Gpu: "gpu", m.Cluster: "cluster", m.Transformer: "model"}[type(block)]
 
 
@@ -335,7 +358,7 @@ def field_holder(block, rest: tuple[str, ...]):
     from checker import model as m
 
     family = family_of(block)
-    kind = "workload" if family in POWER_FAMILIES else family
+    kind = "workload" if family in POWER_FAMILIES + ("serving",) else family
     if isinstance(block, m.Cluster) and len(rest) == 2 and rest[0] in SECTIONS["cluster"]:
         holder = getattr(block, rest[0])
         return (rest[0], holder, rest[1]) if holder is not None and spec_of(rest[0], rest[1]) is not None else (None, None, None)

@@ -92,6 +92,8 @@ class Simulation:
                 tuple(self.v(j) for j in w.jitter), w.shards, self.v(w.overlap), self.v(w.grad_bytes),
                 self.v(w.state_bytes), self.v(w.flops_per_token), self.lease(w),
             )
+            if w.model is not None and w.kind == "inference":
+                return sim.Serving(self.serving(w))
             if w.model is not None:
                 return sim.TransformerTraining(self.transformer(w))
             return sim.Training(spec) if w.kind == "training" else sim.Inference(spec)
@@ -102,6 +104,14 @@ class Simulation:
     def lease(self, w: m.Workload) -> sim.LeaseSpec:
         pools = w.cluster.pools
         return sim.LeaseSpec(tuple(self.v(p.gpu.lease) for p in pools), tuple(self.v(p.gpu.capital) for p in pools), self.v(w.utilisation), self.v(w.electricity), self.v(w.life))
+
+    def serving(self, w: m.Workload) -> sim.ServingSpec:
+        pools = w.cluster.pools
+        return sim.ServingSpec(
+            self.cluster(w.cluster), self.shape(w.model), w.layout.tensor, w.layout.pipeline, w.concurrency, self.v(w.prompt), self.v(w.output),
+            self.v(w.state_bytes), self.v(w.kv_bytes), tuple(self.v(p.gpu.matmul) for p in pools), tuple(self.v(p.gpu.memory_bandwidth) for p in pools),
+            tuple(self.v(p.gpu.memory_efficiency) for p in pools), self.v(w.efficiency), self.lease(w),
+        )
 
     def shape(self, s: m.Transformer) -> sim.Model:
         return sim.Model(s.layers, s.hidden, s.heads, s.seq, s.vocab, s.kv_heads, s.ffn, s.gated)

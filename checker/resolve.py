@@ -14,6 +14,7 @@ from checker import catalog, codes, model as m, nodes, registry, units as u
 from checker.diagnostics import Diagnostic, Span, error
 from checker.numbers import fmt
 from checker.resolve_layout import LayoutResolver
+from checker.resolve_serving import ServingResolver
 
 
 def _suggest(name: str, options) -> str:
@@ -33,7 +34,7 @@ class _Stop(Exception):
         raise self
 
 
-class Resolver(LayoutResolver):
+class Resolver(LayoutResolver, ServingResolver):
     def __init__(self, spec: nodes.SpecFile) -> None:
         self.spec = spec
         self.diagnostics: list[Diagnostic] = []
@@ -410,7 +411,7 @@ class Resolver(LayoutResolver):
             for name in ("params", "efficiency"):
                 if p[name] is None:
                     self.fail(block.span, codes.MISSING_FIELD, f"workload '{block.name}' needs a '{name}' field ({registry.spec_of('workload', name).doc}), or a model")
-        else:
+        elif kind != "inference":
             self._model_workload_fields(block, kind, balance, fields, sections, cluster)
         if kind is None or balance is None or shards is None or (shape is None and any(p[n] is None for n in ("params", "efficiency"))):
             raise _Stop()
@@ -424,6 +425,9 @@ class Resolver(LayoutResolver):
             self._param("workload", block.name, fields, "jitter", block.span, f"{block.name}.jitter.{pool.name}", (block.name, "jitter", pool.name))
             for pool in cluster.pools
         )
+        if shape is not None and kind == "inference":
+            self._serving(block, p, fields, sections, cluster, shape, jitter)
+            return
         if shape is not None:
             layout = self._layout(block.name, cluster, shape, sections.get("layout") or nodes.Section("layout", (), block.span, block.name_span), p["batch"], block.span)
             params = m.Param(shape.parameters, u.ONE, shape.span, None, (block.name, "params"))

@@ -123,3 +123,100 @@ def test_money_is_checked_like_any_unit(spec, claim, units):
 def test_a_lease_price_needs_money_per_time(spec):
     result = verify(spec(LEASE.replace("lease = 5 USD/h", "lease = 5 USD")))
     assert result.code == 2 and "'lease' takes USD/yr" in result.out, result.out
+
+
+# ---- serving a model -----------------------------------------------------------------------
+
+TINY = """model tiny { layers = 2; hidden = 64; heads = 4; kv_heads = 2; ffn = 256; seq = 128; vocab = 1000 }
+gpu G { peak = 100 GFLOP/s; memory = 1 GB; tdp = 500 W; idle = 100 W; matmul = 50 %; memory_bandwidth = 1 GB/s }
+cluster c { pool a = 4 x G }
+workload w on c { kind = inference; model = tiny; prompt = 10 token; output = 3 token; concurrency = 4; layout { tensor = 2 } }
+"""
+
+
+def test_serving_by_hand():
+    """2 layers, hidden 64, 4 heads (head_dim 16), 2 kv heads, tensor 2: N = 2(64^2 (2 + 2·2/4)
+    + 2·64·256) + 1000·64 = 154112 weights, 128 cache bytes per token per GPU; 50 GFLOP/s and
+    1 GB/s per GPU, so every pass here is bound by memory."""
+    q = quantities(TINY)
+    n = 2 * (64**2 * 3 + 2 * 64 * 256) + 1000 * 64
+    assert n == 154112
+    assert q["weights_per_gpu"][0] == n * 2 / 2
+    assert q["kv_per_token"][0] == F(2 * 2 * 2 * 16 * 2, 2) == 128  # 2 · layers · kv_heads · head_dim · 2 B / t
+    assert q["kv_cache_per_gpu"][0] == 4 * (10 + 3) * 128
+    assert q["memory_per_gpu"][0] == n + 4 * 13 * 128
+    assert q["max_batch.a"][0] == (10**9 - n) // (13 * 128) == 600868
+    # prefill of one prompt: 2N·10 + 2·L·h·10·11 FLOPs over 2 GPUs at 50 GFLOP/s, or weights plus 10 tokens' cache at 1 GB/s
+    flops = 2 * n * 10 + 2 * 2 * 64 * 10 * 11
+    assert q["ttft"][0] == max(F(flops, 2 * 50 * 10**9), F(n + 10 * 128, 10**9)) == F(155392, 10**9)
+    # the last decode step: 4 tokens attending over 12 positions; the cache holds 4 x 12 tokens
+    assert q["tpot"][0] == max(F(4 * (2 * n + 4 * 2 * 64 * 12), 2 * 50 * 10**9), F(n + 4 * 12 * 128, 10**9)) == F(160256, 10**9)
+    batch_time = F(n + 40 * 128 + n + 44 * 128 + n + 48 * 128, 10**9)  # prefill of 4 prompts, two decode steps
+    assert q["pool_throughput.a"][0] == 2 * F(4 * 3) / batch_time  # two replicas of two GPUs
+    assert q["throughput"][0] == q["throughput"][1] == q["pool_throughput.a"][0]  # one regime: the chord is exact
+    assert q["throughput_per_gpu"][0] == q["throughput"][0] / 4
+
+
+MIXED = """model m { layers = 8; hidden = 1024; heads = 16; kv_heads = 4; ffn = 4096; mlp = swiglu; seq = 4096; vocab = 32000 }
+gpu A { peak = 989 TFLOP/s; memory = 80 GB; tdp = 700 W; idle = 100 W; matmul = 60 % .. 75 %; memory_bandwidth = 3350 GB/s; memory_efficiency = 80 %; lease = 2 USD/h }
+gpu B { peak = 2500 TFLOP/s; memory = 186 GB; tdp = 1200 W; idle = 150 W; matmul = 60 %; memory_bandwidth = 8 TB/s; lease = 4 USD/h .. 5 USD/h }
+cluster c { pool a = 8 x A; pool b = 4 x B; power { pue = 1.2 } }
+workload w on c { kind = inference; model = m; prompt = 100 token .. 3000 token; output = 2 token .. 400 token; concurrency = 64;
+  kv_bytes = 1 B .. 2 B; utilisation = 70 % .. 100 %; electricity = 50 USD/MWh; layout { tensor = 2; pipeline = 2 } }
+"""
+
+
+@pytest.mark.parametrize("corner", ["low", "high", "mixed"])
+def test_serving_against_the_stepped_batch(corner):
+    """Every quantity at a corner: exact where the registry says so, else on the bound's side."""
+    model, _ = resolve(parse_text("t.spec", MIXED))
+    pick = {"low": lambda i, u: u.low, "high": lambda i, u: u.high, "mixed": lambda i, u: u.low if i % 2 else u.high}[corner]
+    point = {u.id: pick(i, u) for i, u in enumerate(model.unknowns)}
+    values = quantities(MIXED, point)
+    assert {"ttft", "tpot", "throughput", "pool_throughput.a", "pool_throughput.b", "max_batch.b", "revenue", "cost_per_token"} <= set(values)
+    _agree(values)
+
+
+def test_the_chord_bounds_a_decode_that_changes_regime():
+    """A batch whose decode turns from memory-bound to compute-bound as its cache grows: the
+    closed form's throughput is below the stepped one, never above."""
+    text = TINY.replace("memory_bandwidth = 1 GB/s", "memory_bandwidth = 5 GB/s").replace("output = 3 token", "output = 400 token").replace("concurrency = 4", "concurrency = 64")
+    closed, stepped, bound = quantities(text)["throughput"]
+    assert bound == "lower" and closed < stepped
+
+
+def test_serving_claims_are_proved_and_replayed(spec):
+    result = verify(spec(MIXED + "check t: w.ttft <= 300 ms\ncheck p: w.tpot <= 10 ms\ncheck x: w.throughput >= 1e9 token/s\n"))
+    assert "proved    t" in result.out and "proved    p" in result.out and "violated  x" in result.out, result.out
+    assert result.out.count("confirmed by simulation") == 3
+    assert "w.pool_throughput.a = " in result.out and "w.pool_throughput.b = " in result.out  # each pool's share
+
+
+def test_a_claim_against_the_bound_is_not_carried_over(spec):
+    result = verify(spec(MIXED + "check x: w.throughput <= 1e12 token/s\n"))
+    assert result.code == 3 and "bounds this quantity from the other side" in result.out, result.out
+
+
+@pytest.mark.parametrize("change,message", [
+    ("layout { tensor = 2; pipeline = 2 }", None),
+    ("layout { tensor = 3 }", "must be multiples of tensor = 3"),
+    ("layout { tensor = 2; pipeline = 3 }", "8 layers are not a multiple of pipeline = 3"),
+    ("layout { tensor = 2; data = 2 }", "a serving layout has tensor and pipeline only"),
+])
+def test_a_serving_layout_must_divide(spec, change, message):
+    result = verify(spec(MIXED.replace("layout { tensor = 2; pipeline = 2 }", change) + "check t: w.ttft <= 1 s\n"))
+    if message is None:
+        assert result.code == 0, result.out
+    else:
+        assert result.code != 0 and message in result.out, result.out
+
+
+def test_serving_needs_a_request_shape_and_no_params(spec):
+    result = verify(spec(TINY.replace("prompt = 10 token; ", "params = 1e9; ")))
+    assert result.code == 2
+    assert "needs 'prompt'" in result.out and "'params' comes from the model" in result.out
+
+
+def test_a_batch_that_does_not_fit_breaks_the_memory_invariant(spec):
+    result = verify(spec(TINY.replace("concurrency = 4", "concurrency = 700000") + "check t: w.ttft <= 1 s\n"))
+    assert result.code != 0 and "fits in the memory of pool a" in result.out, result.out

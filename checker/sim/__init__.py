@@ -22,6 +22,7 @@ from .transformer import (Layout, Model, attention_flops, in_flight_chunks, laye
                           state_bytes_per_param)
 from .jobs import Inference, Training, WorkloadSpec
 from .lease import YEAR, LeaseSpec, Ledger, Leased, book
+from .serving import MAX_STEPS, Replica, Serving, ServingSpec
 from .transformer_job import Shape, TransformerSpec, TransformerTraining
 from .scenario import (MAX_RING, TICKS, Cluster, ClusterSpec, GpuSpec, NetworkSpec, OutOfReach,
                        PoolSpec, PowerSpec, Radiator, RadiatorSpec)
@@ -47,5 +48,5 @@ __all__ = [
     "OutOfReach", "MAX_RING", "TICKS", "RadiatorSpec", "Radiator", "GpuSpec", "PoolSpec",
     "NetworkSpec", "PowerSpec", "ClusterSpec", "Cluster", "WorkloadSpec", "Training", "Inference",
     "Shape", "TransformerSpec", "TransformerTraining",
-    "YEAR", "LeaseSpec", "Ledger", "Leased", "book",
+    "YEAR", "LeaseSpec", "Ledger", "Leased", "book", "MAX_STEPS", "Replica", "Serving", "ServingSpec",
 ]
