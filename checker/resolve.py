@@ -407,6 +407,7 @@ class Resolver(LayoutResolver, ServingResolver):
         p = self._all(thunks)
         kind, balance, shards = p["kind"], p["balance"], p["shards"]
         shape = self._model_named(fields["model"]) if "model" in fields else None
+        self._serving_fields_out_of_place(kind, shape, fields)
         if shape is None:
             for name in ("params", "efficiency"):
                 if p[name] is None:

@@ -9,10 +9,22 @@ from __future__ import annotations
 from checker import codes, model as m, nodes, registry, units as u
 
 SERVING_LAYOUT = ("tensor", "pipeline")
+SERVING_FIELDS = ("prompt", "output", "concurrency", "kv_bytes")
+MONEY_FIELDS = ("utilisation", "electricity", "life")
 
 
 class ServingResolver:
     """Mixed into the resolver: an inference workload with a model."""
+
+    def _serving_fields_out_of_place(self, kind, shape, fields: dict[str, nodes.Field]) -> None:
+        """A request shape belongs to serving a model, prices to an inference workload: said,
+        not silently ignored."""
+        for name in SERVING_FIELDS if not (kind == "inference" and shape is not None) else ():
+            if name in fields:
+                self.fail(fields[name].span, codes.CONFLICTING_FIELDS, f"'{name}' describes the requests of an inference workload that serves a model ('model = NAME'); this one does not")
+        for name in MONEY_FIELDS if kind == "training" else ():
+            if name in fields:
+                self.fail(fields[name].span, codes.CONFLICTING_FIELDS, f"'{name}' prices a leased inference fleet; a training workload has no money quantities")
 
     def _serving(self, block: nodes.Block, p: dict, fields: dict[str, nodes.Field], sections: dict[str, nodes.Section], cluster: m.Cluster, shape: m.Transformer, jitter) -> None:
         failed = False

@@ -220,3 +220,21 @@ def test_serving_needs_a_request_shape_and_no_params(spec):
 def test_a_batch_that_does_not_fit_breaks_the_memory_invariant(spec):
     result = verify(spec(TINY.replace("concurrency = 4", "concurrency = 700000") + "check t: w.ttft <= 1 s\n"))
     assert result.code != 0 and "fits in the memory of pool a" in result.out, result.out
+
+
+@pytest.mark.parametrize("field,message", [
+    ("prompt = 100 token", "'prompt' describes the requests of an inference workload that serves a model"),
+    ("concurrency = 8", "'concurrency' describes the requests"),
+])
+def test_a_request_shape_needs_a_model(spec, field, message):
+    result = verify(spec(LEASE.replace("life = 5 yr", f"life = 5 yr; {field}")))
+    assert result.code == 2 and message in result.out, result.out
+
+
+def test_training_has_no_prices(spec):
+    text = """gpu A { peak = 989 TFLOP/s; memory = 80 GB; tdp = 700 W }
+cluster c { pool a = 8 x A; network { topology = ring; bandwidth = 50 GB/s; latency = 5 us } }
+workload w on c { kind = training; params = 1e9; batch = 1e6 token; efficiency = 40 %; electricity = 80 USD/MWh }
+"""
+    result = verify(spec(text))
+    assert result.code == 2 and "'electricity' prices a leased inference fleet" in result.out, result.out
