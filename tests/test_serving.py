@@ -7,6 +7,7 @@ from fractions import Fraction as F
 
 import pytest
 import z3
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 from checker import registry
 from checker.encode import encode
@@ -238,3 +239,50 @@ workload w on c { kind = training; params = 1e9; batch = 1e6 token; efficiency =
 """
     result = verify(spec(text))
     assert result.code == 2 and "'electricity' prices a leased inference fleet" in result.out, result.out
+
+
+# ---- random specs: the closed forms against the stepped batch ------------------------------
+
+@st.composite
+def served(draw) -> tuple[str, dict]:
+    """A small model served on one or two pools, with ranges on the request shape, the shares
+    and the prices; and a point inside every range."""
+    layers = draw(st.sampled_from([2, 4]))
+    heads = draw(st.sampled_from([4, 8]))
+    kv = draw(st.sampled_from([k for k in (1, 2, 4, 8) if heads % k == 0]))
+    tensor = draw(st.sampled_from([t for t in (1, 2, 4) if kv % t == 0]))
+    pipeline = draw(st.sampled_from([p for p in (1, 2) if layers % p == 0]))
+    replica = tensor * pipeline
+    p_lo = draw(st.integers(1, 300))
+    p_hi = draw(st.integers(p_lo, 400))
+    o_lo = draw(st.integers(1, 100))
+    o_hi = draw(st.integers(o_lo, 150))
+    b = draw(st.integers(1, 64))
+    bw = draw(st.sampled_from(["1 GB/s", "10 GB/s", "100 GB/s .. 200 GB/s"]))
+    pools = "pool a = {} x A".format(replica * draw(st.integers(1, 3)))
+    if draw(st.booleans()):
+        pools += "; pool b = {} x B".format(replica * draw(st.integers(1, 3)))
+    text = f"""model m {{ layers = {layers}; hidden = {heads * 32}; heads = {heads}; kv_heads = {kv}; seq = 512; vocab = 1000; mlp = swiglu }}
+gpu A {{ peak = 100 GFLOP/s .. 400 GFLOP/s; memory = 10 GB; tdp = 700 W; idle = 100 W; matmul = 50 % .. 80 %; memory_bandwidth = {bw}; lease = 1 USD/h .. 3 USD/h }}
+gpu B {{ peak = 2 TFLOP/s; memory = 20 GB; tdp = 1 kW; idle = 100 W; matmul = 60 %; memory_bandwidth = 5 GB/s; memory_efficiency = 70 % .. 90 %; lease = 4 USD/h }}
+cluster c {{ {pools} }}
+workload w on c {{ kind = inference; model = m; prompt = {p_lo} token .. {p_hi} token; output = {o_lo} token .. {o_hi} token; concurrency = {b};
+  kv_bytes = 1 B .. 2 B; utilisation = 50 % .. 100 %; electricity = 40 USD/MWh .. 90 USD/MWh; layout {{ tensor = {tensor}; pipeline = {pipeline} }} }}
+"""
+    model, diagnostics = resolve(parse_text("t.spec", text))
+    assert model is not None, [d.header() for d in diagnostics]
+    point = {}
+    for unknown in model.unknowns:
+        if unknown.id in ("w.prompt", "w.output"):  # the core steps through whole tokens
+            point[unknown.id] = F(draw(st.integers(int(unknown.low), int(unknown.high))))
+        else:
+            t = draw(st.fractions(min_value=0, max_value=1, max_denominator=100))
+            point[unknown.id] = unknown.low + (unknown.high - unknown.low) * t
+    return text, point
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(served())
+def test_serving_agrees_with_the_stepped_batch_at_random_points(case):
+    text, point = case
+    _agree(quantities(text, point))
