@@ -18,7 +18,7 @@ from fractions import Fraction
 import z3
 
 from checker import model as m
-from checker.encode import Encoding, _max, symbolic
+from checker.encode import Encoding, _max, _min, symbolic
 
 F = Fraction
 
@@ -49,22 +49,37 @@ def _rates(e: Encoding, w: m.Workload, pool: m.Pool):
     return e.param(g.peak) * share, memory
 
 
-def _step(e: Encoding, w: m.Workload, pool: m.Pool, batch, context, cached_tokens):
-    """A pass through every pipeline stage: each stage the slower of its FLOPs and its bytes.
-    `batch` tokens attend over `context` positions; the GPU holds `cached_tokens` in its cache."""
+def _pass(e: Encoding, w: m.Workload, pool: m.Pool, tokens, attention, cached_tokens):
+    """A pass of `tokens` tokens through every pipeline stage, each stage the slower of its FLOPs
+    and its bytes. Weights: 2 FLOP per active parameter and token, the routed experts' share on
+    the busiest GPU scaled by 1 + expert_load; bytes: the weights outside the routed experts, and
+    of those the share the tokens reach, min(1, tokens·top_k·(1 + load) / experts)."""
     md, gpus, stages = _fixed(e, w)
     flop_rate, byte_rate = _rates(e, w, pool)
-    flops = batch * (e.val(2 * md.parameters) + e.val(4 * md.layers * md.hidden) * context)
-    return e.val(stages) * _max([flops / e.val(gpus) / flop_rate, (_weights(e, w) + cached_tokens * _kv_token(e, w)) / byte_rate])
+    weight = e.val(2) if w.state_bytes is None else e.param(w.state_bytes)
+    if md.experts:
+        load = 1 + (e.val(0) if w.expert_load is None else e.param(w.expert_load))
+        flops = tokens * (e.val(2 * (md.active_parameters - md.routed_parameters)) + e.val(2 * md.routed_parameters) * load) + attention
+        reached = _min([e.val(1), tokens * e.val(F(md.top_k, md.experts)) * load])
+        weights = (e.val(md.parameters - md.expert_weights) + e.val(md.expert_weights) * reached) * weight / e.val(gpus)
+    else:
+        flops = tokens * e.val(2 * md.parameters) + attention
+        weights = _weights(e, w)
+    return e.val(stages) * _max([flops / e.val(gpus) / flop_rate, (weights + cached_tokens * _kv_token(e, w)) / byte_rate])
+
+
+def _step(e: Encoding, w: m.Workload, pool: m.Pool, batch, context, cached_tokens):
+    """`batch` tokens attending over `context` positions (4·l·h FLOPs per position); the GPU holds
+    `cached_tokens` in its cache."""
+    md = w.model
+    return _pass(e, w, pool, batch, batch * e.val(4 * md.layers * md.hidden) * context, cached_tokens)
 
 
 def _prefill(e: Encoding, w: m.Workload, pool: m.Pool, prompts) -> z3.ArithRef:
     """`prompts` prompts of P tokens: Σ_{i=1..P} (2N + 4·L·h·i) = 2NP + 2LhP(P+1) FLOPs each."""
-    md, gpus, stages = _fixed(e, w)
-    flop_rate, byte_rate = _rates(e, w, pool)
+    md = w.model
     p = e.param(w.prompt)
-    flops = prompts * (e.val(2 * md.parameters) * p + e.val(2 * md.layers * md.hidden) * p * (p + 1))
-    return e.val(stages) * _max([flops / e.val(gpus) / flop_rate, (_weights(e, w) + prompts * p * _kv_token(e, w)) / byte_rate])
+    return _pass(e, w, pool, prompts * p, prompts * e.val(2 * md.layers * md.hidden) * p * (p + 1), prompts * p)
 
 
 def _decode_step(e: Encoding, w: m.Workload, pool: m.Pool, j) -> z3.ArithRef:

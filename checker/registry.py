@@ -112,6 +112,7 @@ WORKLOAD = (
     F("output", (u.TOKEN,), domain="positive", doc="output tokens per request (inference with a model)"),
     F("concurrency", (ONE,), kind="count", default=Fraction(1), doc="requests batched together on each replica (inference with a model)"),
     F("kv_bytes", (u.DATA,), domain="positive", doc="bytes per cached key or value element; none: 2 B (inference with a model)"),
+    F("expert_load", (ONE,), domain="nonnegative", doc="how much more than the mean the most loaded expert receives (serving a mixture of experts); none: 0"),
 )
 
 MODEL = (
@@ -124,6 +125,13 @@ MODEL = (
     F("seq", (ONE,), kind="count", required=True, doc="tokens per sequence"),
     F("vocab", (ONE,), kind="count", required=True, doc="vocabulary size"),
     F("params", (ONE,), domain="positive", doc="parameters as published: checked against the shape within 5 %"),
+    # ---- mixture of experts (spec/semantics.md, "Mixture of experts")
+    F("experts", (ONE,), kind="count", doc="routed experts per MoE layer; none: a dense model"),
+    F("top_k", (ONE,), kind="count", doc="routed experts each token is sent to (with experts)"),
+    F("shared_experts", (ONE,), kind="count", doc="experts every token passes through; none: 0"),
+    F("expert_ffn", (ONE,), kind="count", doc="inner size of one expert's MLP; default ffn"),
+    F("dense_layers", (ONE,), kind="count", doc="leading layers with a dense MLP of ffn; none: 0"),
+    F("active_params", (ONE,), domain="positive", doc="active parameters per token as published: checked against the shape within 5 %"),
 )
 
 LAYOUT = (
@@ -236,6 +244,7 @@ DERIVED: tuple[Derived, ...] = (
     _d("training", "wait", ONE, "share of the step that pool spends not computing", per_pool=True, explained_by=STEP),
     # a transformer trained with a parallel layout (spec/semantics.md, "Transformer training")
     _d("model", "parameters", ONE, "weight-matrix parameters of the shape"),
+    _d("model", "active_parameters", ONE, "parameters a token passes through: all but the experts it is not routed to"),
     _d("transformer", "step_time", u.TIME, "pipeline, exposed data-parallel exchange and optimizer step", bound="upper", explained_by=LAYOUT_STEP),
     _d("transformer", "pipeline_time", u.TIME, "the slowest pool's pipeline makespan", bound="upper", explained_by=LAYOUT_STEP),
     _d("transformer", "pool_time", u.TIME, "that pool's pipeline makespan, with its jitter", per_pool=True, bound="upper"),

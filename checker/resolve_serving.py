@@ -9,7 +9,7 @@ from __future__ import annotations
 from checker import codes, model as m, nodes, registry, units as u
 
 SERVING_LAYOUT = ("tensor", "pipeline")
-SERVING_FIELDS = ("prompt", "output", "concurrency", "kv_bytes")
+SERVING_FIELDS = ("prompt", "output", "concurrency", "kv_bytes", "expert_load")
 MONEY_FIELDS = ("utilisation", "electricity", "life")
 
 
@@ -19,7 +19,7 @@ class ServingResolver:
     def _serving_fields_out_of_place(self, kind, shape, fields: dict[str, nodes.Field]) -> None:
         """A request shape belongs to serving a model, prices to an inference workload: said,
         not silently ignored."""
-        for name in SERVING_FIELDS if not (kind == "inference" and shape is not None) else ():
+        for name in SERVING_FIELDS if not (kind == "inference" and "model" in fields) else ():
             if name in fields:
                 self.fail(fields[name].span, codes.CONFLICTING_FIELDS, f"'{name}' describes the requests of an inference workload that serves a model ('model = NAME'); this one does not")
         for name in MONEY_FIELDS if kind == "training" else ():
@@ -44,6 +44,9 @@ class ServingResolver:
             if gpu.matmul is None and p["efficiency"] is None:
                 self.fail(pool.span, codes.MISSING_FIELD, f"gpu '{gpu.name}' needs a 'matmul' share (or the workload an 'efficiency') to serve a model")
                 failed = True
+        if "expert_load" in fields and not shape.experts:
+            self.fail(fields["expert_load"].span, codes.CONFLICTING_FIELDS, f"'expert_load' is the imbalance of a mixture of experts; '{shape.name}' has no experts")
+            failed = True
         section = sections.get("layout") or nodes.Section("layout", (), block.span, block.name_span)
         where = f"{block.name}.layout"
         given = self._members("layout", where, section.members, section.span)
@@ -60,7 +63,7 @@ class ServingResolver:
         layout = m.Layout(t, pp, max(cluster.gpus // replica, 1), 1, 1, 1, False, "none", 0, False, 0, section.span)
         params = m.Param(shape.parameters, u.ONE, shape.span, None, (block.name, "params"))
         workload = m.Workload(block.name, cluster, "inference", params, None, p["efficiency"], "uniform", jitter, replica, p["overlap"], p["grad_bytes"], p["state_bytes"], None, block.span, shape, layout,
-                              utilisation=p["utilisation"], electricity=p["electricity"], life=p["life"], prompt=p["prompt"], output=p["output"], kv_bytes=p["kv_bytes"], concurrency=concurrency)
+                              utilisation=p["utilisation"], electricity=p["electricity"], life=p["life"], prompt=p["prompt"], output=p["output"], kv_bytes=p["kv_bytes"], concurrency=concurrency, expert_load=p["expert_load"])
         self._add(block, workload, "inference")
         guard = ((block.name, "layout"),)
         at = lambda name: given[name].span if name in given else section.span  # noqa: E731

@@ -262,12 +262,18 @@ def served(draw) -> tuple[str, dict]:
     pools = "pool a = {} x A".format(replica * draw(st.integers(1, 3)))
     if draw(st.booleans()):
         pools += "; pool b = {} x B".format(replica * draw(st.integers(1, 3)))
-    text = f"""model m {{ layers = {layers}; hidden = {heads * 32}; heads = {heads}; kv_heads = {kv}; seq = 512; vocab = 1000; mlp = swiglu }}
+    moe, load = "", ""
+    if draw(st.booleans()):  # a mixture of experts, its load uneven over a range
+        experts = draw(st.sampled_from([4, 8, 64]))
+        shared, dense = draw(st.integers(0, 2)), draw(st.integers(0, layers - 1))
+        moe = f"; experts = {experts}; top_k = {draw(st.integers(1, 4))}; expert_ffn = 64" + (f"; shared_experts = {shared}" if shared else "") + (f"; dense_layers = {dense}" if dense else "")
+        load = "; expert_load = 0 % .. 200 %"
+    text = f"""model m {{ layers = {layers}; hidden = {heads * 32}; heads = {heads}; kv_heads = {kv}; seq = 512; vocab = 1000; mlp = swiglu{moe} }}
 gpu A {{ peak = 100 GFLOP/s .. 400 GFLOP/s; memory = 10 GB; tdp = 700 W; idle = 100 W; matmul = 50 % .. 80 %; memory_bandwidth = {bw}; lease = 1 USD/h .. 3 USD/h }}
 gpu B {{ peak = 2 TFLOP/s; memory = 20 GB; tdp = 1 kW; idle = 100 W; matmul = 60 %; memory_bandwidth = 5 GB/s; memory_efficiency = 70 % .. 90 %; lease = 4 USD/h }}
 cluster c {{ {pools} }}
 workload w on c {{ kind = inference; model = m; prompt = {p_lo} token .. {p_hi} token; output = {o_lo} token .. {o_hi} token; concurrency = {b};
-  kv_bytes = 1 B .. 2 B; utilisation = 50 % .. 100 %; electricity = 40 USD/MWh .. 90 USD/MWh; layout {{ tensor = {tensor}; pipeline = {pipeline} }} }}
+  kv_bytes = 1 B .. 2 B; utilisation = 50 % .. 100 %; electricity = 40 USD/MWh .. 90 USD/MWh{load}; layout {{ tensor = {tensor}; pipeline = {pipeline} }} }}
 """
     model, diagnostics = resolve(parse_text("t.spec", text))
     assert model is not None, [d.header() for d in diagnostics]
@@ -281,8 +287,73 @@ workload w on c {{ kind = inference; model = m; prompt = {p_lo} token .. {p_hi} 
     return text, point
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(served())
 def test_serving_agrees_with_the_stepped_batch_at_random_points(case):
     text, point = case
     _agree(quantities(text, point))
+
+
+# ---- mixture of experts --------------------------------------------------------------------
+
+MOE = """model moe { layers = 4; hidden = 64; heads = 4; kv_heads = 2; ffn = 256; seq = 128; vocab = 1000; mlp = swiglu
+  experts = 8; top_k = 2; shared_experts = 1; expert_ffn = 32; dense_layers = 1 }
+gpu G { peak = 100 GFLOP/s; memory = 1 GB; tdp = 500 W; idle = 100 W; matmul = 50 %; memory_bandwidth = 1 GB/s; lease = 1 USD/h }
+cluster c { pool a = 4 x G }
+workload w on c { kind = inference; model = moe; prompt = 10 token; output = 3 token; concurrency = 2; expert_load = 50 %; layout { tensor = 2 } }
+"""
+
+
+def test_experts_by_hand():
+    """4 layers (1 dense), hidden 64, swiglu: attention 64^2 (2 + 2·2/4) = 12288 a layer, the
+    dense MLP 3·64·256 = 49152, an expert 3·64·32 = 6144, the router 64·8 = 512."""
+    q = quantities(MOE)
+    model, _ = resolve(parse_text("t.spec", MOE))
+    shape = model.block("moe")
+    attention, dense, one, router, embed = 12288, 49152, 6144, 512, 1000 * 64
+    total = 4 * attention + dense + 3 * ((8 + 1) * one + router) + embed
+    active = 4 * attention + dense + 3 * ((2 + 1) * one + router) + embed
+    assert shape.parameters == total == 329728 and shape.active_parameters == active == 219136
+    q_model = quantities(MOE, block="moe")
+    assert q_model["parameters"] == (total, total, None) and q_model["active_parameters"] == (active, active, None)
+    assert q["weights_per_gpu"][0] == total  # every expert held: 2 B each over 2 GPUs
+    # the last decode step: 2 tokens, each 2 routed slots, the busiest expert 50 % above the mean:
+    # 2·2·1.5 = 6 slots a layer, so 6 of the 8 experts are read; the cache holds 2 x 12 tokens
+    routed = 3 * 2 * one
+    flops = 2 * (2 * (active - routed) + 2 * routed * F(3, 2)) + 2 * 4 * 4 * 64 * 12
+    read = (total - 3 * 8 * one) + 3 * 6 * one
+    kv = F(2 * 4 * 2 * 16 * 2, 2)
+    assert q["tpot"][0] == max(F(flops, 2 * 50 * 10**9), (F(read * 2, 2) + 2 * 12 * kv) / 10**9)
+    _agree(q)
+
+
+@pytest.mark.parametrize("corner", ["low", "high"])
+def test_experts_against_the_stepped_batch(corner):
+    text = MOE.replace("expert_load = 50 %", "expert_load = 0 % .. 400 %").replace("prompt = 10 token", "prompt = 1 token .. 40 token").replace("concurrency = 2", "concurrency = 16")
+    model, _ = resolve(parse_text("t.spec", text))
+    point = {u.id: (u.low if corner == "low" else u.high) for u in model.unknowns}
+    _agree(quantities(text, point))
+
+
+def test_training_a_mixture_of_experts_is_refused(spec):
+    text = MOE.split("gpu G")[0] + """cluster c { pool a = 8 x A100; network { topology = ring; bandwidth = 50 GB/s; latency = 5 us } }
+workload t on c { kind = training; model = moe; batch = 8 * 128 token }
+"""
+    result = verify(spec(text))
+    assert result.code == 2 and "'moe' is a mixture of experts; training one" in result.out, result.out
+
+
+@pytest.mark.parametrize("change,message", [
+    ("experts = 8; top_k = 2; ", "'shared_experts' describes a mixture of experts; give 'experts' too"),
+    ("top_k = 2; ", "a mixture of experts needs 'top_k'"),
+    ("top_k = 2", "top_k = 9"),
+])
+def test_expert_fields_hold_together(spec, change, message):
+    text = MOE.replace(change, "top_k = 9" if change == "top_k = 2" else "")
+    result = verify(spec(text + "check t: w.ttft <= 1 s\n"))
+    assert result.code != 0 and message in result.out, result.out
+
+
+def test_an_imbalance_needs_experts(spec):
+    result = verify(spec(TINY.replace("concurrency = 4", "concurrency = 4; expert_load = 10 %")))
+    assert result.code == 2 and "'expert_load' is the imbalance of a mixture of experts" in result.out, result.out

@@ -22,9 +22,58 @@ from .scenario import ClusterSpec, OutOfReach
 from .transformer import Model
 from .transformer_job import Shape
 
-__all__ = ["ServingSpec", "Serving", "Replica", "MAX_STEPS"]
+__all__ = ["ServingSpec", "Serving", "Replica", "MAX_STEPS", "Experts", "ExpertShape", "layer_weights"]
 
 MAX_STEPS = 1_000_000  # prompt plus output tokens a replica steps through
+
+
+@dataclass(frozen=True, slots=True)
+class Experts:
+    """A mixture of experts: `count` routed experts per MoE layer (0: a dense model), `top_k`
+    of them per token, `shared` every token passes, each an MLP of `ffn`; the first `dense`
+    layers have the model's dense MLP instead."""
+
+    count: int = 0
+    top_k: int = 0
+    shared: int = 0
+    ffn: int = 0
+    dense: int = 0
+
+
+def layer_weights(model: Model, experts: Experts, index: int) -> tuple[Fraction, Fraction]:
+    """Layer `index`'s weights outside its routed experts, and one routed expert's: Q and the
+    projection h·h each, K and V h·(kv_heads · head_dim) each, the MLP's 2 or 3 matrices, the
+    router's h per expert."""
+    h, g = model.hidden, (3 if model.gated else 2)
+    attention = 2 * h * h + 2 * h * Fraction(model.kv * h, model.heads)
+    if not experts.count or index < experts.dense:
+        return attention + g * h * model.f, Fraction(0)
+    one = Fraction(g * h * experts.ffn)
+    return attention + experts.shared * one + h * experts.count, one
+
+
+class ExpertShape(Shape):
+    """A model block's parameters counted layer by layer, experts included."""
+
+    def __init__(self, model: Model, experts: Experts) -> None:
+        super().__init__(model)
+        self.experts = experts
+
+    def _count(self, routed: int) -> Fraction:
+        md = self.model
+        total = Fraction(md.vocab * md.hidden)
+        for index in range(md.layers):
+            fixed, one = layer_weights(md, self.experts, index)
+            total += fixed + routed * one
+        return total
+
+    @cached_property
+    def parameters(self) -> Fraction:
+        return self._count(self.experts.count)
+
+    @cached_property
+    def active_parameters(self) -> Fraction:
+        return self._count(self.experts.top_k)
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +92,8 @@ class ServingSpec:
     memory_efficiency: tuple[Fraction | None, ...]  # per pool; None: all of it
     efficiency: Fraction | None  # the workload's matmul share for every pool, else each gpu's
     lease: LeaseSpec | None = None
+    experts: Experts = Experts()
+    expert_load: Fraction | None = None  # the most loaded expert's excess over the mean; None: 0
 
 
 class Replica:
@@ -61,32 +112,46 @@ class Replica:
         self.memory = pool.gpu.memory
         self.parameters = parameters
         weight = Fraction(2) if spec.weight_bytes is None else spec.weight_bytes
-        self.weights = parameters * weight / self.gpus  # bytes each GPU holds and reads per pass
+        self.weight = weight
+        self.weights = parameters * weight / self.gpus  # bytes each GPU holds
+        self.load = 1 + (spec.expert_load or 0)
         value = Fraction(2) if spec.kv_bytes is None else spec.kv_bytes
         md = self.model
         head_dim = Fraction(md.hidden, md.heads)
         # a key and a value per layer and kv head; this GPU holds its stages' layers and kv heads
         self.kv_token = 2 * md.layers * md.kv_heads * head_dim * value / self.gpus
 
-    def token_flops(self, context: int) -> Fraction:
-        """Forward FLOPs of one token attending over `context` positions (itself included):
-        2 per weight, and 4 per hidden unit and position for scores and their values, per layer."""
-        return 2 * self.parameters + 4 * self.model.layers * self.model.hidden * context
+    def attention_flops(self, context: int) -> Fraction:
+        """One token attending over `context` positions (itself included): 4 FLOPs per hidden
+        unit and position per layer, for the scores and their values."""
+        return Fraction(4 * self.model.layers * self.model.hidden * context)
 
-    def stage_time(self, flops: Fraction, cached_tokens: Fraction) -> Fraction:
-        """One pipeline stage's pass: its share of the FLOPs at the matmul rate, or its weights
-        and the cache it holds read from HBM, whichever is slower."""
+    def pass_time(self, tokens: int, attention: Fraction, cached_tokens: Fraction) -> Fraction:
+        """`tokens` tokens through every stage, layer by layer: 2 FLOPs per weight they pass
+        through, a routed expert's work on the busiest GPU grown by the load; the weights the
+        tokens reach read once (an expert only if some token is routed to it). Each stage is
+        the slower of its FLOPs at the matmul rate and its bytes from HBM."""
+        md, ex = self.model, self.spec.experts
+        flops, read = attention + 2 * tokens * md.vocab * md.hidden, Fraction(md.vocab * md.hidden)
+        for index in range(md.layers):
+            fixed, one = layer_weights(md, ex, index)
+            flops += 2 * tokens * fixed
+            read += fixed
+            if one:
+                slots = tokens * ex.top_k * self.load  # routed slots, as if every expert took the busiest one's
+                flops += 2 * slots * one
+                read += min(Fraction(ex.count), slots) * one
         compute = flops / self.gpus / self.flop_rate
-        memory = (self.weights + cached_tokens * self.kv_token) / self.byte_rate
-        return max(compute, memory)
+        memory = (read * self.weight / self.gpus + cached_tokens * self.kv_token) / self.byte_rate
+        return self.spec.pipeline * max(compute, memory)
 
     def prefill(self, prompts: int, length: int) -> Fraction:
         """`prompts` prompts of `length` tokens, each token appended to the cache in turn."""
-        flops, cached = Fraction(0), 0
+        attention, cached = Fraction(0), 0
         for position in range(1, length + 1):
-            flops += prompts * self.token_flops(position)
+            attention += prompts * self.attention_flops(position)
             cached += prompts
-        return self.spec.pipeline * self.stage_time(flops, Fraction(cached))
+        return self.pass_time(prompts * length, attention, Fraction(cached))
 
     def decode(self, batch: int, prompt: int, output: int) -> list[Fraction]:
         """The decode steps after the prefill: step j appends token j + 1 of each sequence, which
@@ -95,7 +160,7 @@ class Replica:
         cached = batch * prompt
         for j in range(1, output):
             cached += batch
-            steps.append(self.spec.pipeline * self.stage_time(batch * self.token_flops(prompt + j), Fraction(cached)))
+            steps.append(self.pass_time(batch, batch * self.attention_flops(prompt + j), Fraction(cached)))
         return steps
 
     def fits(self, batch: int, tokens: int) -> bool:
@@ -120,7 +185,7 @@ class Serving(Leased):
 
     @cached_property
     def _parameters(self) -> Fraction:
-        return Shape(self.spec.model).parameters
+        return ExpertShape(self.spec.model, self.spec.experts).parameters
 
     @cached_property
     def _replicas(self) -> tuple[Replica, ...]:
