@@ -104,10 +104,12 @@ MUTATIONS: list[Mutation] = [
     # money and serving (checker/encode_money.py, encode_serving.py, sim/lease.py, sim/serving.py)
     Mutation("enc: serving, energy cost without the PUE", MONEY_ENC, "(1 + e.param(power.overhead)) * e.param(power.pue) * e.param(w.electricity)", "(1 + e.param(power.overhead)) * e.param(w.electricity)", ("colossus1-lease",)),
     Mutation("enc: serving, KV cache with keys only", SERVE_ENC, "e.val(F(2 * md.layers * md.kv_heads * md.hidden, md.heads * gpus))", "e.val(F(md.layers * md.kv_heads * md.hidden, md.heads * gpus))", ("colossus1-lease",)),
-    Mutation("enc: serving, decode ignores the cache it reads", SERVE_ENC, "(_weights(e, w) + cached_tokens * _kv_token(e, w)) / byte_rate", "_weights(e, w) / byte_rate", ("colossus1-lease",)),
+    Mutation("enc: serving, decode ignores the cache it reads", SERVE_ENC, "(weights + cached_tokens * _kv_token(e, w)) / byte_rate", "weights / byte_rate", ("colossus1-lease",)),
     Mutation("sim: serving, the lease ignores utilisation", LEASE, "revenue += count * busy_hours * (price * HOUR)", "revenue += count * hours * (price * HOUR)", ("colossus1-lease",)),
     Mutation("sim: serving, the cache does not grow while decoding", SERVE, "cached += batch", "cached += 0", ("colossus1-lease",)),
-    Mutation("sim: serving, prefill attends over the whole prompt for every token", SERVE, "flops += prompts * self.token_flops(position)", "flops += prompts * self.token_flops(length)", ("colossus1-lease",)),
+    Mutation("enc: serving, the busiest expert's load ignored", SERVE_ENC, "e.val(2 * md.routed_parameters) * load", "e.val(2 * md.routed_parameters)", ("deepseek-v3-serving",)),
+    Mutation("sim: serving, every expert read whatever the tokens reach", SERVE, "read += min(Fraction(ex.count), slots) * one", "read += ex.count * one", ("deepseek-v3-serving",)),
+    Mutation("sim: serving, prefill attends over the whole prompt for every token", SERVE, "attention += prompts * self.attention_flops(position)", "attention += prompts * self.attention_flops(length)", ("colossus1-lease",)),
     Mutation("sim: state bytes default 16 B for inference too", JOBS, "return Fraction(16 if self.TRAINING else 2)", "return Fraction(16)", ("inference",)),
 ]
 
