@@ -580,5 +580,12 @@ def _parameters(e: Encoding, shape: m.Transformer, _pool) -> z3.ArithRef:
     return e.val(shape.parameters)
 
 
+@symbolic("model", "active_parameters")
+def _active_parameters(e: Encoding, shape: m.Transformer, _pool) -> z3.ArithRef:
+    return e.val(shape.active_parameters)
+
+
 from checker import encode_transformer  # noqa: E402,F401  (registers the transformer family's rules)
 from checker import encode_network  # noqa: E402  (switched networks' all-reduce; the other collectives' rules)
+from checker import encode_money  # noqa: E402,F401  (registers the money rules of serving)
+from checker import encode_serving  # noqa: E402,F401  (registers the serving family's rules)

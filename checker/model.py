@@ -172,6 +172,8 @@ class Gpu:
     ramp_up: Param | None = None  # W/s; None: ramp
     ramp_down: Param | None = None  # W/s; None: ramp
     hysteresis: Param | None = None  # s; None: 0
+    lease: Param | None = None  # USD per GPU-second (written USD/h)
+    capital: Param | None = None  # USD per GPU
 
 
 @dataclass(frozen=True, slots=True)
@@ -258,14 +260,43 @@ class Transformer:
     vocab: int
     params: Param | None  # given: checked against the shape's count
     span: Span
+    experts: int = 0  # routed experts per MoE layer; 0: dense
+    top_k: int = 0
+    shared_experts: int = 0
+    expert_ffn: int = 0
+    dense_layers: int = 0  # leading layers with a dense MLP
+    active_params: Param | None = None
+
+    def _count(self, experts_per_token: int) -> Fraction:
+        attention = self.hidden**2 * (2 + Fraction(2 * self.kv_heads, self.heads))
+        g = 3 if self.gated else 2
+        if not self.experts:
+            return self.layers * (attention + g * self.hidden * self.ffn) + self.vocab * self.hidden
+        moe = (experts_per_token + self.shared_experts) * g * self.hidden * self.expert_ffn + self.hidden * self.experts  # and the router
+        dense = self.dense_layers * g * self.hidden * self.ffn
+        return self.layers * attention + dense + (self.layers - self.dense_layers) * moe + self.vocab * self.hidden
 
     @property
     def parameters(self) -> Fraction:
-        """Weight-matrix parameters: per layer Q, K, V, projection and the MLP's matrices, plus
-        the (tied) embedding; biases and norms (O(h) per layer) left out."""
-        attention = self.hidden**2 * (2 + Fraction(2 * self.kv_heads, self.heads))
-        mlp = (3 if self.gated else 2) * self.hidden * self.ffn
-        return self.layers * (attention + mlp) + self.vocab * self.hidden
+        """Weight-matrix parameters: per layer Q, K, V, projection and the MLP's matrices (every
+        expert's, and the router's, in a mixture of experts), plus the (tied) embedding; biases
+        and norms (O(h) per layer) left out."""
+        return self._count(self.experts)
+
+    @property
+    def active_parameters(self) -> Fraction:
+        """The parameters one token passes through: its top_k routed experts and the shared ones."""
+        return self._count(self.top_k)
+
+    @property
+    def routed_parameters(self) -> Fraction:
+        """The routed experts' part of the active parameters: the work an imbalance slows."""
+        return (self.layers - self.dense_layers) * self.top_k * (3 if self.gated else 2) * self.hidden * self.expert_ffn
+
+    @property
+    def expert_weights(self) -> Fraction:
+        """All routed experts' parameters (of every MoE layer)."""
+        return (self.layers - self.dense_layers) * self.experts * (3 if self.gated else 2) * self.hidden * self.expert_ffn
 
 
 @dataclass(frozen=True, slots=True)
@@ -309,6 +340,16 @@ class Workload:
     span: Span
     model: Transformer | None = None  # with a layout: the transformer model of training
     layout: Layout | None = None
+    # money (inference): share of the year leased, USD per joule, write-off time
+    utilisation: Param | None = None
+    electricity: Param | None = None
+    life: Param | None = None
+    # serving a model: request shape and batch
+    prompt: Param | None = None
+    output: Param | None = None
+    kv_bytes: Param | None = None
+    concurrency: int = 1
+    expert_load: Param | None = None  # the most loaded expert's excess over the mean
 
 
 Block = Union[Radiator, Gpu, Cluster, Workload, Transformer]

@@ -82,6 +82,9 @@ GPU = (
     F("ramp_up", (u.SLEW,), domain="positive", doc="power-smoothing ramp-up rate; none: ramp"),
     F("ramp_down", (u.SLEW,), domain="positive", doc="power-smoothing ramp-down rate; none: ramp"),
     F("hysteresis", (u.TIME,), domain="nonnegative", doc="ramp-down hysteresis: how long power must stay low before it ramps down; none: 0"),
+    # ---- money (spec/semantics.md, "Money and the lease")
+    F("lease", (u.MONEY / u.TIME,), domain="nonnegative", doc="lease price per GPU-hour, e.g. 2.6 USD/h (inference)"),
+    F("capital", (u.MONEY,), domain="nonnegative", doc="purchase cost of one GPU with its share of the site (inference)"),
 )
 
 NETWORK = (
@@ -137,6 +140,16 @@ WORKLOAD = (
     F("grad_bytes", (u.DATA,), default=Fraction(2), domain="positive", doc="gradient bytes per parameter"),
     F("state_bytes", (u.DATA,), domain="positive", doc="bytes of state per parameter (16 training, 2 inference)"),
     F("flops_per_token", (u.WORK / u.TOKEN,), domain="positive", doc="6·params (training), 2·params (inference)"),
+    # ---- money (spec/semantics.md, "Money and the lease")
+    F("utilisation", (ONE,), domain="share", doc="share of the year the GPUs are leased and serving (inference); none: all of it"),
+    F("electricity", (u.MONEY / u.ENERGY,), domain="nonnegative", doc="price of grid energy, e.g. 80 USD/MWh (inference)"),
+    F("life", (u.TIME,), domain="positive", doc="years over which the GPUs' capital cost is written off (inference)"),
+    # ---- serving a model (spec/semantics.md, "Serving a model")
+    F("prompt", (u.TOKEN,), domain="positive", doc="prompt tokens per request (inference with a model)"),
+    F("output", (u.TOKEN,), domain="positive", doc="output tokens per request (inference with a model)"),
+    F("concurrency", (ONE,), kind="count", default=Fraction(1), doc="requests batched together on each replica (inference with a model)"),
+    F("kv_bytes", (u.DATA,), domain="positive", doc="bytes per cached key or value element; none: 2 B (inference with a model)"),
+    F("expert_load", (ONE,), domain="nonnegative", doc="how much more than the mean the most loaded expert receives (serving a mixture of experts); none: 0"),
 )
 
 MODEL = (
@@ -149,6 +162,13 @@ MODEL = (
     F("seq", (ONE,), kind="count", required=True, doc="tokens per sequence"),
     F("vocab", (ONE,), kind="count", required=True, doc="vocabulary size"),
     F("params", (ONE,), domain="positive", doc="parameters as published: checked against the shape within 5 %"),
+    # ---- mixture of experts (spec/semantics.md, "Mixture of experts")
+    F("experts", (ONE,), kind="count", doc="routed experts per MoE layer; none: a dense model"),
+    F("top_k", (ONE,), kind="count", doc="routed experts each token is sent to (with experts)"),
+    F("shared_experts", (ONE,), kind="count", doc="experts every token passes through; none: 0"),
+    F("expert_ffn", (ONE,), kind="count", doc="inner size of one expert's MLP; default ffn"),
+    F("dense_layers", (ONE,), kind="count", doc="leading layers with a dense MLP of ffn; none: 0"),
+    F("active_params", (ONE,), domain="positive", doc="active parameters per token as published: checked against the shape within 5 %"),
 )
 
 LAYOUT = (
@@ -201,12 +221,33 @@ class Derived:
     explained_by: tuple[str, ...] = ()
     default_of: str | None = None
     bound: str | None = None  # "upper"/"lower": the closed form bounds the core's value from that side
+    needs: tuple[str, ...] = ()  # fields it rests on that have no default: every pool's gpu (lease, capital) or the workload's own
 
 
 STEP = ("pool_time", "compute_time", "comm_time", "step_time")  # a training step's breakdown
 LAYOUT_STEP = ("pool_time", "pipeline_time", "dp_comm_time", "optimizer_time", "step_time")
 WORKLOADS = ("training", "inference")
 POWER_FAMILIES = ("training", "inference", "transformer")  # the workloads with swing, ramp, floor_cost
+
+
+# money of a leased serving fleet (spec/semantics.md, "Money and the lease")
+USD_YR = u.MONEY / u.TIME
+MONEY_EXPLAINED = ("revenue", "energy_cost", "depreciation", "cost", "margin")
+MONEY: tuple[tuple[str, u.Dim, str, dict], ...] = (
+    ("average_power", u.POWER, "the GPUs' average power: utilisation · tdp + (1 − utilisation) · idle each", {}),
+    ("revenue", USD_YR, "Σ count · lease · utilisation", {"needs": ("lease",), "explained_by": MONEY_EXPLAINED}),
+    ("energy_cost", USD_YR, "average power · (1 + overhead) · pue · electricity", {"needs": ("electricity",), "explained_by": MONEY_EXPLAINED}),
+    ("depreciation", USD_YR, "Σ count · capital / life", {"needs": ("capital", "life"), "explained_by": MONEY_EXPLAINED}),
+    ("cost", USD_YR, "energy cost, plus depreciation when capital and life are given", {"needs": ("electricity",), "explained_by": MONEY_EXPLAINED}),
+    ("margin", USD_YR, "revenue − cost", {"needs": ("lease", "electricity"), "explained_by": MONEY_EXPLAINED}),
+    ("served", u.THROUGHPUT, "tokens served per second over the year: throughput · utilisation", {}),
+    ("price_per_token", u.MONEY / u.TOKEN, "what the lessees pay per token served: revenue / served", {"needs": ("lease",)}),
+    ("cost_per_token", u.MONEY / u.TOKEN, "what a token served costs the owner: cost / served", {"needs": ("electricity",)}),
+)
+
+
+# served tokens rest on a throughput the closed form bounds from below
+SERVING_BOUNDS = {"served": {"bound": "lower"}, "price_per_token": {"bound": "upper"}, "cost_per_token": {"bound": "upper"}}
 
 
 def _d(family: str, name: str, dim: u.Dim, doc: str, **kw) -> Derived:
@@ -256,6 +297,7 @@ DERIVED: tuple[Derived, ...] = (
     _d("training", "all_to_all_time", u.TIME, "an all-to-all of as many bytes per GPU over one data-parallel group"),
     # a transformer trained with a parallel layout (spec/semantics.md, "Transformer training")
     _d("model", "parameters", ONE, "weight-matrix parameters of the shape"),
+    _d("model", "active_parameters", ONE, "parameters a token passes through: all but the experts it is not routed to"),
     _d("transformer", "step_time", u.TIME, "pipeline, exposed data-parallel exchange and optimizer step", bound="upper", explained_by=LAYOUT_STEP),
     _d("transformer", "pipeline_time", u.TIME, "the slowest pool's pipeline makespan", bound="upper", explained_by=LAYOUT_STEP),
     _d("transformer", "pool_time", u.TIME, "that pool's pipeline makespan, with its jitter", per_pool=True, bound="upper"),
@@ -280,6 +322,19 @@ DERIVED: tuple[Derived, ...] = (
     _d("transformer", "average_power", u.POWER, "the GPUs' average power over a step: tdp while busy, max(idle, floor) otherwise", bound="lower", explained_by=LAYOUT_STEP),
     _d("transformer", "energy_per_step", u.ENERGY, "the GPUs' energy in one step", bound="upper", explained_by=LAYOUT_STEP),
     _d("transformer", "energy_per_token", u.ENERGY / u.TOKEN, "the GPUs' energy per token trained", bound="upper", explained_by=LAYOUT_STEP),
+    *(_d(kind, *entry[:3], **entry[3]) for kind in ("inference",) for entry in MONEY),
+    # serving a transformer (spec/semantics.md, "Serving a model")
+    _d("serving", "weights_per_gpu", u.DATA, "weight bytes each GPU of a replica holds"),
+    _d("serving", "kv_per_token", u.DATA / u.TOKEN, "key/value cache bytes per token on each GPU"),
+    _d("serving", "kv_cache_per_gpu", u.DATA, "the cache of a full batch at its longest, per GPU"),
+    _d("serving", "memory_per_gpu", u.DATA, "weights plus the full batch's cache, per GPU"),
+    _d("serving", "max_batch", ONE, "the most requests whose cache fits beside the weights on that pool", per_pool=True),
+    _d("serving", "ttft", u.TIME, "time to first token: one prompt prefilled on an idle replica (slowest pool)"),
+    _d("serving", "tpot", u.TIME, "time per output token: the slowest decode step (slowest pool)"),
+    _d("serving", "pool_throughput", u.THROUGHPUT, "that pool's tokens per second", per_pool=True, bound="lower"),
+    _d("serving", "throughput", u.THROUGHPUT, "tokens per second of the fleet: the pools' rates add", bound="lower", explained_by=("pool_throughput",)),
+    _d("serving", "throughput_per_gpu", u.THROUGHPUT, "tokens per second per GPU", bound="lower", explained_by=("pool_throughput",)),
+    *(_d("serving", *entry[:3], **entry[3], **SERVING_BOUNDS.get(entry[0], {})) for entry in MONEY),
 )
 
 
@@ -288,7 +343,9 @@ def family_of(block) -> str:
     from checker import model as m  # the model module imports nothing of ours at run time
 
     if isinstance(block, m.Workload):
-        return "transformer" if block.model is not None else block.kind
+        if block.model is not None:
+            return "transformer" if block.kind == "training" else "serving"
+        return block.kind
     return {m.Radiator: "radiator", m.Gpu: "gpu", m.Cluster: "cluster", m.Transformer: "model"}[type(block)]
 
 
@@ -334,6 +391,8 @@ def namespace(block) -> dict[tuple[str, ...], u.Dim]:
     else:
         fields(family, block)
     for d in derived(family):
+        if missing(block, d):
+            continue
         if d.per_pool:
             for pool in block.cluster.pools:
                 names[d.path + (pool.name,)] = d.dim
@@ -342,13 +401,28 @@ def namespace(block) -> dict[tuple[str, ...], u.Dim]:
     return names
 
 
+GPU_NEEDS = ("lease", "capital")
+
+
+def missing(block, entry: Derived) -> tuple[str, ...]:
+    """The fields a quantity rests on that the block leaves out (then a claim may not name it)."""
+    out = []
+    for name in entry.needs:
+        if name in GPU_NEEDS:
+            if any(getattr(p.gpu, name, None) is None for p in block.cluster.pools):
+                out.append(name)
+        elif getattr(block, name, None) is None:
+            out.append(name)
+    return tuple(out)
+
+
 def field_holder(block, rest: tuple[str, ...]):
     """Where a path names a field of a block: (field table, the object holding it, its name), or
     (None, None, None) when it names none (then it may be a derived quantity)."""
     from checker import model as m
 
     family = family_of(block)
-    kind = "workload" if family in POWER_FAMILIES else family
+    kind = "workload" if family in POWER_FAMILIES + ("serving",) else family
     if isinstance(block, m.Cluster) and len(rest) == 3 and rest[0] == "network" and block.network is not None:
         tier = next((t for t in block.network.tiers if t.name == rest[1]), None)
         return ("tier", tier, rest[2]) if tier is not None and spec_of("tier", rest[2]) is not None else (None, None, None)
@@ -376,6 +450,8 @@ def explanation(model, path: tuple[str, ...]) -> list[tuple[str, ...]]:
     out: list[tuple[str, ...]] = []
     for name in entry.explained_by:
         target = next(d for d in derived(family_of(block)) if d.path == (name,))
+        if missing(block, target):
+            continue
         if target.per_pool:
             out += [(block.name, name, pool.name) for pool in block.cluster.pools]
         else:
@@ -388,3 +464,12 @@ def spec_of(kind: str, name: str) -> FieldSpec | None:
         if spec.name == name:
             return spec
     return None
+
+
+def find_field_doc(name: str) -> str:
+    """A field's one-line meaning, with its table: 'lease (gpu): lease price per GPU-hour ...'."""
+    for kind, table in FIELDS.items():
+        for spec in table:
+            if spec.name == name:
+                return f"{name} ({kind}): {spec.doc}"
+    return name

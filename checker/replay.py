@@ -92,14 +92,31 @@ class Simulation:
             spec = sim.WorkloadSpec(
                 self.cluster(w.cluster), self.v(w.params), self.v(w.batch), self.v(w.efficiency), w.balance,
                 tuple(self.v(j) for j in w.jitter), w.shards, self.v(w.overlap), self.v(w.grad_bytes),
-                self.v(w.state_bytes), self.v(w.flops_per_token),
+                self.v(w.state_bytes), self.v(w.flops_per_token), self.lease(w),
             )
+            if w.model is not None and w.kind == "inference":
+                return sim.Serving(self.serving(w))
             if w.model is not None:
                 return sim.TransformerTraining(self.transformer(w))
             return sim.Training(spec) if w.kind == "training" else sim.Inference(spec)
         if isinstance(block, m.Transformer):
-            return sim.Shape(self.shape(block))
+            return sim.ExpertShape(self.shape(block), self.experts(block)) if block.experts else sim.Shape(self.shape(block))
         raise TypeError(f"a {type(block).__name__} has no derived quantities")
+
+    def lease(self, w: m.Workload) -> sim.LeaseSpec:
+        pools = w.cluster.pools
+        return sim.LeaseSpec(tuple(self.v(p.gpu.lease) for p in pools), tuple(self.v(p.gpu.capital) for p in pools), self.v(w.utilisation), self.v(w.electricity), self.v(w.life))
+
+    def serving(self, w: m.Workload) -> sim.ServingSpec:
+        pools = w.cluster.pools
+        return sim.ServingSpec(
+            self.cluster(w.cluster), self.shape(w.model), w.layout.tensor, w.layout.pipeline, w.concurrency, self.v(w.prompt), self.v(w.output),
+            self.v(w.state_bytes), self.v(w.kv_bytes), tuple(self.v(p.gpu.matmul) for p in pools), tuple(self.v(p.gpu.memory_bandwidth) for p in pools),
+            tuple(self.v(p.gpu.memory_efficiency) for p in pools), self.v(w.efficiency), self.lease(w), self.experts(w.model), self.v(w.expert_load),
+        )
+
+    def experts(self, s: m.Transformer) -> sim.Experts:
+        return sim.Experts(s.experts, s.top_k, s.shared_experts, s.expert_ffn, s.dense_layers)
 
     def shape(self, s: m.Transformer) -> sim.Model:
         return sim.Model(s.layers, s.hidden, s.heads, s.seq, s.vocab, s.kv_heads, s.ffn, s.gated)

@@ -15,6 +15,7 @@ from checker.diagnostics import Diagnostic, Span, error
 from checker.numbers import fmt
 from checker.resolve_find import FindResolver
 from checker.resolve_layout import LayoutResolver
+from checker.resolve_serving import ServingResolver
 
 
 def _suggest(name: str, options) -> str:
@@ -34,7 +35,7 @@ class _Stop(Exception):
         raise self
 
 
-class Resolver(LayoutResolver, FindResolver):
+class Resolver(LayoutResolver, FindResolver, ServingResolver):
     def __init__(self, spec: nodes.SpecFile) -> None:
         self.spec = spec
         self.diagnostics: list[Diagnostic] = []
@@ -128,7 +129,7 @@ class Resolver(LayoutResolver, FindResolver):
                 return unit
             return "a bare number" if dim.dimensionless else u.canonical_name(dim)
 
-        hint = ""
+        hint = u.money_hint(left[0], right[0]) or ""
         if left[0].dimensionless != right[0].dimensionless:
             hint = "write the unit after the number, e.g. '900 m^2'"
         return self.fail(span, codes.UNIT_MISMATCH, f"units do not match ({name(left)} and {name(right)})", *([hint] if hint else []))
@@ -317,7 +318,7 @@ class Resolver(LayoutResolver, FindResolver):
         if any(p[n] is None for n in ("peak", "memory", "tdp")):
             raise _Stop()
         relative = p["floor"].dim.dimensionless and "floor" in fields
-        gpu = m.Gpu(block.name, p["peak"], p["memory"], p["tdp"], p["idle"], p["floor"], relative, p["ramp"], block.span, p["matmul"], p["memory_bandwidth"], p["memory_efficiency"], p["ramp_up"], p["ramp_down"], p["hysteresis"])
+        gpu = m.Gpu(block.name, p["peak"], p["memory"], p["tdp"], p["idle"], p["floor"], relative, p["ramp"], block.span, p["matmul"], p["memory_bandwidth"], p["memory_efficiency"], p["ramp_up"], p["ramp_down"], p["hysteresis"], p["lease"], p["capital"])
         self._add(block, gpu, "gpu")
         tdp = m.QRef((block.name, "tdp"), u.POWER, block.span)
         idle = m.QRef((block.name, "idle"), u.POWER, p["idle"].span)
@@ -480,11 +481,12 @@ class Resolver(LayoutResolver, FindResolver):
         p = self._all(thunks)
         kind, balance, shards = p["kind"], p["balance"], p["shards"]
         shape = self._model_named(fields["model"]) if "model" in fields else None
+        self._serving_fields_out_of_place(kind, shape, fields)
         if shape is None:
             for name in ("params", "efficiency"):
                 if p[name] is None:
                     self.fail(block.span, codes.MISSING_FIELD, f"workload '{block.name}' needs a '{name}' field ({registry.spec_of('workload', name).doc}), or a model")
-        else:
+        elif kind != "inference":
             self._model_workload_fields(block, kind, balance, fields, sections, cluster)
         if kind is None or balance is None or shards is None or (shape is None and any(p[n] is None for n in ("params", "efficiency"))):
             raise _Stop()
@@ -498,6 +500,9 @@ class Resolver(LayoutResolver, FindResolver):
             self._param("workload", block.name, fields, "jitter", block.span, f"{block.name}.jitter.{pool.name}", (block.name, "jitter", pool.name))
             for pool in cluster.pools
         )
+        if shape is not None and kind == "inference":
+            self._serving(block, p, fields, sections, cluster, shape, jitter)
+            return
         if shape is not None:
             layout = self._layout(block.name, cluster, shape, sections.get("layout") or nodes.Section("layout", (), block.span, block.name_span), p["batch"], block.span)
             params = m.Param(shape.parameters, u.ONE, shape.span, None, (block.name, "params"))
@@ -505,7 +510,8 @@ class Resolver(LayoutResolver, FindResolver):
             self._add(block, workload, kind)
             self._memory_fit(workload, fields)
             return
-        workload = m.Workload(block.name, cluster, kind, p["params"], p["batch"], p["efficiency"], balance, jitter, shards, p["overlap"], p["grad_bytes"], p["state_bytes"], p["flops_per_token"], block.span)
+        workload = m.Workload(block.name, cluster, kind, p["params"], p["batch"], p["efficiency"], balance, jitter, shards, p["overlap"], p["grad_bytes"], p["state_bytes"], p["flops_per_token"], block.span,
+                              utilisation=p["utilisation"], electricity=p["electricity"], life=p["life"])
         self._add(block, workload, kind)
         self._workload_invariants(workload, fields)
 
@@ -597,6 +603,13 @@ class Resolver(LayoutResolver, FindResolver):
         path = tuple(rest)
         if path in names:
             return m.QRef((head,) + path, names[path], ref.span)
+        entry = registry.find(registry.family_of(block), path)
+        lacking = registry.missing(block, entry) if entry is not None else ()
+        if lacking:
+            on_gpus = [n for n in lacking if n in registry.GPU_NEEDS]
+            where = " and ".join(f"'{n}'" for n in lacking)
+            whose = "every gpu of its cluster" if on_gpus and len(on_gpus) == len(lacking) else f"workload '{head}'" if not on_gpus else "every gpu and the workload"
+            raise self.fail(ref.part_spans[1] if len(ref.part_spans) > 1 else ref.span, codes.MISSING_FIELD, f"'{head}.{'.'.join(rest)}' needs {where}, which {whose} leaves out", registry.find_field_doc(lacking[0]))
         shown = sorted(".".join(p) for p in names)
         tail = ".".join(rest) if rest else ""
         span = ref.part_spans[1] if len(ref.part_spans) > 1 else ref.span

@@ -28,21 +28,36 @@ class LayoutResolver:
     def _model(self, block: nodes.Block) -> None:
         self._no_on(block)
         fields = self._members("model", block.name, block.members, block.span)
-        counts = {name: (lambda name=name: self._count("model", block.name, fields, name, block.span)) for name in ("layers", "hidden", "heads", "kv_heads", "ffn", "seq", "vocab")}
+        counts = {name: (lambda name=name: self._count("model", block.name, fields, name, block.span)) for name in ("layers", "hidden", "heads", "kv_heads", "ffn", "seq", "vocab", "experts", "top_k", "shared_experts", "expert_ffn", "dense_layers")}
         counts["mlp"] = lambda: self._enum("model", fields, "mlp")
         counts["params"] = lambda: self._param("model", block.name, fields, "params", block.span)
+        counts["active_params"] = lambda: self._param("model", block.name, fields, "active_params", block.span)
         p = self._all(counts)
         if any(p[n] is None for n in ("layers", "hidden", "heads", "seq", "vocab", "mlp")):
             raise self._stop()
         heads = p["heads"]
         kv = p["kv_heads"] or heads
         ffn = p["ffn"] or 4 * p["hidden"]
-        shape = m.Transformer(block.name, p["layers"], p["hidden"], heads, kv, ffn, p["mlp"] == "swiglu", p["seq"], p["vocab"], p["params"], block.span)
+        experts = p["experts"] or 0
+        for name in ("top_k", "shared_experts", "expert_ffn", "dense_layers", "active_params"):
+            if name in fields and not experts:
+                raise self.fail(fields[name].span, codes.CONFLICTING_FIELDS, f"'{name}' describes a mixture of experts; give 'experts' too")
+        if experts and p["top_k"] is None:
+            raise self.fail(fields["experts"].span, codes.MISSING_FIELD, f"a mixture of experts needs 'top_k', the experts each token is routed to")
+        shape = m.Transformer(block.name, p["layers"], p["hidden"], heads, kv, ffn, p["mlp"] == "swiglu", p["seq"], p["vocab"], p["params"], block.span,
+                              experts, p["top_k"] or 0, p["shared_experts"] or 0, p["expert_ffn"] or ffn, p["dense_layers"] or 0, p["active_params"])
         self._add(block, shape, "model")
         guard = ((block.name, "shape"),)
         where = lambda name: fields[name].span if name in fields else block.span  # noqa: E731
         self._static(f"{block.name}: hidden divides into heads", where("heads"), shape.hidden % heads == 0, f"hidden = {shape.hidden} is not a multiple of heads = {heads}", guard)
         self._static(f"{block.name}: heads divide into kv_heads groups", where("kv_heads"), heads % kv == 0, f"heads = {heads} is not a multiple of kv_heads = {kv}", guard)
+        if experts:
+            self._static(f"{block.name}: top_k is at most experts", where("top_k"), shape.top_k <= experts, f"top_k = {shape.top_k} is more than experts = {experts}", guard)
+            self._static(f"{block.name}: dense_layers leave a layer of experts", where("dense_layers"), shape.dense_layers < shape.layers, f"dense_layers = {shape.dense_layers} leaves no MoE layer of {shape.layers}", guard)
+        if p["active_params"] is not None and p["active_params"].constant is not None:
+            counted, given = shape.active_parameters, p["active_params"].constant
+            self._static(f"{block.name}: active_params agrees with the shape within 5 %", where("active_params"), abs(given - counted) <= counted / 20,
+                         f"active_params = {given} but a token passes through {counted} of the shape's parameters", guard)
         if p["params"] is not None and p["params"].constant is not None:
             counted = shape.parameters
             given = p["params"].constant
@@ -129,6 +144,9 @@ class LayoutResolver:
                 self.fail(fields[name].span, codes.CONFLICTING_FIELDS, f"'{name}' comes from the model and its layout here ({why}); leave it out")
         if balance == "proportional":
             self.fail(fields["balance"].span, codes.BAD_VALUE, "with a layout every data-parallel replica runs the same microbatches: 'balance' must be uniform")
+        shape = self.blocks.get(fields["model"].value.parts[0]) if "model" in fields and isinstance(fields["model"].value, nodes.Ref) else None
+        if isinstance(shape, m.Transformer) and shape.experts:
+            self.fail(fields["model"].span, codes.BAD_VALUE, f"'{shape.name}' is a mixture of experts; training one (expert parallelism, its all-to-all) is not modelled: serve it (kind = inference)")
         if cluster.network is None:
             self.fail(block.on_span or block.span, codes.MISSING_FIELD, f"training on '{cluster.name}' needs its network section (its rings carry every collective)")
         elif cluster.network.topology != "ring":

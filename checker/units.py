@@ -90,6 +90,7 @@ UNITS: dict[str, tuple[Fraction, Dim]] = {
     "EFLOP": (Fraction(10**18), WORK),
     # tokens
     "token": (Fraction(1), TOKEN),
+    "Mtoken": (Fraction(10**6), TOKEN),  # a million tokens: prices are quoted per million (USD/Mtoken)
     # power and energy
     "W": (Fraction(1), POWER),
     "kW": (Fraction(10**3), POWER),
@@ -176,6 +177,13 @@ def hint(symbol: str, value: Fraction | None = None) -> str | None:
     return None
 
 
+def money_hint(left: Dim, right: Dim) -> str | None:
+    """Why money does not add to something else, and how the two are usually related."""
+    if not (left.exps[_INDEX["USD"]] or right.exps[_INDEX["USD"]]):
+        return None
+    return "money adds only to money of the same kind (USD, USD/yr, USD/h, USD/MWh, USD/Mtoken); a price turns a quantity into money: 1 MW x 1 h x 80 USD/MWh is 80 USD"
+
+
 def canonical_name(dim: Dim) -> str:
     """A readable unit for a dimension: ``FLOP/s``, ``m^2``, ``W/m^2``, ``1`` when dimensionless."""
     if dim == ENERGY:
@@ -211,6 +219,9 @@ DISPLAY: dict[Dim, tuple[str, ...]] = {
     THROUGHPUT: ("token/s",),
     FLUX: ("W/m^2",),
     MONEY: ("USD",),
+    MONEY / TIME: ("USD/yr",),
+    MONEY / ENERGY: ("USD/MWh",),
+    MONEY / TOKEN: ("USD/Mtoken",),
 }
 
 

@@ -41,6 +41,7 @@ EXAMPLES_FOR_MUTANTS = 4  # generated Hypothesis examples per property test in a
 SUITES: dict[str, list[str]] = {
     "semantics": ["tests/test_semantics.py"],
     "differential": ["tests/test_differential.py"],
+    "serving": ["tests/test_serving.py"],  # money and serving: hand-computed and against the core
 }
 
 
@@ -65,6 +66,8 @@ class Mutation:
     @property
     def suites(self) -> tuple[str, ...]:
         # the hand-computed tests evaluate the encoder only: they cannot see a core mutant
+        if self.path in SERVING_MODULES:
+            return ("serving",)
         return ("semantics", "differential") if self.path == "checker/encode.py" else ("differential",)
 
     def plan(self) -> list[tuple[str, list[str]]]:
@@ -78,6 +81,9 @@ RAD = "checker/sim/radiator.py"
 ENC, SCEN, JOBS, COLL, POWER, TRAIN = ("checker/encode.py", "checker/sim/scenario.py", "checker/sim/jobs.py",
                                        "checker/sim/collectives.py", "checker/sim/power.py", "checker/sim/training.py")
 NET, ALGO, EXCH, TIERS = "checker/encode_network.py", "checker/sim/algorithms.py", "checker/sim/exchanges.py", "checker/sim/tiers.py"
+
+SERVING_MODULES = ("checker/encode_money.py", "checker/encode_serving.py", "checker/sim/lease.py", "checker/sim/serving.py")
+MONEY_ENC, SERVE_ENC, LEASE, SERVE = SERVING_MODULES
 
 MUTATIONS: list[Mutation] = [
     # the encoder (symbolic closed forms)
@@ -108,6 +114,15 @@ MUTATIONS: list[Mutation] = [
     Mutation("sim: floor as a share of tdp read as watts", SCEN, "return gpu.floor * gpu.tdp if gpu.floor_is_share else gpu.floor", "return gpu.floor", ("power-smoothing",)),
     Mutation("sim: slew limit ignored", POWER, "limit = None if ramp is None else as_fraction(ramp, \"ramp\") * tick", "limit = None", ("power-smoothing",)),
     Mutation("sim: energy per token divides by the FLOPs", JOBS, "return self.energy_per_step / self.spec.batch", "return self.energy_per_step / self.flops"),
+    # money and serving (checker/encode_money.py, encode_serving.py, sim/lease.py, sim/serving.py)
+    Mutation("enc: serving, energy cost without the PUE", MONEY_ENC, "(1 + e.param(power.overhead)) * e.param(power.pue) * e.param(w.electricity)", "(1 + e.param(power.overhead)) * e.param(w.electricity)", ("colossus1-lease",)),
+    Mutation("enc: serving, KV cache with keys only", SERVE_ENC, "e.val(F(2 * md.layers * md.kv_heads * md.hidden, md.heads * gpus))", "e.val(F(md.layers * md.kv_heads * md.hidden, md.heads * gpus))", ("colossus1-lease",)),
+    Mutation("enc: serving, decode ignores the cache it reads", SERVE_ENC, "(weights + cached_tokens * _kv_token(e, w)) / byte_rate", "weights / byte_rate", ("colossus1-lease",)),
+    Mutation("sim: serving, the lease ignores utilisation", LEASE, "revenue += count * busy_hours * (price * HOUR)", "revenue += count * hours * (price * HOUR)", ("colossus1-lease",)),
+    Mutation("sim: serving, the cache does not grow while decoding", SERVE, "cached += batch", "cached += 0", ("colossus1-lease",)),
+    Mutation("enc: serving, the busiest expert's load ignored", SERVE_ENC, "e.val(2 * md.routed_parameters) * load", "e.val(2 * md.routed_parameters)", ("deepseek-v3-serving",)),
+    Mutation("sim: serving, every expert read whatever the tokens reach", SERVE, "read += min(Fraction(ex.count), slots) * one", "read += ex.count * one", ("deepseek-v3-serving",)),
+    Mutation("sim: serving, prefill attends over the whole prompt for every token", SERVE, "attention += prompts * self.attention_flops(position)", "attention += prompts * self.attention_flops(length)", ("colossus1-lease",)),
     Mutation("sim: state bytes default 16 B for inference too", JOBS, "return Fraction(16 if self.TRAINING else 2)", "return Fraction(16)", ("inference",)),
     # switched networks and the other collectives
     Mutation("enc: double tree of two GPUs sends the whole vector", NET, "busiest = size / 2 if n == 2 else size", "busiest = size"),

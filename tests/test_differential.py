@@ -139,6 +139,8 @@ def quantities(model: m.Model) -> list[tuple[str, ...]]:
         if not isinstance(block, (m.Radiator, m.Cluster, m.Workload)):
             continue
         for entry in registry.derived(registry.family_of(block)):
+            if isinstance(block, m.Workload) and registry.missing(block, entry):
+                continue  # a quantity the spec gives no price for cannot be named
             if entry.per_pool:
                 out += [(block.name, *entry.path, pool.name) for pool in block.cluster.pools]
             else:
@@ -282,6 +284,12 @@ workload w on c {{ kind = inference; params = 7e10; efficiency = 30 % .. 40 %; s
     "inference-given": GPUS + f"""cluster c {{ pool c = 12 x C
   {POWER} }}
 workload w on c {{ kind = inference; params = 1e9; efficiency = 50 %; state_bytes = 1 B .. 4 B; flops_per_token = 3e9 FLOP/token }}
+""",
+    "inference-lease": """gpu A { peak = 989 TFLOP/s; memory = 80 GB; tdp = 700 W; idle = 100 W; lease = 2 USD/h .. 3 USD/h; capital = 25000 USD .. 30000 USD }
+gpu B { peak = 2500 TFLOP/s; memory = 186 GB; tdp = 1200 W; idle = 150 W; lease = 4.5 USD/h; capital = 60000 USD }
+cluster c { pool a = 16 x A; pool b = 8 x B
+  """ + POWER + """ }
+workload w on c { kind = inference; params = 7e10; efficiency = 30 % .. 40 %; shards = 8; utilisation = 40 % .. 90 %; electricity = 50 USD/MWh .. 120 USD/MWh; life = 4 yr .. 6 yr }
 """,
     "radiator-temperature": "radiator r { heat = 1 MW; emissivity = 80 % .. 95 %; temperature = 300 K .. 400 K; sink = 3 K .. 200 K; sides = 2 }\n",
     "radiator-area": "radiator r { heat = 2 MW; emissivity = 90 %; area = 500 m^2 .. 2000 m^2; sink = 0 K .. 250 K; sides = 1 }\n",

@@ -19,7 +19,7 @@ import pytest
 from checker import encode, registry, sim, units as u
 from conftest import ROOT, verify
 
-RUNS = {"radiator": sim.Radiator, "cluster": sim.Cluster, "training": sim.Training, "inference": sim.Inference, "transformer": sim.TransformerTraining, "model": sim.Shape}
+RUNS = {"radiator": sim.Radiator, "cluster": sim.Cluster, "training": sim.Training, "inference": sim.Inference, "transformer": sim.TransformerTraining, "model": sim.Shape, "serving": sim.Serving}
 
 
 @pytest.mark.parametrize("entry", registry.DERIVED, ids=lambda d: f"{d.family}.{'.'.join(d.path)}")
@@ -44,7 +44,7 @@ def test_the_replay_computes_nothing():
     assert [ast.unparse(n) for n in arithmetic] == []
     used = {node.attr for node in ast.walk(tree) if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "sim"}
     allowed = {"Radiator", "RadiatorSpec", "Cluster", "ClusterSpec", "GpuSpec", "PoolSpec", "NetworkSpec", "PowerSpec", "WorkloadSpec", "Training", "Inference", "OutOfReach",
-               "Model", "Layout", "Shape", "TransformerSpec", "TransformerTraining", "TierSpec"}
+               "Model", "Layout", "Shape", "TransformerSpec", "TransformerTraining", "TierSpec", "LeaseSpec", "Serving", "ServingSpec", "Experts", "ExpertShape"}
     assert used <= allowed, sorted(used - allowed)
 
 

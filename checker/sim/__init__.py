@@ -28,6 +28,8 @@ from .transformer import (Layout, Model, attention_flops, in_flight_chunks, laye
                           layer_bytes, layer_flops, layer_params, logit_flops, score_bytes,
                           state_bytes_per_param)
 from .jobs import Inference, Training, WorkloadSpec
+from .lease import YEAR, LeaseSpec, Ledger, Leased, book
+from .serving import MAX_STEPS, Experts, ExpertShape, Replica, Serving, ServingSpec, layer_weights
 from .transformer_job import Shape, TransformerSpec, TransformerTraining
 from .scenario import (MAX_RING, TICKS, Cluster, ClusterSpec, GpuSpec, NetworkSpec, OutOfReach,
                        PoolSpec, PowerSpec, Radiator, RadiatorSpec)
@@ -59,4 +61,5 @@ __all__ = [
     "OutOfReach", "MAX_RING", "TICKS", "RadiatorSpec", "Radiator", "GpuSpec", "PoolSpec",
     "NetworkSpec", "PowerSpec", "ClusterSpec", "Cluster", "WorkloadSpec", "Training", "Inference",
     "Shape", "TransformerSpec", "TransformerTraining",
+    "YEAR", "LeaseSpec", "Ledger", "Leased", "book", "MAX_STEPS", "Replica", "Serving", "ServingSpec", "Experts", "ExpertShape", "layer_weights",
 ]

@@ -16,6 +16,7 @@ from .tiers import TierSpec, tiered_all_to_all, tiered_allreduce, tiered_reduce_
 from .exchanges import (in_network_reduce_scatter, pairwise_all_to_all, ring_all_to_all, ring_reduce_scatter,
                         two_level_all_to_all, two_level_reduce_scatter)
 from .inference import serving_throughput
+from .lease import Leased, LeaseSpec
 from .power import average_power, energy, gpu_max_slew, gpu_swing, site_step_segments
 from .scenario import MAX_RING, TICKS, Cluster, ClusterSpec, OutOfReach, PoolSpec, floor_watts
 from .smoothing import max_slews, wait_drop
@@ -38,6 +39,7 @@ class WorkloadSpec:
     grad_bytes: Fraction
     state_bytes: Fraction | None  # None: 16 B per parameter training, 2 B inference
     flops_per_token: Fraction | None  # None: 6 FLOP per parameter training, 2 inference
+    lease: LeaseSpec | None = None  # prices, utilisation, electricity, capital (inference)
 
 
 class _Workload:
@@ -69,7 +71,7 @@ class _Workload:
         return tuple(Cohort(p.name, p.count, p.gpu.peak, j) for p, j in zip(self.spec.cluster.pools, self.spec.jitter))
 
 
-class Inference(_Workload):
+class Inference(Leased, _Workload):
     """No barrier: every GPU serves on its own, so nothing swings in step."""
 
     TRAINING = False

@@ -37,6 +37,11 @@ class Shape:
         whole = Layout(t=1, p=1, d=1, micro=1, batch=1)
         return self.model.layers * layer_params(self.model, whole) + self.model.vocab * self.model.hidden
 
+    @cached_property
+    def active_parameters(self) -> Fraction:
+        """A dense model: every parameter is active."""
+        return self.parameters
+
 
 @dataclass(frozen=True, slots=True)
 class TransformerSpec:
