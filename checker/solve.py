@@ -3,6 +3,15 @@
 Each obligation gets a fresh solver with fixed seeds, a timeout and a resource limit. Every
 range and assumption is asserted with a label, so an unsat core names the facts a proof rests
 on and the assumptions that clash. Results leave this module as plain Python values.
+
+Slicing: once the ranges and assumptions are known to be consistent together (the vacuity
+query), a claim's queries assert only the ranges and assumptions of the unknowns it depends on
+(closed under the assumptions that tie unknowns together) and the definitions of the auxiliary
+variables it reaches. The facts left out share no unknown with the claim and are satisfiable on
+their own, so every answer is the one the whole file would give; the unknowns left out keep the
+values of the vacuity query's model (a point of every range and assumption). A claim that
+depends on no unknown and no auxiliary variable is decided by exact arithmetic on its terms,
+without a solver query.
 """
 
 from __future__ import annotations
@@ -14,7 +23,7 @@ import z3
 
 from checker import model as m, registry
 from checker.verdicts import Limits, Outcome, Point, Status, Vacuity, Verdict, Worst
-from checker.encode import Encoding, EncodingError, denominators, encode, variables_of
+from checker.encode import Encoding, EncodingError, encode
 
 TOLERANCE = Fraction(1, 1000)  # worst cases are reported within 0.1 %
 MAX_PROBES = 80
@@ -44,6 +53,15 @@ def _failure(exc: z3.Z3Exception, limits: Limits) -> str:
     raise exc
 
 
+QUERIES = 0  # solver queries made by this process (read by tests; never by the checker)
+
+
+def _check(s: z3.Solver) -> z3.CheckSatResult:
+    global QUERIES
+    QUERIES += 1
+    return s.check()
+
+
 class Undecided(Exception):
     """A helper query (polishing a point, testing an unknown's freedom) came back unknown. It is
     never read as false: each caller says what it does instead (keep the point it has)."""
@@ -51,7 +69,7 @@ class Undecided(Exception):
 
 def decide(s: z3.Solver) -> bool:
     """sat → True, unsat → False; unknown raises Undecided."""
-    result = s.check()
+    result = _check(s)
     if result == z3.unknown:
         raise Undecided(s.reason_unknown())
     return result == z3.sat
@@ -66,8 +84,28 @@ def fraction(value: z3.ExprRef) -> tuple[Fraction, bool]:
     raise EncodingError(f"not a numeral: {value}")
 
 
+@dataclass(frozen=True, slots=True)
+class _Fact:
+    kind: str  # range or assume
+    name: str
+    fact: z3.BoolRef
+    unknowns: frozenset[str]
+    auxiliaries: frozenset[str]
+    label: str
+
+
+@dataclass(frozen=True, slots=True)
+class _Slice:
+    """What a claim's queries assert: the facts of the unknowns it depends on, the definitions it
+    reaches. `unknowns` in declaration order."""
+
+    unknowns: tuple[str, ...]
+    facts: tuple[_Fact, ...]
+    definitions: tuple[z3.BoolRef, ...]
+
+
 class _Session:
-    """One model's obligations: a fresh solver per query, all sharing the base facts."""
+    """One model's obligations: a fresh solver per query, each with the facts of its claim's slice."""
 
     def __init__(self, model: m.Model, limits: Limits) -> None:
         self.model = model
@@ -79,46 +117,67 @@ class _Session:
         self.enc: Encoding = encode(model, self.ctx)
         self._divisors: dict[int, list[z3.ArithRef]] = {}
         self.labels: dict[str, tuple[str, str]] = {}  # z3 label -> (kind, name)
+        self._facts: list[_Fact] | None = None
+        self._related: dict[int, tuple[m.Comparison, list[tuple[str, ...]]]] = {}
+        self._unknown_paths = frozenset(tuple(u.id.split(".")) for u in model.unknowns)
+        self._defined: dict[str, tuple[str, z3.BoolRef]] = {}  # aux variable name -> (definition name, fact)
+        self.witness: dict[str, tuple[Fraction, bool]] = {}  # a point of every range and assumption
 
-    def solver(self, track: bool) -> z3.Solver:
-        s = z3.Solver(ctx=self.ctx)
-        s.set("timeout", min(self.limits.timeout_ms, UINT_MAX))  # Z3 keeps these in 32 bits: larger
-        s.set("rlimit", min(self.limits.rlimit, UINT_MAX))  # values would wrap round to tiny ones
-        s.set("random_seed", self.limits.seed)  # per solver: no process-wide parameter is ever set
-        s.set("max_memory", self.limits.memory_mb)
-        base: list[tuple[str, str, z3.BoolRef]] = [("range", u.id, c) for u, c in self.enc.ranges()]
-        for claim in self.model.assumptions:
-            encoded = [self.enc.comparison(c, []) for c in claim.conditions]
-            # an assumption holds only where it is defined: none of its divisors is zero
-            defined = [d != 0 for d in denominators([t for _, l, r in encoded for t in (l, r)], self.enc.definitions)]
-            holds = z3.And([h for h, _, _ in encoded] + defined)
-            base.append(("assume", claim.name, holds))
-        for index, (kind, name, fact) in enumerate(base):
-            if track:
+    def facts(self) -> list[_Fact]:
+        """Every range and assumption as a labelled fact, built once per file."""
+        if self._facts is None:
+            base: list[tuple[str, str, z3.BoolRef]] = [("range", u.id, c) for u, c in self.enc.ranges()]
+            for claim in self.model.assumptions:
+                encoded = [self.enc.comparison(c, []) for c in claim.conditions]
+                # an assumption holds only where it is defined: none of its divisors is zero
+                defined = [d != 0 for d in self.symbols([t for _, l, r in encoded for t in (l, r)])[2]]
+                base.append(("assume", claim.name, z3.And([h for h, _, _ in encoded] + defined)))
+            self._facts = []
+            for index, (kind, name, fact) in enumerate(base):
+                unknowns, auxiliaries, _ = self.symbols([fact])
                 label = f"l{index}"
                 self.labels[label] = (kind, name)
-                s.assert_and_track(fact, z3.Bool(label, self.ctx))
-            else:
-                s.add(fact)
-        return s
+                self._facts.append(_Fact(kind, name, fact, frozenset(unknowns), frozenset(auxiliaries), label))
+        return self._facts
 
-    def divisors(self, term: z3.ArithRef) -> list[z3.ArithRef]:
-        """The term's non-constant divisors, found once per term (the worst-case search asks
-        about the same term dozens of times)."""
-        key = term.get_id()
-        if key not in self._divisors:
-            self._divisors[key] = denominators([term], self.enc.definitions)
-        return self._divisors[key]
+    def everything(self) -> _Slice:
+        return _Slice(tuple(u.id for u in self.model.unknowns), tuple(self.facts()), tuple(d for _, d in self.enc.definitions))
 
-    def finish(self, s: z3.Solver) -> None:
-        # definitions are added last: encoding the claims may have created auxiliary variables
-        for _, definition in self.enc.definitions:
-            s.add(definition)
+    def symbols(self, terms: list[z3.ExprRef]) -> tuple[set[str], set[str], list[z3.ArithRef]]:
+        """The unknowns, the auxiliary variables (by definition name) and the non-constant
+        divisors (in id order, as encode.denominators gives them) the terms reach, following
+        auxiliary variables into their definitions, in one walk. Nothing of the walk is kept:
+        holding Z3 terms alive changes the ids of terms made later, and with them Z3's search
+        (the counterexamples and worst cases a report shows)."""
+        if len(self._defined) != len(self.enc.definitions):
+            self._defined = {f"aux:{name}": (name, fact) for name, fact in self.enc.definitions}
+        unknowns: set[str] = set()
+        auxiliaries: set[str] = set()
+        divisors: dict[int, z3.ArithRef] = {}
+        stack = list(terms)
+        seen: set[int] = set()
+        while stack:
+            e = stack.pop()
+            if e.get_id() in seen:
+                continue
+            seen.add(e.get_id())
+            if z3.is_const(e) and e.decl().kind() == z3.Z3_OP_UNINTERPRETED:
+                name = e.decl().name()
+                if name in self._defined:
+                    auxiliaries.add(self._defined[name][0])
+                    stack.append(self._defined[name][1])
+                else:
+                    unknowns.add(name)
+                continue
+            if z3.is_app_of(e, z3.Z3_OP_DIV) and not z3.is_rational_value(e.arg(1)):
+                divisors[e.arg(1).get_id()] = e.arg(1)
+            stack.extend(e.children())
+        return unknowns, auxiliaries, [divisors[k] for k in sorted(divisors)]
 
-    def relevant(self, terms: list[z3.ArithRef]) -> tuple[str, ...]:
-        """Unknowns the terms depend on, directly or through an assumption that ties them."""
-        names = variables_of(terms, self.enc.definitions)
-        links = [variables_of([self.enc.comparison(c, [])[0] for c in a.conditions], self.enc.definitions) for a in self.model.assumptions]
+    def closure(self, terms: list[z3.ArithRef]) -> set[str]:
+        """Unknowns the terms depend on, directly or through assumptions that tie them."""
+        names, _, _ = self.symbols(terms)
+        links = [f.unknowns for f in self.facts() if f.kind == "assume"]
         grew = True
         while grew:
             grew = False
@@ -126,33 +185,85 @@ class _Session:
                 if link & names and not link <= names:
                     names |= link
                     grew = True
+        return names
+
+    def slice(self, terms: list[z3.ArithRef]) -> _Slice:
+        names = self.closure(terms)
+        facts = tuple(f for f in self.facts() if f.unknowns & names)
+        _, auxiliaries, _ = self.symbols(terms)
+        for f in facts:
+            auxiliaries |= f.auxiliaries
+        definitions = tuple(d for name, d in self.enc.definitions if name in auxiliaries)
+        return _Slice(tuple(u.id for u in self.model.unknowns if u.id in names), facts, definitions)
+
+    def relevant(self, terms: list[z3.ArithRef]) -> tuple[str, ...]:
+        """Unknowns the terms depend on, directly or through an assumption that ties them."""
+        names = self.closure(terms)
         return tuple(u.id for u in self.model.unknowns if u.id in names)
 
-    def point(self, model: z3.ModelRef) -> Point:
+    def solver(self, track: bool, sl: _Slice) -> z3.Solver:
+        s = z3.Solver(ctx=self.ctx)
+        s.set("timeout", min(self.limits.timeout_ms, UINT_MAX))  # Z3 keeps these in 32 bits: larger
+        s.set("rlimit", min(self.limits.rlimit, UINT_MAX))  # values would wrap round to tiny ones
+        s.set("random_seed", self.limits.seed)  # per solver: no process-wide parameter is ever set
+        s.set("max_memory", self.limits.memory_mb)
+        for f in sl.facts:
+            if track:
+                s.assert_and_track(f.fact, z3.Bool(f.label, self.ctx))
+            else:
+                s.add(f.fact)
+        return s
+
+    def divisors(self, term: z3.ArithRef) -> list[z3.ArithRef]:
+        """The term's non-constant divisors, found once per term (the worst-case search asks
+        about the same term dozens of times)."""
+        key = term.get_id()
+        if key not in self._divisors:
+            self._divisors[key] = self.symbols([term])[2]
+        return self._divisors[key]
+
+    def finish(self, s: z3.Solver, sl: _Slice) -> None:
+        # definitions are added last: encoding the claims may have created auxiliary variables
+        for definition in sl.definitions:
+            s.add(definition)
+
+    def point(self, model: z3.ModelRef, sl: _Slice) -> Point:
+        """The model's values of the slice's unknowns; the others keep the witness's values."""
         values, approximate = [], False
         for unknown in self.model.unknowns:
-            value, approx = fraction(model.eval(self.enc.variables[unknown.id], model_completion=True))
-            approximate = approximate or approx
+            if unknown.id in sl.unknowns:
+                value, approx = fraction(model.eval(self.enc.variables[unknown.id], model_completion=True))
+                approximate = approximate or approx
+            else:
+                value = self.witness[unknown.id][0]
             values.append((unknown.id, value))
         return Point(tuple(values), approximate)
 
     def core(self, s: z3.Solver) -> list[tuple[str, str]]:
         return sorted(self.labels[str(label)] for label in s.unsat_core())
 
+    def fix(self, s: z3.Solver, point: Point, sl: _Slice, but: tuple[str, ...] = ()) -> None:
+        for uid, value in point.values:
+            if uid in sl.unknowns and uid not in but:
+                s.add(self.enc.variables[uid] == self.enc.val(value))
+
     # ---- vacuity ------------------------------------------------------------------------
 
     def vacuity(self) -> tuple[Vacuity | None, str]:
-        s = self.solver(track=True)
         for claim in self.model.checks:  # encode every claim first so definitions are complete
             for c in claim.conditions:
                 self.enc.comparison(c, [])
-        self.finish(s)
-        result = s.check()
+        s = self.solver(track=True, sl=self.everything())
+        self.finish(s, self.everything())
+        result = _check(s)
         if result == z3.unsat:
             core = self.core(s)
             return Vacuity(tuple(n for k, n in core if k == "assume"), tuple(n for k, n in core if k == "range")), ""
         if result == z3.unknown:
             return None, gave_up(s.reason_unknown(), self.limits)
+        found = s.model()
+        for unknown in self.model.unknowns:
+            self.witness[unknown.id] = fraction(found.eval(self.enc.variables[unknown.id], model_completion=True))
         return None, ""
 
     # ---- checks ---------------------------------------------------------------------------
@@ -161,29 +272,35 @@ class _Session:
         if claim.static is not None:
             holds, why = claim.static
             return Verdict(claim, "proved" if holds else "violated", reason="" if holds else why)
-        s = self.solver(track=True)
         encoded = [self.enc.comparison(c, []) for c in claim.conditions]
         # a point where any divisor (the claim's or a derived quantity's) is zero breaks the claim
-        divisors = denominators([t for _, left, right in encoded for t in (left, right)], self.enc.definitions)
-        self.finish(s)
-        relevant = self.relevant([t for _, left, right in encoded for t in (left, right)])
+        terms = [t for _, left, right in encoded for t in (left, right)]
+        divisors = self.symbols(terms)[2]
+        relevant = self.relevant(terms)
+        sl = self.slice(terms + self.explaining(claim))
+        if not sl.unknowns and not sl.definitions:
+            exact = self.constant_verdict(claim, encoded, divisors)
+            if exact is not None:
+                return exact
+        s = self.solver(track=True, sl=sl)
+        self.finish(s, sl)
         bad = z3.Or([z3.Not(holds) for holds, _, _ in encoded] + [d == 0 for d in divisors])
         s.add(bad)
-        result = s.check()
+        result = _check(s)
         if result == z3.unknown:
             return Verdict(claim, "unknown", reason=gave_up(s.reason_unknown(), self.limits), relevant=relevant)
         if result == z3.unsat:
             rests = tuple(f"{kind} {name}" for kind, name in self.core(s))
             verdict = Verdict(claim, "proved", rests_on=rests, relevant=relevant)
             if claim.kind == "check" and len(claim.conditions) == 1:
-                return self.with_worst(verdict, encoded[0])
+                return self.with_worst(verdict, encoded[0], sl)
             return verdict
         found = s.model()
-        point = self.polish_counterexample(bad, self.point(found))
+        point = self.polish_counterexample(bad, self.point(found, sl), sl)
         try:
-            model = self.model_at(bad, point) or found
+            model = self.model_at(bad, point, sl) or found
         except Undecided:
-            model, point = found, self.point(found)
+            model, point = found, self.point(found, sl)
         failing = 0
         for index, (holds, _, _) in enumerate(encoded):
             if z3.is_false(model.eval(holds, model_completion=True)):
@@ -193,7 +310,7 @@ class _Session:
         zero = any(fraction(model.eval(d, model_completion=True))[0] == 0 for d in divisors)
         worst = None
         if claim.kind == "check" and len(claim.conditions) == 1 and claim.conditions[0].op != "==":
-            worst = self.extreme(left, claim.conditions[0].op in ("<=", "<"), bound=None, among=relevant)
+            worst = self.extreme(left, claim.conditions[0].op in ("<=", "<"), bound=None, among=relevant, sl=sl)
         return Verdict(
             claim,
             "violated",
@@ -207,59 +324,106 @@ class _Session:
             relevant=relevant,
         )
 
-    def model_at(self, fact: z3.BoolRef, point: Point) -> z3.ModelRef | None:
-        """A model with every unknown fixed at the point and the fact true, if there is one."""
-        s = self.solver(track=False)
-        for uid, value in point.values:
-            s.add(self.enc.variables[uid] == self.enc.val(value))
+    def related(self, comparison: m.Comparison) -> list[tuple[str, ...]]:
+        if id(comparison) not in self._related:
+            self._related[id(comparison)] = (comparison, related(self.model, comparison, self._unknown_paths))
+        return self._related[id(comparison)][1]
+
+    def explaining(self, claim: m.Claim) -> list[z3.ArithRef]:
+        """The terms of the quantities a counterexample shows (part of the claim's slice, so
+        that they are evaluated at a point of their own ranges)."""
+        terms = []
+        for c in claim.conditions:
+            for path in self.related(c):
+                try:
+                    terms.append(self.enc.quantity(path))
+                except EncodingError:
+                    continue  # explain() raises it if the claim is violated
+        return terms
+
+    def constant_verdict(self, claim: m.Claim, encoded: list[tuple[z3.BoolRef, z3.ArithRef, z3.ArithRef]], divisors: list[z3.ArithRef]) -> Verdict | None:
+        """A claim that depends on no unknown, decided by exact arithmetic on its terms (None when
+        a term is not a plain rational expression or a divisor is zero: the solver decides)."""
+        if any(_exact(d) in (None, 0) for d in divisors):
+            return None
+        sides = [(_exact(left), _exact(right)) for _, left, right in encoded]
+        if any(a is None or b is None for a, b in sides):
+            return None
+        witness = Point(tuple((u.id, self.witness[u.id][0]) for u in self.model.unknowns))
+        failing = next((i for i, (c, (a, b)) in enumerate(zip(claim.conditions, sides)) if not _compare(c.op, a, b)), None)
+        single = claim.kind == "check" and len(claim.conditions) == 1 and claim.conditions[0].op != "=="
+        maximize = single and claim.conditions[0].op in ("<=", "<")
+        if failing is None:
+            verdict = Verdict(claim, "proved")
+            if not single:
+                return verdict
+            value, slack = sides[0]
+            worst = Worst(value, value, True, witness, (), maximize)
+            return Verdict(claim, "proved", worst=worst, margin=slack - value if maximize else value - slack)
+        values = []
+        for path in self.related(claim.conditions[failing]):
+            value = _exact(self.enc.quantity(path))
+            if value is None:
+                return None
+            values.append((path, value))
+        left, right = sides[failing]
+        worst = Worst(sides[0][0], sides[0][0], True, witness, (), maximize) if single else None
+        return Verdict(claim, "violated", point=witness, failing=failing, left=left, right=right, values=tuple(values), worst=worst)
+
+    def model_at(self, fact: z3.BoolRef, point: Point, sl: _Slice) -> z3.ModelRef | None:
+        """A model with every unknown of the slice fixed at the point and the fact true, if there is one."""
+        s = self.solver(track=False, sl=sl)
+        self.fix(s, point, sl)
         s.add(fact)
-        self.finish(s)
+        self.finish(s, sl)
         return s.model() if decide(s) else None
 
-    def polish_counterexample(self, bad: z3.BoolRef, point: Point) -> Point:
+    def polish_counterexample(self, bad: z3.BoolRef, point: Point, sl: _Slice) -> Point:
         """Move each unknown to an end of its range, or a short decimal, while the claim stays broken."""
         replaced: set[str] = set()
         for unknown in self.model.unknowns:
+            if unknown.id not in sl.unknowns:
+                continue  # no other unknown can mend or break the claim
             current = point.get(unknown.id)
             for candidate in (unknown.low, unknown.high, _short(current, current - (unknown.high - unknown.low) / 100, current + (unknown.high - unknown.low) / 100)):
                 if candidate == current or not unknown.low <= candidate <= unknown.high:
                     continue
                 trial = Point(tuple((uid, candidate if uid == unknown.id else v) for uid, v in point.values))
                 try:
-                    still_broken = self.model_at(bad, trial) is not None
+                    still_broken = self.model_at(bad, trial, sl) is not None
                 except Undecided:
                     continue  # cannot tell: the point stays where the solver put it
                 if still_broken:
                     point = trial
                     replaced.add(unknown.id)
                     break
-        if point.approximate and len(replaced) == len(self.model.unknowns):
+        if point.approximate and len(replaced) == len(sl.unknowns):
             point = Point(point.values, approximate=False)
         return point
 
     def explain(self, comparison: m.Comparison, model: z3.ModelRef) -> tuple[tuple[tuple[str, ...], Fraction], ...]:
         out = []
-        for path in related(self.model, comparison):
+        for path in self.related(comparison):
             value = model.eval(self.enc.quantity(path), model_completion=True)
             out.append((path, fraction(value)[0]))
         return tuple(out)
 
     # ---- worst cases ------------------------------------------------------------------------
 
-    def with_worst(self, verdict: Verdict, encoded: tuple[z3.BoolRef, z3.ArithRef, z3.ArithRef]) -> Verdict:
+    def with_worst(self, verdict: Verdict, encoded: tuple[z3.BoolRef, z3.ArithRef, z3.ArithRef], sl: _Slice) -> Verdict:
         comparison = verdict.claim.conditions[0]
         if comparison.op == "==":
             return verdict
         _, left, right = encoded
         maximize = comparison.op in ("<=", "<")
-        worst = self.extreme(left, maximize, bound=self.constant(right), among=verdict.relevant)
+        worst = self.extreme(left, maximize, bound=self.constant(right), among=verdict.relevant, sl=sl)
         if worst is None:
             return verdict
         slack = self.constant(right)
         if slack is not None:
             margin = slack - worst.value if maximize else worst.value - slack
         else:
-            gap = self.extreme(right - left if maximize else left - right, maximize=False, bound=Fraction(0), among=verdict.relevant)
+            gap = self.extreme(right - left if maximize else left - right, maximize=False, bound=Fraction(0), among=verdict.relevant, sl=sl)
             margin = gap.value if gap is not None else None
         return Verdict(verdict.claim, verdict.status, worst=worst, margin=margin, rests_on=verdict.rests_on, relevant=verdict.relevant)
 
@@ -267,33 +431,32 @@ class _Session:
         simple = z3.simplify(term)
         return fraction(simple)[0] if z3.is_rational_value(simple) or z3.is_algebraic_value(simple) else None
 
-    def probe(self, term: z3.ArithRef, beyond: Fraction | None, maximize: bool, fixed: Point | None = None) -> tuple[str, Fraction | None, Point | None]:
+    def probe(self, term: z3.ArithRef, beyond: Fraction | None, maximize: bool, sl: _Slice, fixed: Point | None = None) -> tuple[str, Fraction | None, Point | None]:
         """Is there a point with term beyond the value? Returns (sat/unsat/unknown, value, point)."""
-        s = self.solver(track=False)
+        s = self.solver(track=False, sl=sl)
         if beyond is not None:
             target = self.enc.val(beyond)
             s.add(term > target if maximize else term < target)
         if fixed is not None:
-            for uid, value in fixed.values:
-                s.add(self.enc.variables[uid] == self.enc.val(value))
+            self.fix(s, fixed, sl)
         for d in self.divisors(term):
             s.add(d != 0)  # where a divisor is zero the term's value is arbitrary: not a worst case
-        self.finish(s)
-        result = s.check()
+        self.finish(s, sl)
+        result = _check(s)
         if result != z3.sat:
             return ("unsat" if result == z3.unsat else "unknown"), None, None
         model = s.model()
         value, approximate = fraction(model.eval(term, model_completion=True))
-        point = self.point(model)
+        point = self.point(model, sl)
         if approximate and not point.approximate:
             point = Point(point.values, approximate=True)  # the value is an irrational's approximation
         return "sat", value, point
 
-    def extreme(self, term: z3.ArithRef, maximize: bool, bound: Fraction | None, among: tuple[str, ...]) -> Worst | None:
+    def extreme(self, term: z3.ArithRef, maximize: bool, bound: Fraction | None, among: tuple[str, ...], sl: _Slice) -> Worst | None:
         """`among`: the unknowns the claim depends on; no other can move the term, so only these are
         snapped to corners or tested for freedom (this keeps the work per claim linear in them)."""
         sign = 1 if maximize else -1
-        status, best, point = self.probe(term, None, maximize)
+        status, best, point = self.probe(term, None, maximize, sl)
         if status != "sat" or best is None or point is None:
             return None
         # the far end: the claim's constant side when it has one, else gallop outwards
@@ -302,7 +465,7 @@ class _Session:
         probes = 0
         while far is None and probes < MAX_PROBES:
             probes += 1
-            status, value, where = self.probe(term, best + sign * step, maximize)
+            status, value, where = self.probe(term, best + sign * step, maximize, sl)
             if status == "unknown":
                 return Worst(best, None, False, point, (), maximize)
             if status == "unsat":
@@ -314,27 +477,27 @@ class _Session:
         while probes < MAX_PROBES and abs(far - best) > TOLERANCE * max(abs(best), abs(far)) / 2:
             probes += 1
             middle = _short(best + (far - best) / 2, best, far)
-            status, value, where = self.probe(term, middle, maximize)
+            status, value, where = self.probe(term, middle, maximize, sl)
             if status == "unknown":
                 break
             if status == "unsat":
                 far = middle
             else:
                 best, point = value, where
-        best, point = self.polish(term, best, point, maximize, among)
-        status, _, _ = self.probe(term, best, maximize)
+        best, point = self.polish(term, best, point, maximize, among, sl)
+        status, _, _ = self.probe(term, best, maximize, sl)
         if status == "unsat":
             far = best  # nothing lies beyond best: with a rational best, it is the extreme itself
         exact = status == "unsat" and not point.approximate
-        free = () if point.approximate else self.free_unknowns(term, best, point, among)
+        free = () if point.approximate else self.free_unknowns(term, best, point, among, sl)
         return Worst(best, far, exact, point, free, maximize, irrational=status == "unsat" and point.approximate)
 
-    def value_at(self, term: z3.ArithRef, point: Point) -> tuple[Fraction, bool] | None:
+    def value_at(self, term: z3.ArithRef, point: Point, sl: _Slice) -> tuple[Fraction, bool] | None:
         """The term's value at the point, and whether that value is an irrational's approximation."""
-        status, value, where = self.probe(term, None, True, fixed=point)
+        status, value, where = self.probe(term, None, True, sl, fixed=point)
         return (value, where.approximate) if status == "sat" and value is not None and where is not None else None
 
-    def polish(self, term: z3.ArithRef, best: Fraction, point: Point, maximize: bool, among: tuple[str, ...]) -> tuple[Fraction, Point]:
+    def polish(self, term: z3.ArithRef, best: Fraction, point: Point, maximize: bool, among: tuple[str, ...], sl: _Slice) -> tuple[Fraction, Point]:
         """Snap each unknown to an end of its range when that is at least as bad: worst cases of
         monotone quantities sit at corners, and a corner is exact and readable."""
         for unknown in self.model.unknowns:
@@ -343,23 +506,22 @@ class _Session:
             for end in (unknown.low, unknown.high):
                 trial = Point(tuple((uid, end if uid == unknown.id else v) for uid, v in point.values))
                 try:
-                    if not self.admissible(trial):
+                    if not self.admissible(trial, sl):
                         continue
                 except Undecided:
                     continue  # cannot tell: the worst case stays where the search found it
-                found = self.value_at(term, trial)
+                found = self.value_at(term, trial, sl)
                 if found is not None and (found[0] >= best if maximize else found[0] <= best):
                     best, point = found[0], Point(trial.values, approximate=found[1])
         return best, point
 
-    def admissible(self, point: Point) -> bool:
-        s = self.solver(track=False)
-        for uid, value in point.values:
-            s.add(self.enc.variables[uid] == self.enc.val(value))
-        self.finish(s)
+    def admissible(self, point: Point, sl: _Slice) -> bool:
+        s = self.solver(track=False, sl=sl)
+        self.fix(s, point, sl)
+        self.finish(s, sl)
         return decide(s)
 
-    def free_unknowns(self, term: z3.ArithRef, best: Fraction, point: Point, among: tuple[str, ...]) -> tuple[str, ...]:
+    def free_unknowns(self, term: z3.ArithRef, best: Fraction, point: Point, among: tuple[str, ...], sl: _Slice) -> tuple[str, ...]:
         """Unknowns that can together take any values in their ranges without changing the worst
         case (built greedily in declaration order, so the set is jointly free, not just one by one)."""
         free: list[str] = []
@@ -367,11 +529,9 @@ class _Session:
             if unknown.low == unknown.high or unknown.id not in among:
                 continue
             trial = free + [unknown.id]
-            s = self.solver(track=False)
-            for uid, value in point.values:
-                if uid not in trial:
-                    s.add(self.enc.variables[uid] == self.enc.val(value))
-            self.finish(s)
+            s = self.solver(track=False, sl=sl)
+            self.fix(s, point, sl, but=tuple(trial))
+            self.finish(s, sl)
             s.push()
             mine = self.enc.variables[unknown.id]
             s.add(mine != self.enc.val(point.get(unknown.id)))
@@ -386,6 +546,60 @@ class _Session:
         return tuple(free)
 
 
+def _compare(op: str, left: Fraction, right: Fraction) -> bool:
+    return {"<=": left <= right, "<": left < right, ">=": left >= right, ">": left > right, "==": left == right}[op]
+
+
+def _exact(term: z3.ExprRef) -> Fraction | None:
+    """The value of a term without unknowns, in exact rational arithmetic; None for anything else
+    (an unknown, an auxiliary variable, a division by zero, a power that is not whole)."""
+    if z3.is_rational_value(term) or z3.is_int_value(term):
+        return Fraction(term.numerator_as_long(), term.denominator_as_long()) if z3.is_rational_value(term) else Fraction(term.as_long())
+    if not z3.is_app(term):
+        return None
+    kind = term.decl().kind()
+    if kind == z3.Z3_OP_ITE:
+        condition = _condition(term.arg(0))
+        return None if condition is None else _exact(term.arg(1) if condition else term.arg(2))
+    args = [_exact(a) for a in term.children()]
+    if any(a is None for a in args):
+        return None
+    if kind == z3.Z3_OP_ADD:
+        return sum(args, Fraction(0))
+    if kind == z3.Z3_OP_SUB:
+        out = args[0]
+        for a in args[1:]:
+            out -= a
+        return out
+    if kind == z3.Z3_OP_MUL:
+        out = Fraction(1)
+        for a in args:
+            out *= a
+        return out
+    if kind == z3.Z3_OP_UMINUS:
+        return -args[0]
+    if kind == z3.Z3_OP_DIV and args[1] != 0:
+        return args[0] / args[1]
+    if kind == z3.Z3_OP_POWER and args[1].denominator == 1 and 0 <= args[1] <= 64:
+        return args[0] ** int(args[1])
+    if kind == z3.Z3_OP_TO_REAL:
+        return args[0]
+    return None
+
+
+def _condition(term: z3.ExprRef) -> bool | None:
+    if z3.is_true(term):
+        return True
+    if z3.is_false(term):
+        return False
+    kind = term.decl().kind() if z3.is_app(term) else None
+    ops = {z3.Z3_OP_LE: "<=", z3.Z3_OP_LT: "<", z3.Z3_OP_GE: ">=", z3.Z3_OP_GT: ">", z3.Z3_OP_EQ: "=="}
+    if kind not in ops or term.num_args() != 2:
+        return None
+    left, right = _exact(term.arg(0)), _exact(term.arg(1))
+    return None if left is None or right is None else _compare(ops[kind], left, right)
+
+
 def _short(middle: Fraction, low: Fraction, high: Fraction) -> Fraction:
     """A rational with a small denominator strictly between low and high, near the middle."""
     lo, hi = min(low, high), max(low, high)
@@ -398,7 +612,7 @@ def _short(middle: Fraction, low: Fraction, high: Fraction) -> Fraction:
     return middle
 
 
-def related(model: m.Model, comparison: m.Comparison) -> list[tuple[str, ...]]:
+def related(model: m.Model, comparison: m.Comparison, unknown_paths: frozenset[tuple[str, ...]] | None = None) -> list[tuple[str, ...]]:
     """The quantities that explain a claim: what the registry says explains those it names
     (a training step's breakdown), then those it names; never a field that is an unknown."""
     paths: list[tuple[str, ...]] = []
@@ -417,7 +631,8 @@ def related(model: m.Model, comparison: m.Comparison) -> list[tuple[str, ...]]:
     for path in named:
         paths += registry.explanation(model, path)
         paths.append(path)
-    unknown_paths = {tuple(u.id.split(".")) for u in model.unknowns}
+    if unknown_paths is None:
+        unknown_paths = frozenset(tuple(u.id.split(".")) for u in model.unknowns)
     seen: list[tuple[str, ...]] = []
     for path in paths:
         if path not in seen and path not in unknown_paths:

@@ -16,6 +16,16 @@
     the peak memory of the largest single process of a 400-file run;
 (g) warm:    100 unchanged spec files, every result in the cache (a pre-commit run), against
     the same files checked (as a ratio), and one cached example against a bare import.
+(h) scale:   solver CPU time of one file with N = 5 ... 160 independent radiators (target: 160
+    within 2.2x of 80), K = 1 ... 32 pools, C = 1 ... 200 checks;
+(i) ranges:  a training spec with every field a range (16 unknowns: 12 fields and a jitter per
+    pool, 4 pools), checked in-process (target: decided, under 5 s).
+
+--quick runs each measurement once, with fewer sizes and without the needle and the 400-file
+runs, in a minute or two. The last lines are a Markdown table of every target (the README's
+Performance table is that table, pasted). Scaling figures (h, i) are CPU seconds of this process
+(time.process_time), which a busy machine disturbs less than wall time; whole-process ratios
+are best taken with a paired, alternating timer such as `farm-bench --vs B -- A`.
 
 Every run uses a result cache of its own in a temporary directory (never the user's): the
 results are deleted before each run except in (g), so "cold" means the results are not cached;
@@ -56,6 +66,12 @@ _MEASURE = (
     "print(elapsed, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, done.returncode)\n"
 )
 PEAKS: dict[str, float] = {}  # what was run -> peak RSS in MB
+SUMMARY: list[tuple[str, str, str]] = []  # (measure, figure, target and whether it is met) for the table
+QUICK = False
+
+
+def met(ok: bool) -> str:
+    return "met" if ok else "MISSED"
 
 
 def measure(command: list[str], label: str, warm: bool = False) -> tuple[float, float, int]:
@@ -90,6 +106,8 @@ def startup(runs: int) -> None:
     print(f"    {'verify --help':<34}{help_time * 1000:8.0f} ms  {help_time / bare:5.2f}x")
     worst = max(ratios)
     print(f"    median ratio {statistics.median(ratios):.2f}x, worst {worst:.2f}x: target <= 1.5x {'met' if worst <= 1.5 else 'MISSED'}")
+    radiator = ratios[[e.name for e in EXAMPLES].index("orbital-radiator.spec")]
+    SUMMARY.append((f"cold `verify` of an example / bare `python -c \"import z3, lark\"` ({bare * 1000:.0f} ms)", f"orbital-radiator {radiator:.2f}x; median {statistics.median(ratios):.2f}x, worst {worst:.2f}x", f"1.5x: {met(radiator <= 1.5)}"))
 
 
 # ---- (b) pools -----------------------------------------------------------------------------
@@ -167,6 +185,7 @@ def many(runs: int, files: int = 100) -> None:
             times.append(seconds)
         seconds = statistics.median(times)
     print(f"    {seconds:.2f} s ({seconds / files * 1000:.0f} ms a file, exit {code}) on {os.cpu_count()} cores: target < 15 s {'met' if seconds < 15 else 'MISSED'}")
+    SUMMARY.append((f"{files} spec files in one run, default --jobs", f"{seconds:.2f} s", f"15 s: {met(seconds < 15)}"))
 
 
 # ---- (d) memory ----------------------------------------------------------------------------
@@ -178,6 +197,7 @@ def memory() -> None:
         print(f"    {label:<40}{megabytes:7.1f} MB")
     worst = max(PEAKS.values(), default=0.0)
     print(f"    highest {worst:.1f} MB: target < 150 MB {'met' if worst < 150 else 'MISSED'}")
+    SUMMARY.append(("peak memory of the largest single process of any run above", f"{worst:.1f} MB", f"150 MB: {met(worst < 150)}"))
 
 
 # ---- (e) needle ----------------------------------------------------------------------------
@@ -259,7 +279,7 @@ def needle(runs: int) -> None:
 
 def jobs(runs: int) -> None:
     print(f"(f) many files with --jobs 1 and --jobs 2, run in turn (median of {runs}; the ratio pair by pair)")
-    for files in (100, 400):
+    for files in (100,) if QUICK else (100, 400):
         with tempfile.TemporaryDirectory() as scratch:
             copies(scratch, files)
             one, two, ratios = [], [], []
@@ -270,8 +290,12 @@ def jobs(runs: int) -> None:
                 two.append(b)
                 ratios.append(a / b)
         print(f"    {files} files: --jobs 1 {statistics.median(one):6.2f} s, --jobs 2 {statistics.median(two):6.2f} s: speed-up {statistics.median(ratios):.2f}x (min {min(ratios):.2f}x, max {max(ratios):.2f}x) on {os.cpu_count()} cores")
-    for label in ("verify 400 files --jobs 1", "verify 400 files --jobs 2"):
+        share = statistics.median(b / a for a, b in zip(one, two))
+        SUMMARY.append((f"{files} spec files, `--jobs 2` / `--jobs 1`", f"{share:.2f}x ({statistics.median(two):.1f} s / {statistics.median(one):.1f} s)", f"0.6x on an idle 2-core machine: {met(share <= 0.6)}"))
+    largest = 100 if QUICK else 400
+    for label in (f"verify {largest} files --jobs 1", f"verify {largest} files --jobs 2"):
         print(f"    peak memory of the largest process, {label[7:]}: {PEAKS[label]:.1f} MB")
+        SUMMARY.append((f"peak memory of one process, {label[7:]}", f"{PEAKS[label]:.1f} MB", f"150 MB: {met(PEAKS[label] < 150)}"))
 
 
 # ---- (g) warm -------------------------------------------------------------------------------
@@ -289,6 +313,7 @@ def warm(runs: int, files: int = 100) -> None:
             hot.append(b)
             ratios.append(b / a)
     print(f"    results cached {statistics.median(hot) * 1000:6.0f} ms ({statistics.median(hot) / files * 1000:.1f} ms a file), not cached {statistics.median(cold):.2f} s: cached / not cached {statistics.median(ratios):.3f}x")
+    SUMMARY.append((f"{files} unchanged spec files, every result cached (a pre-commit run)", f"{statistics.median(hot):.2f} s for the whole process; {statistics.median(ratios):.3f}x of the same files not cached", f"1 s: {met(statistics.median(hot) < 1)}"))
     example = str((ROOT / "examples" / "orbital-radiator.spec").relative_to(ROOT))
     bare, hit, ratios = [], [], []
     measure([*VERIFY, example], "verify one example, filling the cache")
@@ -301,13 +326,140 @@ def warm(runs: int, files: int = 100) -> None:
     print(f"    one example, result cached: {statistics.median(hit) * 1000:.0f} ms, bare import {statistics.median(bare) * 1000:.0f} ms: {statistics.median(ratios):.2f}x")
 
 
+# ---- (h) scale ------------------------------------------------------------------------------
+
+
+def radiators(count: int, violated: int = 0) -> str:
+    """`count` radiators that share nothing, each with a range and a check (the first `violated`
+    checks fail)."""
+    return "".join(
+        f"radiator r{i} {{ heat = 1 MW; emissivity = 0.85 .. 0.92; temperature = {320 + i % 20} K; sink = 3 K; sides = 2 }}\n"
+        f"check fits{i}: r{i}.area <= {700 if i < violated else 1200} m^2\n"
+        for i in range(count)
+    )
+
+
+def pools_of(count: int) -> str:
+    """A training workload on `count` pools of GPUs of different speeds, a jitter range per pool."""
+    gpus = "".join(f"gpu G{i} {{ peak = {900 + 10 * i} TFLOP/s; memory = 80 GB; tdp = 700 W; idle = 100 W }}\n" for i in range(count))
+    pools = "".join(f"  pool p{i} = 1024 x G{i}\n" for i in range(count))
+    return f"""{gpus}cluster fleet {{
+{pools}  network {{ topology = ring; bandwidth = 50 GB/s; latency = 5 us }}
+  power {{ facility = 400 MW; pue = 1.2; overhead = 30 % }}
+}}
+workload train on fleet {{
+  kind = training; params = 70e9; batch = 16e6 token; efficiency = 40 %
+  jitter = 0 % .. 5 %; shards = 8; overlap = 50 %
+}}
+check mfu:  train.mfu >= 30 %
+check step: train.step_time <= 30 s
+check grid: fleet.power.draw <= fleet.power.facility
+"""
+
+
+def checks_of(count: int) -> str:
+    """One radiator with a range and `count` checks on it, a tenth of them violated."""
+    head = "radiator panel { heat = 1 MW; emissivity = 0.85 .. 0.92; temperature = 330 K; sink = 3 K; sides = 2 }\n"
+    return head + "".join(f"check c{i}: panel.area <= {850 if i % 10 == 9 else 900 + i} m^2\n" for i in range(count))
+
+
+def solve_cpu(text: str, runs: int) -> tuple[float, str]:
+    """Median CPU seconds of solving the text in this process, and a count of its verdicts."""
+    from checker.parse import parse_text
+    from checker.resolve import resolve
+    from checker.solve import solve
+
+    model, diagnostics = resolve(parse_text("scale.spec", text))
+    assert model is not None, [d.header() for d in diagnostics]
+    times = []
+    for _ in range(runs):
+        start = time.process_time()
+        outcome = solve(model)
+        times.append(time.process_time() - start)
+    statuses = [v.status for v in outcome.verdicts if v.claim.kind == "check"]
+    counted = ", ".join(f"{statuses.count(s)} {s}" for s in ("proved", "violated", "unknown", "not-established") if statuses.count(s))
+    return statistics.median(times), counted
+
+
+def scale(runs: int) -> None:
+    print(f"(h) solver CPU time of one file as it grows (this process; median of {runs})")
+    sizes = (5, 20, 80, 160) if QUICK else (5, 10, 20, 40, 80, 160)
+    for violated in (0, 16):
+        times = {}
+        for n in sizes:
+            times[n], counted = solve_cpu(radiators(n, min(violated, n)), runs)
+            print(f"    N = {n:>3} radiators{f', {min(violated, n)} violated' if violated else ''}: {times[n]:7.2f} s  ({counted})")
+        ratio = times[160] / times[80]
+        print(f"    160 / 80: {ratio:.2f}x: target <= 2.2x {met(ratio <= 2.2)}")
+        SUMMARY.append((f"solver CPU, 160 / 80 independent radiators{f' ({violated} checks violated)' if violated else ''}", f"{ratio:.2f}x ({times[160]:.1f} s / {times[80]:.1f} s)", f"2.2x: {met(ratio <= 2.2)}"))
+    times = {}
+    for k in (1, 4, 32) if QUICK else (1, 2, 4, 8, 16, 32):
+        times[k], counted = solve_cpu(pools_of(k), runs)
+        print(f"    K = {k:>3} pools: {times[k]:7.2f} s  ({counted})")
+    last = max(times)
+    SUMMARY.append((f"solver CPU, a training workload on {last} / 1 pools (a jitter range each)", f"{times[last] / times[1]:.1f}x ({times[last]:.2f} s / {times[1]:.2f} s)", "grows with the pools"))
+    times = {}
+    for c in (1, 20, 200) if QUICK else (1, 10, 20, 50, 200):
+        times[c], counted = solve_cpu(checks_of(c), runs)
+        print(f"    C = {c:>3} checks on one radiator: {times[c]:7.2f} s  ({counted})")
+    ratio = times[200] / times[20]
+    SUMMARY.append(("solver CPU, 200 / 20 checks on one radiator (a tenth violated)", f"{ratio:.1f}x ({times[200]:.2f} s / {times[20]:.2f} s)", f"linear, 10x: {met(ratio <= 11)}"))
+
+
+# ---- (i) ranges -----------------------------------------------------------------------------
+
+RANGES = """\
+# every field a range: four pools, a jitter unknown per pool
+gpu A { peak = 900 TFLOP/s .. 1000 TFLOP/s; memory = 80 GB; tdp = 650 W .. 700 W; idle = 80 W .. 100 W }
+gpu B { peak = 2200 TFLOP/s .. 2500 TFLOP/s; memory = 186 GB; tdp = 1100 W .. 1200 W; idle = 150 W }
+cluster fleet {
+  pool a = 4096 x A
+  pool b = 4096 x A
+  pool c = 2048 x B
+  pool d = 2048 x B
+  network { topology = ring; bandwidth = 40 GB/s .. 50 GB/s; latency = 4 us .. 6 us }
+  power { facility = 40 MW; pue = 1.1 .. 1.3; overhead = 20 % .. 30 % }
+}
+workload train on fleet {
+  kind = training; params = 60e9 .. 70e9; batch = 16e6 token; efficiency = 35 % .. 45 %
+  jitter = 0 % .. 5 %; shards = 8; overlap = 40 % .. 60 %
+}
+check mfu:  train.mfu >= 30 %
+check step: train.step_time <= 30 s
+check grid: fleet.power.draw <= fleet.power.facility
+check tps:  train.throughput >= 1e6 token/s
+"""
+
+
+def ranges(runs: int) -> None:
+    from checker.api import check_text
+
+    print(f"(i) a training spec with every field a range, 4 pools (whole check in this process, replays included; median of {runs})")
+    for label, text in (("ring", RANGES), ("tree, proportional", RANGES.replace("topology = ring", "topology = tree").replace("shards = 8;", "shards = 8; balance = proportional;"))):
+        times = []
+        for _ in range(runs):
+            start = time.process_time()
+            result = check_text("ranges.spec", text)
+            times.append(time.process_time() - start)
+        assert result.model is not None
+        statuses = [v.status for v in result.verdicts]
+        decided = all(s in ("proved", "violated") for s in statuses)
+        seconds = statistics.median(times)
+        print(f"    {label}: {len(result.model.unknowns)} unknowns, {seconds:.2f} s CPU, {statuses.count('proved')} proved, {statuses.count('violated')} violated, {len(statuses) - statuses.count('proved') - statuses.count('violated')} other: target decided, < 5 s {met(decided and seconds < 5)}")
+        SUMMARY.append((f"every field a range, 4 pools ({label}, {len(result.model.unknowns)} unknowns)", f"{seconds:.2f} s CPU, every claim decided" if decided else f"{seconds:.2f} s CPU, NOT all decided", f"5 s: {met(decided and seconds < 5)}"))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--runs", type=int, default=5, help="runs per measurement; medians are printed (default: 5)")
-    parser.add_argument("--only", default="startup,pools,many,memory,needle,jobs,warm", help="comma-separated parts to run (default: all: startup,pools,many,memory,needle,jobs,warm)")
+    parser.add_argument("--runs", type=int, default=None, help="runs per measurement; medians are printed (default: 5, 1 with --quick)")
+    parser.add_argument("--only", default=None, help="comma-separated parts to run (default: all: startup,pools,many,memory,needle,jobs,warm,scale,ranges; with --quick all but needle)")
+    parser.add_argument("--quick", action="store_true", help="one run each, fewer sizes, no needle and no 400-file runs: a minute or two")
     args = parser.parse_args(argv)
-    parts = args.only.split(",")
-    known = {"startup", "pools", "many", "memory", "needle", "jobs", "warm"}
+    global QUICK
+    QUICK = args.quick
+    runs = args.runs if args.runs is not None else (1 if QUICK else 5)
+    parts = (args.only or ("startup,pools,many,memory,jobs,warm,scale,ranges" if QUICK else "startup,pools,many,memory,needle,jobs,warm,scale,ranges")).split(",")
+    known = {"startup", "pools", "many", "memory", "needle", "jobs", "warm", "scale", "ranges"}
     if not set(parts) <= known:
         parser.error(f"unknown parts {sorted(set(parts) - known)}; the parts are {sorted(known)}")
     import lark
@@ -316,12 +468,17 @@ def main(argv: list[str] | None = None) -> int:
     print(f"verify bench: Python {platform.python_version()}, z3 {z3.get_version_string()}, lark {lark.__version__}, {os.cpu_count()} cores, {platform.platform()}")
     try:
         measure([*VERIFY, "examples/orbital-radiator.spec"], "verify, building the parser cache")  # once, untimed
-        for name, part in (("startup", startup), ("pools", pools), ("many", many), ("needle", needle), ("jobs", jobs), ("warm", warm)):
+        for name, part in (("startup", startup), ("pools", pools), ("many", many), ("needle", needle), ("jobs", jobs), ("warm", warm), ("scale", scale), ("ranges", ranges)):
             if name in parts:
-                part(args.runs)
+                part(runs)
                 print()
         if "memory" in parts:
             memory()
+        print()
+        print(f"| measure | figure | target |  ({os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at the end)")
+        print("| --- | --- | --- |")
+        for row in SUMMARY:
+            print("| " + " | ".join(row) + " |")
     finally:
         shutil.rmtree(CACHE_HOME, ignore_errors=True)
     return 0

@@ -12,6 +12,8 @@ import pytest
 from conftest import ROOT, verify
 
 PROVED = "radiator p { heat = 1 MW; emissivity = 0.9; temperature = 330 K }\ncheck ok: p.area <= 2000 m^2\n"
+# a claim on a range: a claim on constants alone is decided by exact arithmetic, whatever the solver limits
+RANGED = "radiator p { heat = 1 MW; emissivity = 0.85 .. 0.92; temperature = 330 K }\ncheck ok: p.area <= 2000 m^2\n"
 VIOLATED = "radiator p { heat = 1 MW; emissivity = 0.9; temperature = 330 K }\ncheck no: p.area <= 100 m^2\n"
 INVALID = "radiator p { heat = 1 MW emissivity = 0.9 }\n"
 
@@ -41,10 +43,10 @@ def test_most_severe_wins_and_every_file_is_checked(spec, files, expected):
 
 def test_unknown_counts_below_a_violation_and_above_a_pass(spec, monkeypatch):
     # an rlimit of 1 makes the solver give up on everything: unknown, exit 3, never a pass
-    result = verify("--rlimit", "1", spec(PROVED))
+    result = verify("--rlimit", "1", spec(RANGED))
     assert result.code == 3
     assert "is unknown: the solver gave up" in result.out and "this is not a pass" in result.out
-    both = verify("--rlimit", "1", spec(PROVED, "a.spec"), spec(INVALID, "b.spec"))
+    both = verify("--rlimit", "1", spec(RANGED, "a.spec"), spec(INVALID, "b.spec"))
     assert both.code == 2
 
 
