@@ -115,13 +115,21 @@ class _Session:
         # file's counterexamples and worst cases would depend on the files checked before it.
         self.ctx = z3.Context()
         self.enc: Encoding = encode(model, self.ctx)
-        self._divisors: dict[int, list[z3.ArithRef]] = {}
+        self._divisors: dict[int, tuple[z3.ArithRef, list[z3.ArithRef]]] = {}
         self.labels: dict[str, tuple[str, str]] = {}  # z3 label -> (kind, name)
         self._facts: list[_Fact] | None = None
         self._related: dict[int, tuple[m.Comparison, list[tuple[str, ...]]]] = {}
         self._unknown_paths = frozenset(tuple(u.id.split(".")) for u in model.unknowns)
         self._defined: dict[str, tuple[str, z3.BoolRef]] = {}  # aux variable name -> (definition name, fact)
         self.witness: dict[str, tuple[Fraction, bool]] = {}  # a point of every range and assumption
+
+    def rebind(self, model: m.Model, enc: Encoding) -> None:
+        """Another model in the same context (a best-layout search screens many): every cache
+        built from the previous model is dropped."""
+        self.model, self.enc = model, enc
+        self._divisors, self.labels, self._facts, self._related = {}, {}, None, {}
+        self._unknown_paths = frozenset(tuple(u.id.split(".")) for u in model.unknowns)
+        self._defined, self.witness = {}, {}
 
     def facts(self) -> list[_Fact]:
         """Every range and assumption as a labelled fact, built once per file."""
@@ -218,9 +226,10 @@ class _Session:
         """The term's non-constant divisors, found once per term (the worst-case search asks
         about the same term dozens of times)."""
         key = term.get_id()
-        if key not in self._divisors:
-            self._divisors[key] = self.symbols([term])[2]
-        return self._divisors[key]
+        cached = self._divisors.get(key)
+        if cached is None or not cached[0].eq(term):  # the term is kept: its id is never another's
+            cached = self._divisors[key] = (term, self.symbols([term])[2])
+        return cached[1]
 
     def finish(self, s: z3.Solver, sl: _Slice) -> None:
         # definitions are added last: encoding the claims may have created auxiliary variables

@@ -54,8 +54,8 @@ class _Search:
     def failure(self, v: Fraction, strict: bool = False) -> tuple[str, z3.ModelRef | None]:
         """A point with X before v (or at it) where the claim fails: ("unsat", None) proves it holds there."""
         self.queries += 1
-        s = self.session.solver(track=False)
-        self.session.finish(s)
+        s = self.session.solver(track=False, sl=self.session.everything())
+        self.session.finish(s, self.session.everything())
         s.add(self.bad, self.before(v, strict))
         result = s.check()
         if result == z3.unknown:
@@ -67,10 +67,10 @@ class _Search:
 
     def sides(self, point: Point) -> tuple[Fraction, Fraction] | None:
         """The claim's (first failing, else first) comparison's sides at a point, by the solver."""
-        s = self.session.solver(track=False)
+        s = self.session.solver(track=False, sl=self.session.everything())
         for uid, value in point.values:
             s.add(self.session.enc.variables[uid] == self.session.enc.val(value))
-        self.session.finish(s)
+        self.session.finish(s, self.session.everything())
         try:
             if not decide(s):
                 return None
@@ -88,18 +88,18 @@ class _Search:
 
     def pinned(self, v: Fraction, model: z3.ModelRef) -> tuple[Point, z3.ModelRef]:
         """A counterexample with X exactly v, the others polished like a check's; else the model's."""
-        s = self.session.solver(track=False)
-        self.session.finish(s)
+        s = self.session.solver(track=False, sl=self.session.everything())
+        self.session.finish(s, self.session.everything())
         s.add(self.bad, self.x == self.session.enc.val(v))
         try:
             if decide(s):
                 model = s.model()
         except Undecided:
             pass
-        point = self.session.point(model)
-        polished = self.session.polish_counterexample(z3.And(self.bad, self.x == self.session.enc.val(v)), point)
+        point = self.session.point(model, self.session.everything())
+        polished = self.session.polish_counterexample(z3.And(self.bad, self.x == self.session.enc.val(v)), point, self.session.everything())
         try:
-            again = self.session.model_at(self.bad, polished)
+            again = self.session.model_at(self.bad, polished, self.session.everything())
         except Undecided:
             again = None
         return (polished, again) if again is not None else (point, model)
@@ -115,8 +115,8 @@ class _Search:
             return None
         point, _ = self.pinned(beyond, model)
         self.queries += 1
-        s = self.session.solver(track=False)
-        self.session.finish(s)
+        s = self.session.solver(track=False, sl=self.session.everything())
+        self.session.finish(s, self.session.everything())
         for uid, value in point.values:
             if uid != self.unknown.id:
                 s.add(self.session.enc.variables[uid] == self.session.enc.val(value))

@@ -97,8 +97,8 @@ def _holds(session: _Session, comparison: m.Comparison) -> str:
     if all(z3.is_rational_value(t) for t in sides) and not session.enc.definitions:  # constants (a layout's memory): decided exactly
         a, b = fraction(sides[0])[0], fraction(sides[1])[0]
         return "proved" if {"<=": a <= b, "<": a < b, ">=": a >= b, ">": a > b, "==": a == b}[comparison.op] else "violated"
-    s = session.solver(track=False)
-    session.finish(s)
+    s = session.solver(track=False, sl=session.everything())
+    session.finish(s, session.everything())
     s.add(z3.Or([z3.Not(holds)] + [d == 0 for d in denominators([left, right], session.enc.definitions)]))
     result = s.check()
     return "unknown" if result == z3.unknown else "violated" if result == z3.sat else "proved"
@@ -111,7 +111,7 @@ def _value(session: _Session, term: z3.ArithRef, point: Point) -> tuple[Fraction
     simple = z3.simplify(z3.substitute(term, *pairs) if pairs else term)
     if z3.is_rational_value(simple):
         return fraction(simple)[0], False
-    return session.value_at(term, point)
+    return session.value_at(term, point, session.everything())
 
 
 class _Candidate:
@@ -145,10 +145,10 @@ class _Candidate:
             proved = None
             if corners:
                 candidate = max(corners) if maximize else min(corners)
-                status, _, _ = session.probe(term, candidate, maximize)
+                status, _, _ = session.probe(term, candidate, maximize, session.everything())
                 proved = candidate if status == "unsat" else None
             if proved is None:
-                worst = session.extreme(term, maximize, bound=None, among=among)
+                worst = session.extreme(term, maximize, bound=None, among=among, sl=session.everything())
                 if worst is not None and worst.bound is not None:
                     proved = max(worst.bound, worst.value) if maximize else min(worst.bound, worst.value)
             if maximize:
@@ -162,8 +162,8 @@ class _Candidate:
         session = self.session
         theirs = encode(other.model, session.ctx)
         term = theirs.quantity(path)
-        s = session.solver(track=False)
-        session.finish(s)
+        s = session.solver(track=False, sl=session.everything())
+        session.finish(s, session.everything())
         for _, definition in theirs.definitions:
             s.add(definition)
         divisors = denominators([term], theirs.definitions) + session.divisors(self.term)
@@ -201,7 +201,7 @@ def _search(spec: nodes.SpecFile, model: m.Model, verdict: Verdict, limits: Limi
             invalid += 1
             continue
         session = shared
-        session.model, session.enc, session._divisors = variant, encode(variant, shared.ctx), {}
+        session.rebind(variant, encode(variant, shared.ctx))
         fits = [_holds(session, c.conditions[0]) for c in variant.checks if c.kind == "invariant" and c.name.startswith(f"{find.workload} fits in the memory")]
         if "violated" in fits:
             unfit += 1
