@@ -45,7 +45,8 @@ def _held(model: m.Model, v: Verdict) -> tuple[Point, str]:
         return answer.safe, "held at the answer's values"
     if v.point is not None:
         return v.point, "held at the counterexample's values"
-    return Point(tuple((x.id, x.low) for x in model.unknowns)), "held at the low ends of their ranges (the claim is proved for every value of them)"
+    whole = " (the claim is proved for every value of them)" if answer.whole else ""
+    return Point(tuple((x.id, x.low) for x in model.unknowns)), f"held at the low ends of their ranges{whole}"
 
 
 def answer_figure(model: m.Model, v: Verdict) -> str:
