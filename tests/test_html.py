@@ -193,6 +193,7 @@ def test_a_find_figure_places_the_answer_region_and_counterexample_by_hand():
     emissivity 0.85: the y axis is 0 .. 2000 m^2 over 218 .. 18 px (0.1 px per m^2), so the bound,
     the point at the answer (900 m^2) and the counterexample (900 m^2 and a hair) sit at 128 px."""
     figure = _find_figure("0.5 MW .. 2 MW")
+    assert figure == _find_figure("0.5 MW .. 2 MW")  # the same bytes every time
     answer = 900 * 2 * 0.85 * 5.670374419e-8 * (330**4 - 3**4) / 1e6  # MW
     assert abs(answer - 1.0288663) < 1e-6
     x = 64 + (answer - 0.5) * 320
