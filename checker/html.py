@@ -66,6 +66,11 @@ svg{display:block;font:11px system-ui,sans-serif}svg text{fill:#333}svg .title{f
 .swatch.forward{background:#5b8fd9}.swatch.backward{background:#1f4f9f}.swatch.raw{background:#9aa3ad}.swatch.smoothed{background:#1f5fbf}.swatch.limit{background:#c62828}
 .swatch.design{background:#f0a500}
 .note{font-size:12px;color:#555}
+.proved-region{fill:#2e8540;fill-opacity:.12}.answer{stroke:#2e8540;stroke-width:2}.answer-beyond{stroke:#2e8540;stroke-width:1.5;stroke-dasharray:2 2}
+.answer-label{fill:#2e8540}.at-answer{fill:#2e8540;stroke:#fff;stroke-width:1.5}.layout{fill:#b4c3d6}.layout.winner{fill:#2e8540}
+.winner-label{font-weight:600}.simulated{fill:#f0a500;stroke:#333;stroke-width:1.2}
+.swatch.proved-region{background:#d5e7d9}.swatch.answer{background:#2e8540;width:3px}.swatch.answer-beyond{background:#2e8540;width:2px}
+.swatch.at-answer{background:#2e8540;border-radius:6px}.swatch.layout{background:#b4c3d6}.swatch.layout.winner{background:#2e8540}.swatch.simulated{background:#f0a500;border-radius:6px}
 """
 
 
@@ -417,7 +422,7 @@ def _radiator(result: FileResult, block: m.Radiator, run) -> str:
 def _check_html(result: FileResult, v: Verdict, drawn: dict[str, str]) -> str:
     record = verdict_record(result, v)
     status = str(v.status)
-    head = f'<h3><span class="badge {esc(status)}">{esc(status.replace("-", " "))}</span>{esc(v.claim.kind)} {esc(v.claim.name)} <span class="note">line {v.claim.span.line}</span></h3>'
+    head = f'<h3><span class="badge {esc(status)}">{esc(status.replace("-", " "))}</span>{"find" if v.claim.find is not None else esc(v.claim.kind)} {esc(v.claim.name)} <span class="note">line {v.claim.span.line}</span></h3>'
     lines = []
     if record is not None:
         lines.append(f"{v.claim.span}: {record.message} [{record.code}]")
@@ -425,7 +430,12 @@ def _check_html(result: FileResult, v: Verdict, drawn: dict[str, str]) -> str:
             lines.append(excerpt(v.claim.span, result.lines))
         lines.extend(record.body)
     body = f"<pre>{esc(chr(10).join(line for line in lines if line))}</pre>" if lines else ""
-    figures = quantity_figures(result, v) + block_figures(result, v, drawn)
+    if v.claim.find is not None:  # a find statement: its answer or its ranked layouts (checker/html_find.py)
+        from checker.html_find import find_figures
+
+        figures = find_figures(result, v) + block_figures(result, v, drawn)
+    else:
+        figures = quantity_figures(result, v) + block_figures(result, v, drawn)
     shown = f'<div class="figures">{"".join(figures)}</div>' if figures else ""
     return f'<section class="check {esc(status)}" data-check="{esc(v.claim.name)}" data-kind="{esc(v.claim.kind)}" data-status="{esc(status)}">{head}{body}{shown}</section>'
 

@@ -173,8 +173,10 @@ class Plot:
         if text:
             self.add(f'<text class="{esc(cls)}-label" x="{num(self.x1 - 4)}" y="{num(y - 4)}" text-anchor="end">{esc(text)}</text>')
 
-    def vline(self, x: float, cls: str, text: str = "") -> None:
-        self.add(f'<line class="{esc(cls)}" x1="{num(x)}" y1="{num(self.y0)}" x2="{num(x)}" y2="{num(self.y1)}"/>')
+    def vline(self, x: float, cls: str, text: str = "", value: float | None = None, title: str = "") -> None:
+        data = f' data-value="{label(value)}"' if value is not None else ""
+        end = f"><title>{esc(title)}</title></line>" if title else "/>"
+        self.add(f'<line class="{esc(cls)}"{data} x1="{num(x)}" y1="{num(self.y0)}" x2="{num(x)}" y2="{num(self.y1)}"{end}')
         if text:
             self.add(f'<text class="{esc(cls)}-label" x="{num(x + 4)}" y="{num(self.y1 + 12)}">{esc(text)}</text>')
 

@@ -19,6 +19,7 @@ import shutil
 import subprocess
 import tempfile
 import time
+from fractions import Fraction
 
 import pytest
 
@@ -165,6 +166,90 @@ def test_the_power_trace_has_the_levels_and_slew_of_the_spec():
     assert "swing limit 5 kW below the peak" in power and 'class="limit"' in power  # the checks' grid limits
 
 
+# ---- find statements: the answer over its range, and the ranked layouts -----------------------
+
+FIND_RADIATOR = "radiator panel {{ heat = {heat}; emissivity = 0.85 .. 0.92; temperature = 330 K; sink = 3 K; sides = 2 }}\n"
+
+
+def _find_figure(heat: str) -> str:
+    from checker.html_find import find_figures
+
+    result = check_text("f.spec", FIND_RADIATOR.format(heat=heat) + "find most_heat: max panel.heat such that panel.area <= 900 m^2\n")
+    (v,) = [v for v in result.verdicts if v.claim.find is not None]
+    (figure,) = find_figures(result, v)
+    assert 'data-kind="find"' in figure and 'data-unknown="panel.heat"' in figure
+    return figure
+
+
+def _attr(figure: str, element: str, cls: str, name: str) -> float:
+    return float(re.search(rf'<{element} class="{cls}"[^>]*? {name}="([^"]+)"', figure).group(1))
+
+
+def test_a_find_figure_places_the_answer_region_and_counterexample_by_hand():
+    """The most heat 900 m^2 rejects at 330 K is Q = 900 x 2 x 0.85 x sigma x (330^4 - 3^4)
+    = 1.028866 MW (the lowest emissivity is the worst). On the default plot (x from 64 to 544 px
+    for 0.5 .. 2 MW: 320 px per MW) the answer's line sits at 64 + (Q - 0.5) x 320 px and the
+    proved region runs from 64 px to it. The area is linear in heat, 437.4 .. 1749.5 m^2 at
+    emissivity 0.85: the y axis is 0 .. 2000 m^2 over 218 .. 18 px (0.1 px per m^2), so the bound,
+    the point at the answer (900 m^2) and the counterexample (900 m^2 and a hair) sit at 128 px."""
+    figure = _find_figure("0.5 MW .. 2 MW")
+    assert figure == _find_figure("0.5 MW .. 2 MW")  # the same bytes every time
+    answer = 900 * 2 * 0.85 * 5.670374419e-8 * (330**4 - 3**4) / 1e6  # MW
+    assert abs(answer - 1.0288663) < 1e-6
+    x = 64 + (answer - 0.5) * 320
+    assert abs(_attr(figure, "line", "answer", "x1") - x) <= 0.005
+    assert 'class="answer-beyond"' not in figure  # exact: one line
+    assert _attr(figure, "rect", "proved-region", "x") == 64 and abs(_attr(figure, "rect", "proved-region", "width") - (x - 64)) <= 0.01
+    assert _attr(figure, "line", "bound", "y1") == 128
+    assert abs(_attr(figure, "circle", "at-answer", "cx") - x) <= 0.005 and _attr(figure, "circle", "at-answer", "cy") == 128
+    counter = re.search(r'<path class="counterexample"[^>]*? d="M([^,]+),([^ ]+) ', figure)  # the diamond's top vertex
+    assert 0 < float(counter.group(1)) - x <= 0.01 and float(counter.group(2)) + 6 == 128
+    points = [tuple(map(float, p.split(","))) for p in re.search(r'class="curve" points="([^"]+)"', figure).group(1).split()]
+    for px, py in points:  # the core's area at every sample: heat / (2 x 0.85 x sigma x (330^4 - 3^4)), 0.1 px per m^2
+        heat = 0.5e6 + (px - 64) / 320 * 1e6
+        assert abs(py - (218 - 0.1 * heat / (2 * 0.85 * 5.670374419e-8 * (330**4 - 3**4)))) <= 0.01, (px, py)
+
+
+def test_a_find_that_holds_everywhere_or_nowhere_is_drawn_so():
+    whole = _find_figure("0.5 MW .. 0.6 MW")  # 0.6 MW needs 525 m^2: the whole range is proved
+    assert _attr(whole, "line", "answer", "x1") == 544 and _attr(whole, "rect", "proved-region", "width") == 480
+    assert 'class="counterexample"' not in whole and "holds over the whole range" in whole
+    none = _find_figure("2 MW .. 3 MW")  # 2 MW needs 1749 m^2: no answer, the counterexample at the start
+    assert 'class="answer"' not in none and 'class="proved-region"' not in none
+    assert re.search(r'<path class="counterexample"[^>]*? d="M64.00,', none) and "No answer" in none
+
+
+def test_the_layout_chart_places_each_layouts_interval_by_hand():
+    """Three layouts with proved MFU 40 .. 50 %, 35 .. 45 % and undecided: the x axis is 30 ..
+    55 % (the intervals widened 5 % each side, out to steps of 5) over 24 .. 616 px, 23.68 px per
+    percent; the winner's bar runs from 24 + 10 x 23.68 to 24 + 20 x 23.68 px, and the core's value
+    of the winner at its worst corner (40 %) sits at the bar's left end."""
+    from dataclasses import replace
+
+    from checker import model as mo, units
+    from checker.diagnostics import Span
+    from checker.html_find import layout_figure
+    from checker.replay import Replay
+    from checker.verdicts import Layouts, Ranked
+
+    result = check_text("f.spec", FIND_RADIATOR.format(heat="0.5 MW .. 2 MW") + "find most_heat: max panel.heat such that panel.area <= 900 m^2\n")
+    (v,) = [v for v in result.verdicts if v.claim.find is not None]
+    search = mo.Search("layout", True, "w.mfu", workload="w", quantity=mo.QRef(("w", "mfu"), units.ONE, Span("f.spec", 1, 1, 1, 2)))
+    ranked = (Ranked((("tensor", 4), ("pipeline", 1)), Fraction(2, 5), Fraction(1, 2), "exact"),
+              Ranked((("tensor", 2), ("pipeline", 2)), Fraction(7, 20), Fraction(9, 20), "lower"),
+              Ranked((("tensor", 1), ("pipeline", 4)), None, None, "lower"))
+    found = Layouts(True, ranked, True, (), 3, 0, 0, 3, beaten=2)
+    simulated = {"most_heat": Replay("confirmed", Fraction(2, 5), None, Fraction(2, 5), "")}  # the core's value of the winner at its worst corner
+    figure = layout_figure(replace(result, replays=simulated), replace(v, claim=replace(v.claim, find=search), layouts=found, answer=None))
+    per = (616 - 24) / 25
+    bars = re.findall(r'<rect class="(layout[^"]*)" x="([^"]+)" y="[^"]+" width="([^"]+)"', figure)
+    assert [b[0] for b in bars] == ["layout winner", "layout"]
+    assert abs(float(bars[0][1]) - (24 + 10 * per)) <= 0.005 and abs(float(bars[0][2]) - 10 * per) <= 0.01
+    assert abs(float(bars[1][1]) - (24 + 5 * per)) <= 0.005 and abs(float(bars[1][2]) - 10 * per) <= 0.01
+    assert abs(_attr(figure, "circle", "simulated", "cx") - (24 + 10 * per)) <= 0.005
+    assert "1. tensor 4, pipeline 1" in figure and "2. tensor 2, pipeline 2 (closed form: lower bound)" in figure and "undecided" in figure
+
+
 # ---- the browser ----------------------------------------------------------------------------
 
 
@@ -188,8 +273,9 @@ class Browser:
                 f"--window-size={width},{height}", "about:blank"]
 
         def fds():  # in the child: its pipe ends become fds 3 and 4 (dup2 makes them inheritable; the rest are close-on-exec)
-            os.dup2(theirs_in, 3)
-            os.dup2(theirs_out, 4)
+            a, b = os.dup(theirs_in), os.dup(theirs_out)  # above 3 and 4 first: a pipe end may itself be fd 3 or 4
+            os.dup2(a, 3)
+            os.dup2(b, 4)
 
         self.process = subprocess.Popen(args, preexec_fn=fds, close_fds=False, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         os.close(theirs_in)
@@ -273,7 +359,16 @@ MEASURE = r"""
                    curve: f.querySelectorAll('.curve').length};
       if (worst) { out.worst_y = through(svg, 'y', centre(worst, 'y')); out.worst_x = through(svg, 'x', centre(worst, 'x')); }
       const counter = svg.querySelector('.counterexample');
-      if (counter) out.counter_y = through(svg, 'y', centre(counter, 'y'));
+      if (counter) { out.counter_y = through(svg, 'y', centre(counter, 'y')); out.counter_x = through(svg, 'x', centre(counter, 'x')); }
+      const at = (selector, key) => { const e = svg.querySelector(selector); if (e) { out[key + '_x'] = through(svg, 'x', centre(e, 'x'));
+                                                                               if (svg.querySelector('g.axis.y')) out[key + '_y'] = through(svg, 'y', centre(e, 'y')); } };
+      at('line.answer', 'answer'); at('line.answer-beyond', 'beyond'); at('circle.at-answer', 'at_answer'); at('circle.simulated', 'simulated');
+      const edges = (selector, key) => { const e = svg.querySelector(selector); if (!e) return; const r = e.getBoundingClientRect();
+                                         out[key] = [through(svg, 'x', r.left), through(svg, 'x', r.right)]; };
+      edges('rect.proved-region', 'region'); edges('rect.layout.winner', 'winner');
+      const frame = svg.querySelector('g.axis.x line.frame');
+      if (frame) { const r = frame.getBoundingClientRect(); out.axis_ends = [through(svg, 'x', r.left), through(svg, 'x', r.right)]; }
+      out.layout_bars = svg.querySelectorAll('rect.layout').length; out.curves = svg.querySelectorAll('polyline.curve').length;
       return out;
     }),
   }));
@@ -356,9 +451,14 @@ def test_the_examples_reports_in_a_browser(browser, reports, tmp_path):
 
     by_check = {(c["file"], c["name"]): c for c in measured["checks"]}
     marked = countered = 0
+    finds: dict[str, int] = {}
     for file in data["files"]:
         for check in file["checks"]:
             if check["kind"] != "check" or check["status"] not in ("proved", "violated"):
+                continue
+            if "find" in check:
+                goal = _check_find(file["path"], check, by_check[(file["path"], check["name"])])
+                finds[goal] = finds.get(goal, 0) + 1
                 continue
             shown = by_check[(file["path"], check["name"])]
             quantity = [f for f in shown["figures"] if f["kind"] == "quantity"]
@@ -389,3 +489,56 @@ def test_the_examples_reports_in_a_browser(browser, reports, tmp_path):
     kinds = {f["kind"] for c in measured["checks"] for f in c["figures"]}
     assert {"quantity", "timeline", "schedule", "power", "radiator"} <= kinds, kinds
     assert marked >= 20 and countered >= 10, (marked, countered)
+    assert finds.get("max", 0) >= 2 and finds.get("min", 0) >= 1 and finds.get("layout", 0) >= 1, finds  # the examples' finds all drawn and checked
+
+
+def _near(measured: dict | None, number: dict, what: tuple) -> None:
+    """A position read back through the drawn axis is the JSON report's number, within a pixel
+    (and half a unit of the number's last shown digit); the axis shows the number's unit."""
+    value, unit, half = _shown(number)
+    assert measured is not None, what
+    assert measured["unit"] == unit, (what, measured, number)
+    assert abs(measured["value"] - value) <= measured["per_pixel"] + half, (what, measured, number)
+
+
+def _check_find(path: str, check: dict, shown: dict) -> str:
+    """A find's figure against its JSON record: the answer's line (and a bracket's other end), the
+    proved region from the range's end to the answer, the point at the answer and the counterexample;
+    for a best layout, the winner's bar at its proved lowest and highest."""
+    found = check["find"]
+    what = (path, check["name"])
+    if found["goal"] == "layout":
+        (figure,) = [f for f in shown["figures"] if f["kind"] == "layouts"]
+        assert figure["layout_bars"] == len([t for t in found["top"] if t["lowest"] and t["highest"]]), (what, figure)
+        winner = found["top"][0]
+        assert check["status"] == "proved" and found["proved_best"], what
+        _near(figure["winner"][0], winner["lowest"], what + ("winner's lowest",))
+        _near(figure["winner"][1], winner["highest"], what + ("winner's highest",))
+        assert figure.get("simulated_x") is not None, what  # the core's value of the winner is marked
+        return "layout"
+    (figure,) = [f for f in shown["figures"] if f["kind"] == "find"]
+    assert figure["unknown"] == found["range"] and figure["curves"] == 1, (what, figure)
+    if check["status"] == "violated":  # no answer: the counterexample at the range's start, nothing proved
+        counter = check["counterexample"]
+        assert "answer_x" not in figure and "region" not in figure, (what, figure)
+        _near(figure.get("counter_y"), counter["left"], what + ("counterexample",))
+        (x,) = [u["value"] for u in counter["unknowns"] if u["name"] == found["range"]]
+        _near(figure.get("counter_x"), x, what + ("counterexample's x",))
+        return found["goal"]
+    _near(figure.get("answer_x"), found["answer"], what + ("answer",))
+    if not found["exact"] and not found["whole_range"]:
+        _near(figure.get("beyond_x"), found["beyond"], what + ("the bracket's other end",))
+    low, high = figure["region"]
+    start, end = figure["axis_ends"]
+    if found["goal"] == "max":  # proved from the range's low end up to the answer
+        assert abs(low["value"] - start["value"]) <= low["per_pixel"], (what, low, start)
+        _near(high, found["answer"], what + ("proved region's end",))
+    else:
+        assert abs(high["value"] - end["value"]) <= high["per_pixel"], (what, high, end)
+        _near(low, found["answer"], what + ("proved region's end",))
+    if found["counterexample"] is not None:
+        _near(figure.get("counter_y"), found["counterexample"]["left"], what + ("counterexample",))
+        _near(figure.get("counter_x"), found["beyond"], what + ("counterexample's x",))
+    if found["at_answer"] is not None:
+        _near(figure.get("at_answer_y"), found["at_answer"]["left"], what + ("at the answer",))
+    return found["goal"]
