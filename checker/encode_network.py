@@ -74,6 +74,8 @@ def _half(e: Encoding, w: m.Workload) -> z3.ArithRef:
     if net.topology == "tiers":
         return tiered(e, net, n, size) / 2  # the reduce-scatters out through the tiers
     alpha, bandwidth = e.param(net.latency), e.param(net.bandwidth)
+    if net.topology == "torus":
+        return torus_half(e, net.dims, size, alpha, bandwidth)
     ring = e.val(n - 1) * alpha + e.val((n - 1) / n) * size / bandwidth
     if net.topology == "hierarchical":
         g = Fraction(net.domain or 1)
@@ -105,6 +107,8 @@ def _all_to_all(e: Encoding, w: m.Workload, _pool) -> z3.ArithRef:
     alpha, bandwidth = e.param(net.latency), e.param(net.bandwidth)
     if net.topology == "ring":
         return e.val(n - 1) * alpha + e.val((n - 1) / 2) * size / bandwidth
+    if net.topology == "torus":  # dimension by dimension, half of every piece each way round
+        return z3.Sum([e.val(k - 1) * alpha + e.val(Fraction(k - 1, 4)) * size / bandwidth for k in net.dims if k > 1] or [e.val(0)])
     if net.topology == "hierarchical":
         g = Fraction(net.domain or 1)
         inside = e.val(g - 1) * (e.param(net.domain_latency) + size / (e.val(n) * e.param(net.domain_bandwidth)))
@@ -142,4 +146,20 @@ def tiered(e: Encoding, net: m.Network, n: Fraction, size) -> z3.ArithRef:
         g = span / below
         total = total + 2 * (e.val(g - 1) * alpha + e.val((g - 1) / g) * (size / e.val(below)) / bandwidth)
         below = span
+    return total
+
+
+# ---- torus (spec/semantics.md, "Torus") ------------------------------------------------------
+
+
+def torus_half(e: Encoding, dims: tuple[int, ...], size, alpha, bandwidth) -> z3.ArithRef:
+    """The reduce-scatter on a torus of extents k_1, k_2, ...: bidirectional rings in dimension
+    order, each moving half of what the dimensions before left each way:
+    Σ_i [(k_i - 1) α + (k_i - 1)/k_i · S / (2 B · k_1 ⋯ k_(i-1))]. The all-reduce is twice it
+    (the all-gathers retrace the dimensions in descending order)."""
+    total, below = e.val(0), 1
+    for k in dims:
+        if k > 1:
+            total = total + e.val(k - 1) * alpha + e.val(Fraction(k - 1, 2 * k * below)) * size / bandwidth
+        below *= k
     return total

@@ -211,6 +211,7 @@ class Network:
     radix: int | None = None  # switch ports facing the GPUs when the switches reduce; None: they do not
     oversubscription: Param | None = None  # topology tiers: the outermost tier's
     tiers: tuple[Tier, ...] = ()  # topology tiers: the inner tiers, innermost first
+    dims: tuple[int, ...] = ()  # topology torus: chips along each dimension, x first
 
 
 @dataclass(frozen=True, slots=True)

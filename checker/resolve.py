@@ -389,6 +389,7 @@ class Resolver(LayoutResolver, FindResolver):
         topology, domain = p["topology"], p["domain"]
         algorithm, radix = self._switch_algorithm(topology, fields, p["algorithm"], p["radix"])
         tiers, oversubscription = self._tiers(where, topology, section, fields, inner)
+        dims = self._torus(where, topology, fields, section)
         if topology == "hierarchical":
             for name in ("domain", "domain_bandwidth", "domain_latency"):
                 if name not in fields:
@@ -396,7 +397,20 @@ class Resolver(LayoutResolver, FindResolver):
         if topology is None or p["bandwidth"] is None or p["latency"] is None or (topology == "hierarchical" and (domain is None or p["domain_bandwidth"] is None or p["domain_latency"] is None)):
             raise _Stop()
         domain_span = fields["domain"].span if "domain" in fields else None
-        return m.Network(topology, p["bandwidth"], p["latency"], domain, p["domain_bandwidth"], p["domain_latency"], section.span, domain_span, p["efficiency"], p["domain_efficiency"], algorithm, radix, oversubscription, tiers)
+        return m.Network(topology, p["bandwidth"], p["latency"], domain, p["domain_bandwidth"], p["domain_latency"], section.span, domain_span, p["efficiency"], p["domain_efficiency"], algorithm, radix, oversubscription, tiers, dims)
+
+    def _torus(self, where: str, topology: str | None, fields: dict[str, nodes.Field], section: nodes.Section) -> tuple[int, ...]:
+        """A torus's shape: x and y chips, and z for a 3D torus; no other network takes them."""
+        given = [name for name in ("x", "y", "z") if name in fields]
+        if topology != "torus":
+            for name in given:
+                self.fail(fields[name].name_span, codes.CONFLICTING_FIELDS, f"'{name}' is a torus's extent (topology = torus), not a {topology} network's")
+            return ()
+        for name in ("x", "y"):
+            if name not in fields:
+                self.fail(section.name_span, codes.MISSING_FIELD, f"a torus needs '{name}', its extent in chips (and 'z' for a 3D torus)")
+        extents = [self._count("network", where, fields, name, section.span) for name in given]
+        return tuple(k for k in extents if k is not None)
 
     def _tiers(self, where: str, topology: str | None, section: nodes.Section, fields: dict[str, nodes.Field], inner: list[nodes.Section]) -> tuple[tuple[m.Tier, ...], m.Param | None]:
         """A `topology = tiers` network's inner tiers (its sections, innermost first), each
@@ -518,6 +532,12 @@ class Resolver(LayoutResolver, FindResolver):
         if w.kind == "training" and net is not None and net.tiers and n_total % w.shards == 0:
             group, top = n_total // w.shards, net.tiers[-1]
             self._static(f"{w.name}: each data-parallel group of {group} GPUs divides into groups of tier {top.name} ({top.size})", top.span, group % top.size == 0, f"a data-parallel group of {group} GPUs is not a multiple of {top.name}'s size = {top.size}", ((w.name, "exchange"),))
+        if w.kind == "training" and net is not None and net.topology == "torus" and n_total % w.shards == 0:
+            group, chips = n_total // w.shards, 1
+            for k in net.dims:
+                chips *= k
+            shape = " x ".join(str(k) for k in net.dims)
+            self._static(f"{w.name}: each data-parallel group of {group} GPUs fills the torus {shape}", net.span, group == chips, f"a data-parallel group of {group} GPUs is not the torus's {chips} chips ({shape})", ((w.name, "exchange"),))
         if w.kind == "training" and net is not None and net.topology == "hierarchical" and net.domain is not None and n_total % w.shards == 0:
             group = n_total // w.shards
             self._static(f"{w.name}: each data-parallel group of {group} GPUs divides into domains of {net.domain}", net.domain_span or net.span, group % net.domain == 0, f"a data-parallel group of {group} GPUs is not a multiple of domain = {net.domain}", ((w.name, "exchange"),))

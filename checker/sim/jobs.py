@@ -13,6 +13,7 @@ from functools import cached_property
 from .algorithms import allreduce, fastest
 from .collectives import hierarchical_allreduce, ring_allreduce, tree_allreduce
 from .tiers import TierSpec, tiered_all_to_all, tiered_allreduce, tiered_reduce_scatter
+from .torus import torus_all_to_all, torus_allreduce, torus_reduce_scatter
 from .exchanges import (in_network_reduce_scatter, pairwise_all_to_all, ring_all_to_all, ring_reduce_scatter,
                         two_level_all_to_all, two_level_reduce_scatter)
 from .inference import serving_throughput
@@ -174,6 +175,16 @@ class Training(PowerOfPools, _Workload):
             raise OutOfReach(f"a group of {n} GPUs does not divide into groups of {net.tiers[-1].size}")
         return (*net.tiers, TierSpec(n, net.bandwidth, net.latency, net.efficiency or Fraction(1), net.oversubscription or Fraction(1)))
 
+    def _torus(self, n: int) -> tuple[int, ...]:
+        """A torus's shape, which must hold the n GPUs of a data-parallel group exactly."""
+        dims = self.spec.cluster.network.dims
+        chips = 1
+        for k in dims:
+            chips *= k
+        if chips != n:
+            raise OutOfReach(f"a group of {n} GPUs does not fill a torus of {chips} chips")
+        return dims
+
     def _collective(self, kind: str) -> Fraction:
         """A reduce-scatter or an all-to-all of one group's gradient bytes, stepped."""
         spec = self.spec
@@ -194,6 +205,9 @@ class Training(PowerOfPools, _Workload):
         if net.topology == "tiers":
             run = tiered_all_to_all if kind == "all_to_all" else tiered_reduce_scatter
             return run(self._tiers(n), size).time
+        if net.topology == "torus":
+            run = torus_all_to_all if kind == "all_to_all" else torus_reduce_scatter
+            return run(self._torus(n), size, net.latency, net.bandwidth).time
         if kind == "all_to_all":
             if net.topology == "ring":
                 return ring_all_to_all(n, size, net.latency, net.bandwidth).time
@@ -222,7 +236,7 @@ class Training(PowerOfPools, _Workload):
         if n == 1:
             return Fraction(0)
         domain = net.domain or 1
-        longest = {"ring": n, "tree": 0, "switch": n, "tiers": n}.get(net.topology, max(domain, n // domain))
+        longest = {"ring": n, "tree": 0, "switch": n, "tiers": n, "torus": max(net.dims, default=n)}.get(net.topology, max(domain, n // domain))
         if longest > MAX_RING:
             raise OutOfReach(f"a ring of {longest} GPUs is longer than the simulation steps through hop by hop (at most {MAX_RING})")
         if net.topology == "ring":
@@ -233,6 +247,8 @@ class Training(PowerOfPools, _Workload):
             return self._switched[1]
         if net.topology == "tiers":
             return tiered_allreduce(self._tiers(n), size).time
+        if net.topology == "torus":
+            return torus_allreduce(self._torus(n), size, net.latency, net.bandwidth).time
         if n % domain:
             raise OutOfReach(f"a group of {n} GPUs does not divide into domains of {domain}")
         assert net.domain_latency is not None and net.domain_bandwidth is not None

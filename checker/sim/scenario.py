@@ -134,6 +134,7 @@ class NetworkSpec:
     efficiency: Fraction | None = None  # topology tiers: the outermost tier's share of bandwidth
     oversubscription: Fraction | None = None  # topology tiers: the outermost tier's
     tiers: tuple = ()  # topology tiers: the inner tiers (tiers.TierSpec), innermost first
+    dims: tuple[int, ...] = ()  # topology torus: chips along each dimension, x first
 
 
 @dataclass(frozen=True, slots=True)

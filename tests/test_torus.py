@@ -1,0 +1,148 @@
+"""Torus networks: the core's dimension-by-dimension rings by hand, the closed forms against the
+core for every shape up to 6 x 6 x 6, and what a torus refuses, with where."""
+
+from __future__ import annotations
+
+import io
+from fractions import Fraction as F
+
+import pytest
+import z3
+
+from checker.api import check_text
+from checker.report import write_text
+from checker.sim import ring_allreduce
+from checker.sim.exchanges import ring_all_to_all
+from checker.sim.torus import torus_all_to_all, torus_allreduce, torus_lines, torus_reduce_scatter
+from checker.solve import Limits
+from checker.encode import val
+
+US = F(1, 10**6)
+GB = 10**9
+LIMITS = Limits(timeout_ms=20000)
+
+
+def test_the_rings_of_a_dimension_cover_every_chip_once():
+    for dims in ((4, 4), (2, 3, 4), (5, 1, 2)):
+        chips = 1
+        for k in dims:
+            chips *= k
+        for axis, k in enumerate(dims):
+            lines = torus_lines(dims, axis)
+            assert len(lines) == chips // k and all(len(line) == k for line in lines)
+            assert len({c for line in lines for c in line}) == chips
+            for line in lines:  # a ring varies only its own coordinate
+                assert {c[:axis] + c[axis + 1:] for c in line} == {line[0][:axis] + line[0][axis + 1:]}
+
+
+def test_a_torus_all_reduce_by_hand():
+    # 2 x 3 torus, 120 B, 1 s a hop, 10 B/s a link each way.
+    # x (k = 2): each way 1 step of (120/2)/2 = 30 B: 1 + 3 = 4 s; each chip keeps 60 B.
+    # y (k = 3): each way 2 steps of (60/2)/3 = 10 B: 2 (1 + 1) = 4 s.
+    # all-reduce: (4 + 4) out, (4 + 4) back = 16 s; the reduce-scatter half of it.
+    assert torus_allreduce((2, 3), F(120), F(1), F(10)).time == 16
+    assert torus_reduce_scatter((2, 3), F(120), F(1), F(10)).time == 8
+    # 3 x 2: x each way 2 steps of (120/2)/3 = 20 B: 2 (1 + 2) = 6 s, 40 B kept; y 1 step of 10 B:
+    # 1 + 1 = 2 s: 8 s out, 16 s in all (the bandwidth terms, 2/3·6 + 1/2·2 = 1/2·6 + 2/3·3, agree)
+    assert torus_allreduce((3, 2), F(120), F(1), F(10)).time == 16
+    # with 4 x 1 x 3: x: 3 (1 + 15/10) = 7.5 s, 30 B kept; z: 2 (1 + 0.5) = 3 s: 10.5 s out
+    assert torus_allreduce((4, 1, 3), F(120), F(1), F(10)).time == 21
+
+
+def test_a_one_dimensional_torus_is_a_ring_at_twice_the_bandwidth():
+    # both ways round at once: each direction carries half, as one ring of both links would
+    for n in (2, 5, 16):
+        assert torus_allreduce((n, 1), F(GB), 2 * US, F(50 * GB)).time == ring_allreduce(n, F(GB), 2 * US, F(100 * GB)).time
+
+
+def test_a_torus_all_to_all_by_hand():
+    # 3 x 1: one dimension of 3, 120 B, half each way: a one-way ring all-to-all of 60 B:
+    # step 1 forwards 2/3 of 60 = 40 B: 1 + 4 = 5 s; step 2 forwards 20 B: 1 + 2 = 3 s: 8 s.
+    assert torus_all_to_all((3, 1), F(120), F(1), F(10)).time == 8
+    assert torus_all_to_all((4, 4, 4), F(GB), US, F(50 * GB)).time == 3 * ring_all_to_all(4, F(GB) / 2, US, F(50 * GB)).time
+
+
+class _Constants:
+    def __init__(self) -> None:
+        self.ctx = z3.Context()
+
+    def val(self, x):
+        return val(x, self.ctx)
+
+
+def _exact(term) -> F:
+    value = z3.simplify(term)
+    assert z3.is_rational_value(value), value
+    return F(value.numerator_as_long(), value.denominator_as_long())
+
+
+def test_the_closed_form_agrees_with_the_core_for_every_shape():
+    from checker.encode_network import torus_half
+
+    e = _Constants()
+    size, latency, bandwidth = F(10**9) + F(1, 3), F(5, 10**6), F(50 * 10**9)
+    shapes = [(x, y) for x in range(1, 7) for y in range(1, 7)] + [(x, y, z) for x in range(1, 7) for y in range(1, 7) for z in range(1, 7)]
+    for dims in shapes:
+        half = torus_half(e, dims, e.val(size), e.val(latency), e.val(bandwidth))
+        assert _exact(half) == torus_reduce_scatter(dims, size, latency, bandwidth).time, dims
+        assert _exact(2 * half) == torus_allreduce(dims, size, latency, bandwidth).time, dims
+
+
+TORUS = """gpu T {{ peak = 275 TFLOP/s; memory = 32 GB; tdp = 192 W }}
+cluster pod {{
+  pool chips = {chips} x T
+  network {{ topology = torus; {shape}; bandwidth = 50 GB/s; latency = 1 us .. 2 us }}
+}}
+workload w on pod {{ kind = training; params = 1e9 .. 2e9; batch = 1e6 token; efficiency = 40 % }}
+"""
+
+
+def test_a_4x4x4_cube_by_hand_confirmed_by_the_core():
+    # S = 2 B x 2e9 = 4 GB; S/B = 80 ms; α = 2 us at the worst case.
+    # x: 3α + 3/8 · S/B; y: 3α + 3/32 · S/B; z: 3α + 3/128 · S/B = 9α + 63/128 · 80 ms
+    # = 18 us + 39.375 ms = 39.393 ms; the all-reduce twice that.
+    text = TORUS.format(chips=64, shape="x = 4; y = 4; z = 4") + "check c: w.comm_time <= 78.786 ms\ncheck r: w.reduce_scatter_time <= 39.392 ms\n"
+    result = check_text("t.spec", text, LIMITS)
+    verdicts = {v.claim.name: v for v in result.verdicts}
+    assert verdicts["c"].status == "proved" and verdicts["c"].worst.value == F(78786, 10**6)
+    assert verdicts["r"].status == "violated"
+    for name in ("c", "r"):
+        assert result.replays[name].status == "confirmed"
+
+
+def test_a_2d_torus_all_to_all_is_confirmed():
+    # 8 x 4, S = 4 GB at the worst case: x: 7α + 7/4 · S/B; y: 3α + 3/4 · S/B = 10α + 2.5 · 80 ms
+    text = TORUS.format(chips=32, shape="x = 8; y = 4") + "check a: w.all_to_all_time <= 200.02 ms\n"
+    result = check_text("t.spec", text, LIMITS)
+    verdict = result.verdicts[0]
+    assert verdict.status == "proved" and verdict.worst.value == F(20002, 100) / 1000
+    assert result.replays["a"].status == "confirmed"
+
+
+@pytest.mark.parametrize("shape, message", [
+    ("x = 4; z = 4", "a torus needs 'y'"),
+    ("x = 4; y = 4; z = 0", "'z' must be a positive whole number"),
+])
+def test_a_torus_refuses_a_shape_it_cannot_have(shape, message):
+    result = check_text("t.spec", TORUS.format(chips=16, shape=shape), LIMITS)
+    assert result.invalid
+    out = io.StringIO()
+    write_text([result], out)
+    assert message in out.getvalue() and "t.spec:4:" in out.getvalue()
+
+
+def test_only_a_torus_takes_extents():
+    text = TORUS.format(chips=16, shape="x = 4; y = 4").replace("topology = torus", "topology = ring")
+    result = check_text("t.spec", text, LIMITS)
+    out = io.StringIO()
+    write_text([result], out)
+    assert result.invalid and "'x' is a torus's extent" in out.getvalue() and "t.spec:4:30" in out.getvalue()
+
+
+def test_a_group_that_does_not_fill_the_torus_breaks_an_invariant():
+    text = TORUS.format(chips=64, shape="x = 4; y = 4; z = 8") + "check c: w.comm_time <= 1 s\n"
+    result = check_text("t.spec", text, LIMITS)
+    assert result.verdicts[0].status != "proved"
+    out = io.StringIO()
+    write_text([result], out)
+    assert "each data-parallel group of 64 GPUs fills the torus 4 x 4 x 8" in out.getvalue()
