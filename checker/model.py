@@ -212,6 +212,7 @@ class Network:
     oversubscription: Param | None = None  # topology tiers: the outermost tier's
     tiers: tuple[Tier, ...] = ()  # topology tiers: the inner tiers, innermost first
     dims: tuple[int, ...] = ()  # topology torus: chips along each dimension, x first
+    dimensions: str | None = None  # topology torus: in_turn or at_once
 
 
 @dataclass(frozen=True, slots=True)

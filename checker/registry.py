@@ -101,6 +101,7 @@ NETWORK = (
     F("x", (ONE,), kind="count", doc="chips along the torus's first dimension (topology = torus)"),
     F("y", (ONE,), kind="count", doc="chips along the torus's second dimension (topology = torus)"),
     F("z", (ONE,), kind="count", doc="chips along the torus's third dimension (topology = torus); none: a 2D torus"),
+    F("dimensions", (ONE,), kind="enum", choices=("in_turn", "at_once"), doc="a torus's all-reduce: the dimensions one after another (in_turn, the default), or all at once on a share of the vector each (at_once)"),
 )
 
 # an inner tier of a `topology = tiers` network, a named section of it, innermost first

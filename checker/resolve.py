@@ -390,6 +390,7 @@ class Resolver(LayoutResolver, FindResolver):
         algorithm, radix = self._switch_algorithm(topology, fields, p["algorithm"], p["radix"])
         tiers, oversubscription = self._tiers(where, topology, section, fields, inner)
         dims = self._torus(where, topology, fields, section)
+        dimensions = self._enum("network", fields, "dimensions") if topology == "torus" else None
         if topology == "hierarchical":
             for name in ("domain", "domain_bandwidth", "domain_latency"):
                 if name not in fields:
@@ -397,12 +398,14 @@ class Resolver(LayoutResolver, FindResolver):
         if topology is None or p["bandwidth"] is None or p["latency"] is None or (topology == "hierarchical" and (domain is None or p["domain_bandwidth"] is None or p["domain_latency"] is None)):
             raise _Stop()
         domain_span = fields["domain"].span if "domain" in fields else None
-        return m.Network(topology, p["bandwidth"], p["latency"], domain, p["domain_bandwidth"], p["domain_latency"], section.span, domain_span, p["efficiency"], p["domain_efficiency"], algorithm, radix, oversubscription, tiers, dims)
+        return m.Network(topology, p["bandwidth"], p["latency"], domain, p["domain_bandwidth"], p["domain_latency"], section.span, domain_span, p["efficiency"], p["domain_efficiency"], algorithm, radix, oversubscription, tiers, dims, dimensions or ("in_turn" if topology == "torus" else None))
 
     def _torus(self, where: str, topology: str | None, fields: dict[str, nodes.Field], section: nodes.Section) -> tuple[int, ...]:
         """A torus's shape: x and y chips, and z for a 3D torus; no other network takes them."""
         given = [name for name in ("x", "y", "z") if name in fields]
         if topology != "torus":
+            if "dimensions" in fields:
+                self.fail(fields["dimensions"].name_span, codes.CONFLICTING_FIELDS, f"'dimensions' is a torus's (topology = torus), not a {topology} network's")
             for name in given:
                 self.fail(fields[name].name_span, codes.CONFLICTING_FIELDS, f"'{name}' is a torus's extent (topology = torus), not a {topology} network's")
             return ()

@@ -280,6 +280,11 @@ workload w on c {{ {TRAIN}; shards = 2; jitter = 0 % .. 10 %; overlap = 25 % }}
   {POWER} }}
 workload w on c {{ {TRAIN}; shards = 2; jitter = 0 % .. 10 %; overlap = 25 % }}
 """,
+    "torus-at-once": GPUS + f"""cluster c {{ pool a = 16 x A; pool b = 8 x B
+  network {{ topology = torus; x = 2; y = 4; z = 3; dimensions = at_once; bandwidth = 25 GB/s .. 100 GB/s; latency = 1 us .. 50 us }}
+  {POWER} }}
+workload w on c {{ {TRAIN.replace("7e10", "1e3 .. 1e10")}; jitter = 0 % .. 10 % }}
+""",
     "torus-2d": GPUS + f"""cluster c {{ pool a = 20 x A
   network {{ topology = torus; x = 5; y = 4; bandwidth = 50 GB/s; latency = 1 us .. 5 us }}
   {POWER} }}

@@ -206,8 +206,9 @@ class Training(PowerOfPools, _Workload):
             run = tiered_all_to_all if kind == "all_to_all" else tiered_reduce_scatter
             return run(self._tiers(n), size).time
         if net.topology == "torus":
-            run = torus_all_to_all if kind == "all_to_all" else torus_reduce_scatter
-            return run(self._torus(n), size, net.latency, net.bandwidth).time
+            if kind == "all_to_all":
+                return torus_all_to_all(self._torus(n), size, net.latency, net.bandwidth).time
+            return torus_reduce_scatter(self._torus(n), size, net.latency, net.bandwidth, net.dimensions == "at_once").time
         if kind == "all_to_all":
             if net.topology == "ring":
                 return ring_all_to_all(n, size, net.latency, net.bandwidth).time
@@ -248,7 +249,7 @@ class Training(PowerOfPools, _Workload):
         if net.topology == "tiers":
             return tiered_allreduce(self._tiers(n), size).time
         if net.topology == "torus":
-            return torus_allreduce(self._torus(n), size, net.latency, net.bandwidth).time
+            return torus_allreduce(self._torus(n), size, net.latency, net.bandwidth, net.dimensions == "at_once").time
         if n % domain:
             raise OutOfReach(f"a group of {n} GPUs does not divide into domains of {domain}")
         assert net.domain_latency is not None and net.domain_bandwidth is not None

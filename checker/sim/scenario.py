@@ -135,6 +135,7 @@ class NetworkSpec:
     oversubscription: Fraction | None = None  # topology tiers: the outermost tier's
     tiers: tuple = ()  # topology tiers: the inner tiers (tiers.TierSpec), innermost first
     dims: tuple[int, ...] = ()  # topology torus: chips along each dimension, x first
+    dimensions: str | None = None  # topology torus: in_turn or at_once
 
 
 @dataclass(frozen=True, slots=True)

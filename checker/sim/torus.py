@@ -70,17 +70,46 @@ def _outwards(dims: tuple[int, ...], size, latency, bandwidth) -> list[Transfer]
     return phases
 
 
-def torus_reduce_scatter(dims: tuple[int, ...], size, latency, bandwidth) -> Transfer:
+def _at_once(dims: tuple[int, ...], size, latency, bandwidth) -> list[Transfer]:
+    """Every dimension busy at once: the d dimensions of more than one chip each start a share
+    size/d, share j running the dimensions j, j+1, ... cyclically. In phase t no two shares use
+    the same dimension, so they run side by side on different links; the phase ends with its
+    slowest share."""
+    size, latency = as_fraction(size, "size"), as_fraction(latency, "latency")
+    bandwidth = as_fraction(bandwidth, "bandwidth")
+    _check_link(size, latency, bandwidth)
+    active = [axis for axis, k in enumerate(dims) if k > 1]
+    d = len(active)
+    held = [size / d] * d  # what each chip holds of each share
+    phases = []
+    for t in range(d):
+        used = [active[(j + t) % d] for j in range(d)]
+        assert len(set(used)) == d  # one share per dimension: no link carries two
+        phase = NOTHING
+        for j, axis in enumerate(used):
+            phase = both_ways(phase, _dimension(dims, axis, held[j], latency, bandwidth))
+            held[j] = held[j] / dims[axis]
+        phases.append(phase)
+    return phases
+
+
+def _phases(dims: tuple[int, ...], size, latency, bandwidth, at_once: bool) -> list[Transfer]:
+    if at_once and sum(1 for k in dims if k > 1) > 1:
+        return _at_once(dims, size, latency, bandwidth)
+    return _outwards(dims, size, latency, bandwidth)
+
+
+def torus_reduce_scatter(dims: tuple[int, ...], size, latency, bandwidth, at_once: bool = False) -> Transfer:
     """Reduce-scatter x, then y, then z: each chip ends with 1/(x·y·z) of the sum."""
     total = NOTHING
-    for phase in _outwards(dims, size, latency, bandwidth):
+    for phase in _phases(dims, size, latency, bandwidth, at_once):
         total = then(total, phase)
     return total
 
 
-def torus_allreduce(dims: tuple[int, ...], size, latency, bandwidth) -> Transfer:
+def torus_allreduce(dims: tuple[int, ...], size, latency, bandwidth, at_once: bool = False) -> Transfer:
     """Reduce-scatter in ascending order of dimensions, all-gather in descending order."""
-    phases = _outwards(dims, size, latency, bandwidth)
+    phases = _phases(dims, size, latency, bandwidth, at_once)
     total = NOTHING
     for phase in phases:
         total = then(total, phase)
