@@ -531,7 +531,7 @@ def _collective(e: Encoding, w: m.Workload) -> z3.ArithRef:
     if net.topology == "tiers":
         return encode_network.tiered(e, net, n, size)
     if net.topology == "torus":
-        return 2 * encode_network.torus_half(e, net.dims, size, alpha, bandwidth, net.dimensions == "at_once")
+        return encode_network.per_slice(e, net, lambda dims: 2 * encode_network.torus_half(e, dims, size, alpha, bandwidth, net.dimensions == "at_once"))
     if net.topology == "switch":
         whole = -(-n.numerator // n.denominator)  # a whole group: the exchange token guards the rest
         return encode_network.allreduce(e, net.algorithm or "auto", whole, size, alpha, bandwidth, net.radix)

@@ -75,7 +75,7 @@ def _half(e: Encoding, w: m.Workload) -> z3.ArithRef:
         return tiered(e, net, n, size) / 2  # the reduce-scatters out through the tiers
     alpha, bandwidth = e.param(net.latency), e.param(net.bandwidth)
     if net.topology == "torus":
-        return torus_half(e, net.dims, size, alpha, bandwidth, net.dimensions == "at_once")
+        return per_slice(e, net, lambda dims: torus_half(e, dims, size, alpha, bandwidth, net.dimensions == "at_once"))
     ring = e.val(n - 1) * alpha + e.val((n - 1) / n) * size / bandwidth
     if net.topology == "hierarchical":
         g = Fraction(net.domain or 1)
@@ -108,7 +108,7 @@ def _all_to_all(e: Encoding, w: m.Workload, _pool) -> z3.ArithRef:
     if net.topology == "ring":
         return e.val(n - 1) * alpha + e.val((n - 1) / 2) * size / bandwidth
     if net.topology == "torus":  # dimension by dimension, half of every piece each way round
-        return z3.Sum([e.val(k - 1) * alpha + e.val(Fraction(k - 1, 4)) * size / bandwidth for k in net.dims if k > 1] or [e.val(0)])
+        return per_slice(e, net, lambda dims: z3.Sum([e.val(k - 1) * alpha + e.val(Fraction(k - 1, 4)) * size / bandwidth for k in dims if k > 1] or [e.val(0)]))
     if net.topology == "hierarchical":
         g = Fraction(net.domain or 1)
         inside = e.val(g - 1) * (e.param(net.domain_latency) + size / (e.val(n) * e.param(net.domain_bandwidth)))
@@ -181,3 +181,15 @@ def torus_half(e: Encoding, dims: tuple[int, ...], size, alpha, bandwidth, at_on
         unique = list({c.sexpr(): c for c in costs}.values())  # a cube's shares cost the same
         total = total + _max(unique)
     return total
+
+
+def per_slice(e: Encoding, net: m.Network, term) -> z3.ArithRef:
+    """A torus's term; with `slice = any`, the term of the slice the unknown s numbers: shape i
+    for s in (i - 1, i], so every value of s in [1, m] is one of the m shapes, and each is some s."""
+    if not net.slices:
+        return term(net.dims)
+    s = e.param(net.slice)
+    out = term(net.slices[-1])
+    for i in range(len(net.slices) - 1, 0, -1):
+        out = z3.If(s <= e.val(i), term(net.slices[i - 1]), out)
+    return out

@@ -213,6 +213,10 @@ class Network:
     tiers: tuple[Tier, ...] = ()  # topology tiers: the inner tiers, innermost first
     dims: tuple[int, ...] = ()  # topology torus: chips along each dimension, x first
     dimensions: str | None = None  # topology torus: in_turn or at_once
+    slice: Param | None = None  # slice = any: the number of the slice, 1 .. len(slices)
+    slices: tuple[tuple[int, int, int], ...] = ()  # slice = any: every shape it may be, in order
+    cube: int | None = None  # slice = any: each extent a multiple of it
+    extent: int | None = None  # slice = any: each extent at most it
 
 
 @dataclass(frozen=True, slots=True)

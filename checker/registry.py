@@ -101,6 +101,9 @@ NETWORK = (
     F("x", (ONE,), kind="count", doc="chips along the torus's first dimension (topology = torus)"),
     F("y", (ONE,), kind="count", doc="chips along the torus's second dimension (topology = torus)"),
     F("z", (ONE,), kind="count", doc="chips along the torus's third dimension (topology = torus); none: a 2D torus"),
+    F("slice", (ONE,), kind="enum", choices=("any",), doc="a torus's shape is any slice an optical switch may hand the job (topology = torus, instead of x, y, z)"),
+    F("cube", (ONE,), kind="count", default=Fraction(4), doc="a slice's extents are multiples of this (slice = any; TPU v4: cubes of 4 x 4 x 4)"),
+    F("extent", (ONE,), kind="count", default=Fraction(16), doc="the pod's chips along each dimension, a slice's largest extent (slice = any; TPU v4: 16)"),
     F("dimensions", (ONE,), kind="enum", choices=("in_turn", "at_once"), doc="a torus's all-reduce: the dimensions one after another (in_turn, the default), or all at once on a share of the vector each (at_once)"),
 )
 

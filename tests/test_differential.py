@@ -285,6 +285,16 @@ workload w on c {{ {TRAIN}; shards = 2; jitter = 0 % .. 10 %; overlap = 25 % }}
   {POWER} }}
 workload w on c {{ {TRAIN.replace("7e10", "1e3 .. 1e10")}; jitter = 0 % .. 10 % }}
 """,
+    "torus-slice": GPUS + f"""cluster c {{ pool a = 96 x A; pool c = 32 x C
+  network {{ topology = torus; slice = any; dimensions = at_once; bandwidth = 25 GB/s .. 100 GB/s; latency = 1 us .. 50 us }}
+  {POWER} }}
+workload w on c {{ {TRAIN.replace("7e10", "1e3 .. 1e10")}; jitter = 0 % .. 10 % }}
+""",
+    "torus-slice-pod": GPUS + f"""cluster c {{ pool a = 512 x A
+  network {{ topology = torus; slice = any; bandwidth = 50 GB/s; latency = 1 us .. 5 us }}
+  {POWER} }}
+workload w on c {{ {TRAIN}; jitter = 0 % .. 10 % }}
+""",
     "torus-2d": GPUS + f"""cluster c {{ pool a = 20 x A
   network {{ topology = torus; x = 5; y = 4; bandwidth = 50 GB/s; latency = 1 us .. 5 us }}
   {POWER} }}

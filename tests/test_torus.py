@@ -235,3 +235,93 @@ def test_one_dimension_at_a_time_cannot_explain_the_published_figure():
     statuses = _pod("in_turn", f"check two_links: {POD_BUSBW} == 2 * 4096 * pod.network.bandwidth\n"
                                f"check reaches: {POD_BUSBW} >= {PUBLISHED}\n")
     assert statuses == {"two_links": "proved", "reaches": "violated"}
+
+
+# ---- slices of a TPU-v4-like pod, the shape an unknown ----------------------------------------
+
+from checker.sim.torus import slice_numbered, slice_shapes  # noqa: E402
+
+
+def test_the_slices_of_a_pod_by_hand():
+    # 4 x 4 x 4 cubes in a 16 x 16 x 16 pod (Jouppi et al. 2023): 512 chips are 4 x 8 x 16 in
+    # any of its six orders, or 8 x 8 x 8; 4096 only the whole pod; 96 no slice (6 is no
+    # multiple of 4); 128 = 4 x 4 x 8 three ways.
+    assert slice_shapes(512, 4, 16) == [(4, 8, 16), (4, 16, 8), (8, 4, 16), (8, 8, 8), (8, 16, 4), (16, 4, 8), (16, 8, 4)]
+    assert slice_shapes(4096, 4, 16) == [(16, 16, 16)]
+    assert slice_shapes(96, 4, 16) == []
+    assert slice_shapes(128, 4, 16) == [(4, 4, 8), (4, 8, 4), (8, 4, 4)]
+    assert slice_shapes(8192, 4, 16) == []  # larger than the pod
+    shapes = slice_shapes(128, 4, 16)
+    assert [slice_numbered(F(s), shapes) for s in (1, F(3, 2), 2, F(5, 2), 3)] == [shapes[0], shapes[1], shapes[1], shapes[2], shapes[2]]
+    with pytest.raises(ValueError):
+        slice_numbered(F(0), shapes)
+
+
+SLICE = """gpu V4 {{ peak = 275 TFLOP/s; memory = 32 GB; tdp = 192 W }}
+cluster pod {{
+  pool chips = {chips} x V4
+  network {{ topology = torus; slice = any; bandwidth = 50 GB/s; latency = 1 us .. 2 us{extra} }}
+}}
+workload w on pod {{ kind = training; params = 1e9 .. 2e9; batch = 1e6 token; efficiency = 40 % }}
+"""
+
+
+def test_every_slice_is_proved_or_the_breaking_shape_is_named():
+    # 512 chips, S = 4 GB at the worst case, S/B = 80 ms, one dimension at a time: the bandwidth
+    # term is (1 - 1/512) · 80 ms whatever the shape; the latency term 2 Σ (k - 1) α:
+    # 8 x 8 x 8: 42 α = 84 us; 4 x 8 x 16 (any order): 50 α = 100 us.
+    # comm_time: 79.84375 ms + 84 us = 79.92775 ms, or + 100 us = 79.94375 ms.
+    bandwidth_term = F(80, 1000) * F(511, 512)
+    cube, flat = bandwidth_term + 84 * 2 * US / 2, bandwidth_term + 100 * 2 * US / 2
+    text = SLICE.format(chips=512, extra="") + f"check every: w.comm_time <= {float(flat * 1000)} ms\ncheck tight: w.comm_time <= {float(cube * 1000)} ms\n"
+    result = check_text("s.spec", text, LIMITS)
+    verdicts = {v.claim.name: v for v in result.verdicts}
+    assert verdicts["every"].status == "proved" and verdicts["every"].worst.value == flat
+    assert verdicts["tight"].status == "violated"
+    replay = result.replays["tight"]
+    assert replay.status == "confirmed" and replay.slice.startswith("w runs on ") and sorted(replay.slice[len("w runs on "):].split(" x ")) == ["16", "4", "8"]
+    out = io.StringIO()
+    write_text([result], out)
+    assert "pod.network.slice = " in out.getvalue() and "at the worst case, slice = any: w runs on " in out.getvalue()
+
+
+def test_a_pod_of_one_slice_is_the_fixed_torus():
+    fixed = check_text("t.spec", TORUS.format(chips=64, shape="x = 4; y = 4; z = 4") + "check c: w.comm_time <= 1 s\n", LIMITS)
+    sliced = check_text("s.spec", SLICE.format(chips=64, extra="") + "check c: w.comm_time <= 1 s\n", LIMITS)
+    assert fixed.verdicts[0].worst.value == sliced.verdicts[0].worst.value
+
+
+@pytest.mark.parametrize("chips, extra, message", [
+    (96, "", "no slice holds 96 chips"),
+    (512, "; x = 8", "'x' fixes the shape that 'slice = any' leaves"),
+    (512, "; cube = 3", "no slice holds 512 chips"),
+])
+def test_a_slice_refuses_what_no_switch_can_hand(chips, extra, message):
+    result = check_text("s.spec", SLICE.format(chips=chips, extra=extra), LIMITS)
+    out = io.StringIO()
+    write_text([result], out)
+    assert result.invalid and message in out.getvalue() and "s.spec:4:" in out.getvalue(), out.getvalue()
+
+
+def test_only_a_sliced_torus_takes_cube_and_extent():
+    text = TORUS.format(chips=16, shape="x = 4; y = 4; cube = 4")
+    result = check_text("t.spec", text, LIMITS)
+    out = io.StringIO()
+    write_text([result], out)
+    assert result.invalid and "'cube' is for a torus whose shape is 'slice = any'" in out.getvalue()
+
+
+def test_every_slice_number_agrees_with_the_core():
+    """The encoder's slice for each number (whole and between) is the core's, every quantity."""
+    from checker.verdicts import Point
+    from test_differential import agree
+
+    text = SLICE.format(chips=512, extra="; dimensions = at_once")
+
+    def points(model):
+        out = []
+        for twice in range(2, 15):  # s = 1, 1.5, 2, ..., 7
+            out.append(Point(tuple((u.id, F(twice, 2) if u.id.endswith(".slice") else u.high) for u in model.unknowns)))
+        return out
+
+    agree(text, points)

@@ -13,7 +13,7 @@ from functools import cached_property
 from .algorithms import allreduce, fastest
 from .collectives import hierarchical_allreduce, ring_allreduce, tree_allreduce
 from .tiers import TierSpec, tiered_all_to_all, tiered_allreduce, tiered_reduce_scatter
-from .torus import torus_all_to_all, torus_allreduce, torus_reduce_scatter
+from .torus import slice_numbered, slice_shapes, torus_all_to_all, torus_allreduce, torus_reduce_scatter
 from .exchanges import (in_network_reduce_scatter, pairwise_all_to_all, ring_all_to_all, ring_reduce_scatter,
                         two_level_all_to_all, two_level_reduce_scatter)
 from .inference import serving_throughput
@@ -175,9 +175,20 @@ class Training(PowerOfPools, _Workload):
             raise OutOfReach(f"a group of {n} GPUs does not divide into groups of {net.tiers[-1].size}")
         return (*net.tiers, TierSpec(n, net.bandwidth, net.latency, net.efficiency or Fraction(1), net.oversubscription or Fraction(1)))
 
+    @cached_property
+    def slice_shape(self) -> tuple[int, int, int] | None:
+        """slice = any: the slice the network's slice number names, among those the core lists
+        of the cluster's GPUs; None for any other network."""
+        net = self.spec.cluster.network
+        if net is None or net.slice is None:
+            return None
+        assert net.cube is not None and net.extent is not None
+        chips = sum(p.count for p in self.spec.cluster.pools)
+        return slice_numbered(net.slice, slice_shapes(chips, net.cube, net.extent))
+
     def _torus(self, n: int) -> tuple[int, ...]:
         """A torus's shape, which must hold the n GPUs of a data-parallel group exactly."""
-        dims = self.spec.cluster.network.dims
+        dims = self.slice_shape or self.spec.cluster.network.dims
         chips = 1
         for k in dims:
             chips *= k
@@ -237,7 +248,7 @@ class Training(PowerOfPools, _Workload):
         if n == 1:
             return Fraction(0)
         domain = net.domain or 1
-        longest = {"ring": n, "tree": 0, "switch": n, "tiers": n, "torus": max(net.dims, default=n)}.get(net.topology, max(domain, n // domain))
+        longest = {"ring": n, "tree": 0, "switch": n, "tiers": n, "torus": max(self.slice_shape or net.dims, default=n)}.get(net.topology, max(domain, n // domain))
         if longest > MAX_RING:
             raise OutOfReach(f"a ring of {longest} GPUs is longer than the simulation steps through hop by hop (at most {MAX_RING})")
         if net.topology == "ring":

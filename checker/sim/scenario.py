@@ -136,6 +136,9 @@ class NetworkSpec:
     tiers: tuple = ()  # topology tiers: the inner tiers (tiers.TierSpec), innermost first
     dims: tuple[int, ...] = ()  # topology torus: chips along each dimension, x first
     dimensions: str | None = None  # topology torus: in_turn or at_once
+    slice: Fraction | None = None  # slice = any: the number of the slice (the core lists them itself)
+    cube: int | None = None  # slice = any: each extent a multiple of it
+    extent: int | None = None  # slice = any: each extent at most it
 
 
 @dataclass(frozen=True, slots=True)

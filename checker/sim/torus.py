@@ -16,7 +16,31 @@ from fractions import Fraction
 from .collectives import NOTHING, Transfer, _check_link, _ring_phase, then
 from .exact import as_fraction
 
-__all__ = ["torus_lines", "torus_allreduce", "torus_reduce_scatter", "torus_all_to_all", "both_ways"]
+__all__ = ["slice_shapes", "slice_numbered", "torus_lines", "torus_allreduce", "torus_reduce_scatter", "torus_all_to_all", "both_ways"]
+
+
+def slice_shapes(chips: int, cube: int, extent: int) -> list[tuple[int, int, int]]:
+    """Every slice of `chips` chips an optical switch may hand a job: A x B x C, each extent a
+    multiple of `cube` (whole cubes) and at most the pod's `extent`, in ascending order."""
+    if chips < 1 or cube < 1 or extent < 1:
+        raise ValueError("need chips, cube and extent >= 1")
+    shapes = []
+    for a in range(cube, extent + 1, cube):
+        for b in range(cube, extent + 1, cube):
+            c, rest = divmod(chips, a * b)
+            if rest == 0 and c % cube == 0 and cube <= c <= extent:
+                shapes.append((a, b, c))
+    return shapes
+
+
+def slice_numbered(number: Fraction, shapes: list[tuple[int, int, int]]) -> tuple[int, int, int]:
+    """The slice a number in [1, len(shapes)] names: the i-th for a number in (i - 1, i]."""
+    if not shapes or not 1 <= number <= len(shapes):
+        raise ValueError("a slice number is between 1 and the number of slices")
+    i = 1
+    while i < number:
+        i += 1
+    return shapes[i - 1]
 
 
 def torus_lines(dims: tuple[int, ...], axis: int) -> list[list[tuple[int, ...]]]:
