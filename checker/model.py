@@ -197,7 +197,7 @@ class Tier:
 
 @dataclass(frozen=True, slots=True)
 class Network:
-    topology: str  # ring, tree, hierarchical, switch
+    topology: str  # ring, tree, hierarchical, switch, tiers, torus
     bandwidth: Param
     latency: Param
     domain: int | None

@@ -248,7 +248,7 @@ class Training(PowerOfPools, _Workload):
         if n == 1:
             return Fraction(0)
         domain = net.domain or 1
-        longest = {"ring": n, "tree": 0, "switch": n, "tiers": n, "torus": max(self.slice_shape or net.dims, default=n)}.get(net.topology, max(domain, n // domain))
+        longest = {"ring": n, "tree": 0, "switch": n, "tiers": n, "torus": n}.get(net.topology, max(domain, n // domain))
         if longest > MAX_RING:
             raise OutOfReach(f"a ring of {longest} GPUs is longer than the simulation steps through hop by hop (at most {MAX_RING})")
         if net.topology == "ring":
