@@ -15,8 +15,9 @@ from fractions import Fraction
 
 from .collectives import NOTHING, Transfer, _check_link, _ring_phase, then
 from .exact import as_fraction
+from .scenario import NetworkSpec, OutOfReach
 
-__all__ = ["slice_shapes", "slice_numbered", "torus_lines", "torus_allreduce", "torus_reduce_scatter", "torus_all_to_all", "both_ways"]
+__all__ = ["torus_run", "torus_slice", "slice_shapes", "slice_numbered", "torus_lines", "torus_allreduce", "torus_reduce_scatter", "torus_all_to_all", "both_ways"]
 
 
 def slice_shapes(chips: int, cube: int, extent: int) -> list[tuple[int, int, int]]:
@@ -169,3 +170,23 @@ def _relay(k: int, size: Fraction, latency: Fraction, bandwidth: Fraction) -> Tr
         sent += moving
         hops += 1
     return Transfer(clock, hops, sent)
+
+
+def torus_slice(net: NetworkSpec, chips: int) -> tuple[int, int, int]:
+    """slice = any: the slice of the cluster's `chips` the network's slice number names."""
+    assert net.slice is not None and net.cube is not None and net.extent is not None
+    return slice_numbered(net.slice, slice_shapes(chips, net.cube, net.extent))
+
+
+def torus_run(kind: str, net: NetworkSpec, dims: tuple[int, ...], n: int, size: Fraction) -> Transfer:
+    """A data-parallel group of n GPUs on the torus `dims` (which it must fill): its all_reduce,
+    reduce_scatter or all_to_all of `size` bytes a GPU."""
+    chips = 1
+    for k in dims:
+        chips *= k
+    if chips != n:
+        raise OutOfReach(f"a group of {n} GPUs does not fill a torus of {chips} chips")
+    if kind == "all_to_all":
+        return torus_all_to_all(dims, size, net.latency, net.bandwidth)
+    run = torus_allreduce if kind == "all_reduce" else torus_reduce_scatter
+    return run(dims, size, net.latency, net.bandwidth, net.dimensions == "at_once")
