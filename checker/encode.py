@@ -530,6 +530,8 @@ def _collective(e: Encoding, w: m.Workload) -> z3.ArithRef:
         return 2 * inner + outer
     if net.topology == "tiers":
         return encode_network.tiered(e, net, n, size)
+    if net.topology == "torus":
+        return encode_network.per_slice(e, net, lambda dims: 2 * encode_network.torus_half(e, dims, size, alpha, bandwidth, net.dimensions == "at_once"))
     if net.topology == "switch":
         whole = -(-n.numerator // n.denominator)  # a whole group: the exchange token guards the rest
         return encode_network.allreduce(e, net.algorithm or "auto", whole, size, alpha, bandwidth, net.radix)

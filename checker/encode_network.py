@@ -18,7 +18,7 @@ from fractions import Fraction
 import z3
 
 from checker import model as m
-from checker.encode import Encoding, group, symbolic
+from checker.encode import Encoding, _max, group, symbolic
 
 ALGORITHMS = ("ring", "double_tree", "halving_doubling", "in_network")
 
@@ -74,6 +74,8 @@ def _half(e: Encoding, w: m.Workload) -> z3.ArithRef:
     if net.topology == "tiers":
         return tiered(e, net, n, size) / 2  # the reduce-scatters out through the tiers
     alpha, bandwidth = e.param(net.latency), e.param(net.bandwidth)
+    if net.topology == "torus":
+        return per_slice(e, net, lambda dims: torus_half(e, dims, size, alpha, bandwidth, net.dimensions == "at_once"))
     ring = e.val(n - 1) * alpha + e.val((n - 1) / n) * size / bandwidth
     if net.topology == "hierarchical":
         g = Fraction(net.domain or 1)
@@ -105,6 +107,8 @@ def _all_to_all(e: Encoding, w: m.Workload, _pool) -> z3.ArithRef:
     alpha, bandwidth = e.param(net.latency), e.param(net.bandwidth)
     if net.topology == "ring":
         return e.val(n - 1) * alpha + e.val((n - 1) / 2) * size / bandwidth
+    if net.topology == "torus":  # dimension by dimension, half of every piece each way round
+        return per_slice(e, net, lambda dims: z3.Sum([e.val(k - 1) * alpha + e.val(Fraction(k - 1, 4)) * size / bandwidth for k in dims if k > 1] or [e.val(0)]))
     if net.topology == "hierarchical":
         g = Fraction(net.domain or 1)
         inside = e.val(g - 1) * (e.param(net.domain_latency) + size / (e.val(n) * e.param(net.domain_bandwidth)))
@@ -143,3 +147,49 @@ def tiered(e: Encoding, net: m.Network, n: Fraction, size) -> z3.ArithRef:
         total = total + 2 * (e.val(g - 1) * alpha + e.val((g - 1) / g) * (size / e.val(below)) / bandwidth)
         below = span
     return total
+
+
+# ---- torus (spec/semantics.md, "Torus") ------------------------------------------------------
+
+
+def torus_half(e: Encoding, dims: tuple[int, ...], size, alpha, bandwidth, at_once: bool = False) -> z3.ArithRef:
+    """The reduce-scatter on a torus of extents k_1, k_2, ...: bidirectional rings in dimension
+    order, each moving half of what the dimensions before left each way:
+    Σ_i [(k_i - 1) α + (k_i - 1)/k_i · S / (2 B · k_1 ⋯ k_(i-1))]. The all-reduce is twice it
+    (the all-gathers retrace the dimensions in descending order).
+
+    at_once: the d dimensions of more than one chip each start a share S/d of the vector, share j
+    running the dimensions from the j-th on, cyclically; in phase t the shares use different
+    dimensions, so different links; a phase ends with its slowest share:
+    Σ_t max_j [(k - 1) α + (k - 1)/k · S / (2 B d · (extents share j ran before))], k its phase-t extent."""
+    active = [k for k in dims if k > 1]
+    if not at_once or len(active) < 2:
+        total, below = e.val(0), 1
+        for k in dims:
+            if k > 1:
+                total = total + e.val(k - 1) * alpha + e.val(Fraction(k - 1, 2 * k * below)) * size / bandwidth
+            below *= k
+        return total
+    d, total = len(active), e.val(0)
+    below = [1] * d  # the product of the extents share j has run through
+    for t in range(d):
+        costs = []
+        for j in range(d):
+            k = active[(j + t) % d]
+            costs.append(e.val(k - 1) * alpha + e.val(Fraction(k - 1, 2 * k * d * below[j])) * size / bandwidth)
+            below[j] *= k
+        unique = list({c.sexpr(): c for c in costs}.values())  # a cube's shares cost the same
+        total = total + _max(unique)
+    return total
+
+
+def per_slice(e: Encoding, net: m.Network, term) -> z3.ArithRef:
+    """A torus's term; with `slice = any`, the term of the slice the unknown s numbers: shape i
+    for s in (i - 1, i], so every value of s in [1, m] is one of the m shapes, and each is some s."""
+    if not net.slices:
+        return term(net.dims)
+    s = e.param(net.slice)
+    out = term(net.slices[-1])
+    for i in range(len(net.slices) - 1, 0, -1):
+        out = z3.If(s <= e.val(i), term(net.slices[i - 1]), out)
+    return out

@@ -199,7 +199,7 @@ class Tier:
 
 @dataclass(frozen=True, slots=True)
 class Network:
-    topology: str  # ring, tree, hierarchical, switch
+    topology: str  # ring, tree, hierarchical, switch, tiers, torus
     bandwidth: Param
     latency: Param
     domain: int | None
@@ -213,6 +213,12 @@ class Network:
     radix: int | None = None  # switch ports facing the GPUs when the switches reduce; None: they do not
     oversubscription: Param | None = None  # topology tiers: the outermost tier's
     tiers: tuple[Tier, ...] = ()  # topology tiers: the inner tiers, innermost first
+    dims: tuple[int, ...] = ()  # topology torus: chips along each dimension, x first
+    dimensions: str | None = None  # topology torus: in_turn or at_once
+    slice: Param | None = None  # slice = any: the number of the slice, 1 .. len(slices)
+    slices: tuple[tuple[int, int, int], ...] = ()  # slice = any: every shape it may be, in order
+    cube: int | None = None  # slice = any: each extent a multiple of it
+    extent: int | None = None  # slice = any: each extent at most it
 
 
 @dataclass(frozen=True, slots=True)

@@ -88,7 +88,7 @@ GPU = (
 )
 
 NETWORK = (
-    F("topology", (ONE,), kind="enum", required=True, choices=("ring", "tree", "hierarchical", "switch", "tiers"), doc="ring, tree and hierarchical: the collective algorithm too; switch: any algorithm (see algorithm); tiers: rings tier by tier"),
+    F("topology", (ONE,), kind="enum", required=True, choices=("ring", "tree", "hierarchical", "switch", "tiers", "torus"), doc="ring, tree and hierarchical: the collective algorithm too; switch: any algorithm (see algorithm); tiers: rings tier by tier; torus: bidirectional rings dimension by dimension"),
     F("bandwidth", (u.BANDWIDTH,), required=True, domain="positive", doc="per GPU, each direction"),
     F("latency", (u.TIME,), required=True, domain="nonnegative", doc="per hop"),
     F("domain", (ONE,), kind="count", doc="GPUs per NVLink domain (hierarchical)"),
@@ -100,6 +100,14 @@ NETWORK = (
     F("algorithm", (ONE,), kind="enum", choices=("ring", "double_tree", "halving_doubling", "in_network", "auto"), doc="the all-reduce algorithm (topology = switch); default auto: the fastest for the message"),
     F("radix", (ONE,), kind="count", doc="switch ports facing the GPUs, when the switches reduce in the network (NVLS, SHARP); none: they do not"),
     F("oversubscription", (ONE,), default=Fraction(1), domain="at-least-one", doc="how many times the GPUs' bandwidth exceeds the uplinks' (topology = tiers: the outermost tier)"),
+    # a torus's shape (spec/semantics.md, "Torus"): bandwidth and latency are then per link and per hop
+    F("x", (ONE,), kind="count", doc="chips along the torus's first dimension (topology = torus)"),
+    F("y", (ONE,), kind="count", doc="chips along the torus's second dimension (topology = torus)"),
+    F("z", (ONE,), kind="count", doc="chips along the torus's third dimension (topology = torus); none: a 2D torus"),
+    F("slice", (ONE,), kind="enum", choices=("any",), doc="a torus's shape is any slice an optical switch may hand the job (topology = torus, instead of x, y, z)"),
+    F("cube", (ONE,), kind="count", default=Fraction(4), doc="a slice's extents are multiples of this (slice = any; TPU v4: cubes of 4 x 4 x 4)"),
+    F("extent", (ONE,), kind="count", default=Fraction(16), doc="the pod's chips along each dimension, a slice's largest extent (slice = any; TPU v4: 16)"),
+    F("dimensions", (ONE,), kind="enum", choices=("in_turn", "at_once"), doc="a torus's all-reduce: the dimensions one after another (in_turn, the default), or all at once on a share of the vector each (at_once)"),
 )
 
 # an inner tier of a `topology = tiers` network, a named section of it, innermost first

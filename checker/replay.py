@@ -31,6 +31,7 @@ class Replay:
     detail: str = ""
     worst: Fraction | None = None  # a violated check's worst case, reproduced by the simulation
     chosen: str = ""  # at the worst case, the algorithm each `algorithm = auto` exchange ran
+    slice: str = ""  # at the worst case, the shape each `slice = any` torus was (by the core)
 
 
 class Simulation:
@@ -133,7 +134,7 @@ class Simulation:
     def cluster(self, c: m.Cluster) -> sim.ClusterSpec:
         net = c.network
         network = None if net is None else sim.NetworkSpec(net.topology, self.v(net.bandwidth), self.v(net.latency), net.domain, self.v(net.domain_bandwidth), self.v(net.domain_latency), net.algorithm, net.radix,
-                                                       self.v(net.efficiency), self.v(net.oversubscription), tuple(self.tier(t) for t in net.tiers))
+                                                       self.v(net.efficiency), self.v(net.oversubscription), tuple(self.tier(t) for t in net.tiers), net.dims, net.dimensions, self.v(net.slice), net.cube, net.extent)
         power = sim.PowerSpec(self.v(c.power.pue), self.v(c.power.overhead), self.v(c.power.transition), c.power.rack, self.v(c.power.rack_power), c.power.node, self.v(c.power.node_power), self.v(c.power.cooling), self.v(c.power.storage), self.v(c.power.storage_power))
         return sim.ClusterSpec(tuple(sim.PoolSpec(p.name, p.count, self.gpu(p.gpu)) for p in c.pools), network, power)
 
@@ -197,7 +198,13 @@ def _worst(model: m.Model, verdict: Verdict, relation: str = "exact") -> tuple[F
     simulation = Simulation(model, worst.point)
     left = simulation.expr(verdict.claim.conditions[0].left)
     exact = not worst.point.approximate and not simulation.approximate
-    return left, _agree(left, worst.value, exact, relation), _chosen(simulation)
+    return left, _agree(left, worst.value, exact, relation), _chosen(simulation), _slices(simulation)
+
+
+def _slices(simulation: Simulation) -> str:
+    """The slice each `slice = any` torus the claim read was at the point, by workload."""
+    ran = [(name, run) for name, run in sorted(simulation.runs.items()) if getattr(run, "slice_shape", None) is not None]
+    return ", ".join(f"{name} runs on {' x '.join(str(k) for k in run.slice_shape)}" for name, run in ran)
 
 
 def _chosen(simulation: Simulation) -> str:
@@ -227,9 +234,10 @@ def _replay(model: m.Model, verdict: Verdict) -> Replay | None:
             return Replay("disagrees", worst[0], None, verdict.worst.value if verdict.worst else None, "the worst case differs")
         worst_left = worst[0] if worst is not None else None
         chosen = worst[2] if worst is not None else ""
+        shape = worst[3] if worst is not None else ""
         bounded = (relation_left, relation_right) != ("exact", "exact") and (left != verdict.left or right != verdict.right)
         if agree and fails:
-            return Replay("confirmed", left, right, verdict.left, BOUND if bounded else "" if exact else "to one part in 10^9", worst_left, chosen)
+            return Replay("confirmed", left, right, verdict.left, BOUND if bounded else "" if exact else "to one part in 10^9", worst_left, chosen, shape)
         if agree and bounded:
             return Replay("loose", left, right, verdict.left, "the closed form is a bound here, and at this point the simulated schedule meets the claim; the bound is too loose to decide it", worst_left)
         if agree and not exact:
@@ -242,9 +250,9 @@ def _replay(model: m.Model, verdict: Verdict) -> Replay | None:
         relation_left, relation_right = _relations(model, comparison)
         if not _transfers(comparison.op, relation_left, relation_right):
             return Replay("one-sided", None, None, verdict.worst.value, "the closed form bounds this quantity from the other side, so its proof does not carry over to the simulated schedule")
-        left, agree, chosen = _worst(model, verdict, relation_left or "exact") or (None, False, "")
+        left, agree, chosen, shape = _worst(model, verdict, relation_left or "exact") or (None, False, "", "")
         if agree:
             bounded = relation_left != "exact" and left != verdict.worst.value
-            return Replay("confirmed", left, None, verdict.worst.value, BOUND if bounded else "", chosen=chosen)
+            return Replay("confirmed", left, None, verdict.worst.value, BOUND if bounded else "", chosen=chosen, slice=shape)
         return Replay("disagrees", left, None, verdict.worst.value, "the worst case differs")
     return None

@@ -220,6 +220,7 @@ def _replay_lines(replay: Replay | None, dim, unit: str | None, name: str = "lef
     if replay.status == "confirmed" and replay.left is not None:
         extra = f" ({replay.detail})" if replay.detail else ""
         chosen = [f"  at the worst case, algorithm = auto: {replay.chosen}"] if replay.chosen else []
+        chosen += [f"  at the worst case, slice = any: {replay.slice}"] if replay.slice else []
         return [f"  confirmed by simulation: {name} = {quantity(replay.left, dim, unit)}{extra}{worst}", *chosen]
     if replay.status == "indeterminate" and replay.left is not None:
         return [f"  not confirmed by simulation: {name} = {quantity(replay.left, dim, unit)}: {replay.detail}{worst}"]
@@ -405,6 +406,8 @@ def _verdict_json(result: FileResult, v: Verdict) -> dict:
         out["replay"] = {"status": replay.status, "left": _number(replay.left, dim, unit), "right": _number(replay.right, dim, unit), "expected": _number(replay.expected, dim, unit), "detail": replay.detail}
         if replay.chosen:
             out["replay"]["auto"] = replay.chosen
+        if replay.slice:
+            out["replay"]["slice"] = replay.slice
     return out
 
 

@@ -373,11 +373,11 @@ class Resolver(LayoutResolver, FindResolver, ServingResolver):
             raise _Stop()
         if not pools:
             raise self.fail(block.name_span, codes.MISSING_FIELD, f"cluster '{block.name}' needs at least one pool: 'pool NAME = COUNT x GPU'")
-        network = self._network(block.name, sections["network"]) if "network" in sections else None
+        network = self._network(block.name, sections["network"], sum(p.count for p in pools)) if "network" in sections else None
         power = self._power(block.name, sections["power"] if "power" in sections else nodes.Section("power", (), block.span, block.name_span))
         self._add(block, m.Cluster(block.name, tuple(pools), network, power, block.span), "cluster")
 
-    def _network(self, owner: str, section: nodes.Section) -> m.Network:
+    def _network(self, owner: str, section: nodes.Section, gpus: int = 0) -> m.Network:
         where = f"{owner}.network"
         fields = self._members("network", where, section.members, section.span, allow=("section",))
         inner = [member for member in section.members if isinstance(member, nodes.Section)]
@@ -390,6 +390,9 @@ class Resolver(LayoutResolver, FindResolver, ServingResolver):
         topology, domain = p["topology"], p["domain"]
         algorithm, radix = self._switch_algorithm(topology, fields, p["algorithm"], p["radix"])
         tiers, oversubscription = self._tiers(where, topology, section, fields, inner)
+        dims = self._torus(where, topology, fields, section)
+        dimensions = self._enum("network", fields, "dimensions") if topology == "torus" else None
+        slice_, slices, cube, extent = self._slices(where, topology, fields, section, gpus)
         if topology == "hierarchical":
             for name in ("domain", "domain_bandwidth", "domain_latency"):
                 if name not in fields:
@@ -397,7 +400,46 @@ class Resolver(LayoutResolver, FindResolver, ServingResolver):
         if topology is None or p["bandwidth"] is None or p["latency"] is None or (topology == "hierarchical" and (domain is None or p["domain_bandwidth"] is None or p["domain_latency"] is None)):
             raise _Stop()
         domain_span = fields["domain"].span if "domain" in fields else None
-        return m.Network(topology, p["bandwidth"], p["latency"], domain, p["domain_bandwidth"], p["domain_latency"], section.span, domain_span, p["efficiency"], p["domain_efficiency"], algorithm, radix, oversubscription, tiers)
+        return m.Network(topology, p["bandwidth"], p["latency"], domain, p["domain_bandwidth"], p["domain_latency"], section.span, domain_span, p["efficiency"], p["domain_efficiency"], algorithm, radix, oversubscription, tiers, dims, dimensions or ("in_turn" if topology == "torus" else None), slice_, slices, cube, extent)
+
+    def _slices(self, where: str, topology: str | None, fields: dict[str, nodes.Field], section: nodes.Section, gpus: int):
+        """slice = any: every A x B x C of the cluster's GPUs an optical switch may hand the job,
+        each extent a multiple of `cube` and at most `extent` (Jouppi et al. 2023; Cloud TPU v4),
+        in ascending order; the slice's number is an unknown over them."""
+        if topology != "torus" or "slice" not in fields:
+            for name in ("slice", "cube", "extent"):
+                if name in fields:
+                    self.fail(fields[name].name_span, codes.CONFLICTING_FIELDS, f"'{name}' is for a torus whose shape is 'slice = any'")
+            return None, (), None, None
+        self._enum("network", fields, "slice")
+        cube = self._count("network", where, fields, "cube", section.span)
+        extent = self._count("network", where, fields, "extent", section.span)
+        sizes = range(cube, extent + 1, cube)
+        shapes = tuple((a, b, c) for a in sizes for b in sizes for c in sizes if a * b * c == gpus)
+        if not shapes:
+            raise self.fail(fields["slice"].value.span, codes.BAD_VALUE, f"no slice holds {gpus} chips: each extent a multiple of cube = {cube} and at most extent = {extent}")
+        unknown = m.Unknown(f"{where}.slice", Fraction(1), Fraction(len(shapes)), u.Dim(), None, fields["slice"].span)
+        self.unknowns.append(unknown)
+        return m.Param(unknown, u.Dim(), fields["slice"].span, None, ("network", "slice")), shapes, cube, extent
+
+    def _torus(self, where: str, topology: str | None, fields: dict[str, nodes.Field], section: nodes.Section) -> tuple[int, ...]:
+        """A torus's shape: x and y chips, and z for a 3D torus; no other network takes them."""
+        given = [name for name in ("x", "y", "z") if name in fields]
+        if topology != "torus":
+            if "dimensions" in fields:
+                self.fail(fields["dimensions"].name_span, codes.CONFLICTING_FIELDS, f"'dimensions' is a torus's (topology = torus), not a {topology} network's")
+            for name in given:
+                self.fail(fields[name].name_span, codes.CONFLICTING_FIELDS, f"'{name}' is a torus's extent (topology = torus), not a {topology} network's")
+            return ()
+        if "slice" in fields:
+            for name in given:
+                self.fail(fields[name].name_span, codes.CONFLICTING_FIELDS, f"'{name}' fixes the shape that 'slice = any' leaves to the optical switch; give one or the other")
+            return ()
+        for name in ("x", "y"):
+            if name not in fields:
+                self.fail(section.name_span, codes.MISSING_FIELD, f"a torus needs '{name}', its extent in chips (and 'z' for a 3D torus)")
+        extents = [self._count("network", where, fields, name, section.span) for name in given]
+        return tuple(k for k in extents if k is not None)
 
     def _tiers(self, where: str, topology: str | None, section: nodes.Section, fields: dict[str, nodes.Field], inner: list[nodes.Section]) -> tuple[tuple[m.Tier, ...], m.Param | None]:
         """A `topology = tiers` network's inner tiers (its sections, innermost first), each
@@ -524,6 +566,15 @@ class Resolver(LayoutResolver, FindResolver, ServingResolver):
         if w.kind == "training" and net is not None and net.tiers and n_total % w.shards == 0:
             group, top = n_total // w.shards, net.tiers[-1]
             self._static(f"{w.name}: each data-parallel group of {group} GPUs divides into groups of tier {top.name} ({top.size})", top.span, group % top.size == 0, f"a data-parallel group of {group} GPUs is not a multiple of {top.name}'s size = {top.size}", ((w.name, "exchange"),))
+        if w.kind == "training" and net is not None and net.topology == "torus" and net.slices and n_total % w.shards == 0:
+            group = n_total // w.shards
+            self._static(f"{w.name}: each data-parallel group of {group} GPUs fills the slice", net.span, group == n_total, f"a slice holds all {n_total} GPUs, but a data-parallel group has {group} (shards = {w.shards})", ((w.name, "exchange"),))
+        elif w.kind == "training" and net is not None and net.topology == "torus" and n_total % w.shards == 0:
+            group, chips = n_total // w.shards, 1
+            for k in net.dims:
+                chips *= k
+            shape = " x ".join(str(k) for k in net.dims)
+            self._static(f"{w.name}: each data-parallel group of {group} GPUs fills the torus {shape}", net.span, group == chips, f"a data-parallel group of {group} GPUs is not the torus's {chips} chips ({shape})", ((w.name, "exchange"),))
         if w.kind == "training" and net is not None and net.topology == "hierarchical" and net.domain is not None and n_total % w.shards == 0:
             group = n_total // w.shards
             self._static(f"{w.name}: each data-parallel group of {group} GPUs divides into domains of {net.domain}", net.domain_span or net.span, group % net.domain == 0, f"a data-parallel group of {group} GPUs is not a multiple of domain = {net.domain}", ((w.name, "exchange"),))

@@ -81,6 +81,7 @@ RAD = "checker/sim/radiator.py"
 ENC, SCEN, JOBS, COLL, POWER, TRAIN = ("checker/encode.py", "checker/sim/scenario.py", "checker/sim/jobs.py",
                                        "checker/sim/collectives.py", "checker/sim/power.py", "checker/sim/training.py")
 NET, ALGO, EXCH, TIERS = "checker/encode_network.py", "checker/sim/algorithms.py", "checker/sim/exchanges.py", "checker/sim/tiers.py"
+TORUS = "checker/sim/torus.py"
 
 SERVING_MODULES = ("checker/encode_money.py", "checker/encode_serving.py", "checker/sim/lease.py", "checker/sim/serving.py")
 MONEY_ENC, SERVE_ENC, LEASE, SERVE = SERVING_MODULES
@@ -134,6 +135,11 @@ MUTATIONS: list[Mutation] = [
     Mutation("sim: in-network reduce-scatter sends the whole vector", EXCH, "out = size - size / n", "out = size"),
     Mutation("enc: a tier's oversubscription multiplies its bandwidth", NET, "e.param(t.efficiency) / e.param(t.oversubscription)", "e.param(t.efficiency) * e.param(t.oversubscription)"),
     Mutation("sim: each tier moves the whole vector", TIERS, "held, below = held / g, tier.size", "held, below = held, tier.size", ("tiers",)),
+    # torus networks and slices
+    Mutation("enc: a torus ring runs one way only", NET, "e.val(Fraction(k - 1, 2 * k * below)) * size / bandwidth", "e.val(Fraction(k - 1, k * below)) * size / bandwidth", ("collectives",)),
+    Mutation("enc: a slice number names the next slice", NET, "out = z3.If(s <= e.val(i), term(net.slices[i - 1]), out)", "out = z3.If(s < e.val(i), term(net.slices[i - 1]), out)", ("slices",)),
+    Mutation("sim: a torus dimension leaves each chip all it held", TORUS, "held = held / k  # each chip keeps", "held = held  # each chip keeps"),
+    Mutation("sim: every dimension at once, the shares never shrink", TORUS, "held[j] = held[j] / dims[axis]", "held[j] = held[j]", ("collectives",)),
 ]
 
 _TOKEN = re.compile(r"\w+|\*\*|[^\s\w]")

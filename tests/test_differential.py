@@ -277,6 +277,31 @@ workload w on c {{ {TRAIN}; jitter = 0 % .. 10 % }}
   {POWER} }}
 workload w on c {{ {TRAIN}; shards = 2; jitter = 0 % .. 10 %; overlap = 25 % }}
 """,
+    "torus-3d": GPUS + f"""cluster c {{ pool a = 24 x A; pool c = 24 x C
+  network {{ topology = torus; x = 2; y = 3; z = 4; bandwidth = 25 GB/s .. 100 GB/s; latency = 1 us .. 5 us }}
+  {POWER} }}
+workload w on c {{ {TRAIN}; shards = 2; jitter = 0 % .. 10 %; overlap = 25 % }}
+""",
+    "torus-at-once": GPUS + f"""cluster c {{ pool a = 16 x A; pool b = 8 x B
+  network {{ topology = torus; x = 2; y = 4; z = 3; dimensions = at_once; bandwidth = 25 GB/s .. 100 GB/s; latency = 1 us .. 50 us }}
+  {POWER} }}
+workload w on c {{ {TRAIN.replace("7e10", "1e3 .. 1e10")}; jitter = 0 % .. 10 % }}
+""",
+    "torus-slice": GPUS + f"""cluster c {{ pool a = 96 x A; pool c = 32 x C
+  network {{ topology = torus; slice = any; dimensions = at_once; bandwidth = 25 GB/s .. 100 GB/s; latency = 1 us .. 50 us }}
+  {POWER} }}
+workload w on c {{ {TRAIN.replace("7e10", "1e3 .. 1e10")}; jitter = 0 % .. 10 % }}
+""",
+    "torus-slice-pod": GPUS + f"""cluster c {{ pool a = 512 x A
+  network {{ topology = torus; slice = any; bandwidth = 50 GB/s; latency = 1 us .. 5 us }}
+  {POWER} }}
+workload w on c {{ {TRAIN}; jitter = 0 % .. 10 % }}
+""",
+    "torus-2d": GPUS + f"""cluster c {{ pool a = 20 x A
+  network {{ topology = torus; x = 5; y = 4; bandwidth = 50 GB/s; latency = 1 us .. 5 us }}
+  {POWER} }}
+workload w on c {{ {TRAIN}; grad_bytes = 1 B .. 4 B; jitter = 0 % .. 10 % }}
+""",
     "inference": GPUS + f"""cluster c {{ pool a = 16 x A; pool b = 8 x B
   power {{ pue = 1.25; overhead = 20 %; rack = 6; rack_power = 3 kW .. 9 kW; node = 4; node_power = 500 W; cooling = 2 kW .. 4 kW }} }}
 workload w on c {{ kind = inference; params = 7e10; efficiency = 30 % .. 40 %; shards = 8 }}

@@ -1,7 +1,7 @@
 """A training workload's collectives over its data-parallel group, stepped by the core.
 
 The gradient all-reduce on every kind of network (ring, tree, two levels, a switched network
-running NCCL's algorithms, tiers) and the other collectives of as many bytes (reduce-scatter,
+running NCCL's algorithms, tiers, a torus) and the other collectives of as many bytes (reduce-scatter,
 all-gather, all-to-all). A mixin of jobs.Training: it reads only `self.spec`, the workload's
 field values (spec/semantics.md, "Gradient exchange" and "Other collectives").
 """
@@ -12,11 +12,9 @@ from fractions import Fraction
 from functools import cached_property
 
 from .algorithms import allreduce, fastest
-from .collectives import hierarchical_allreduce, ring_allreduce, tree_allreduce
-from .exchanges import (in_network_reduce_scatter, pairwise_all_to_all, ring_all_to_all, ring_reduce_scatter,
-                        two_level_all_to_all, two_level_reduce_scatter)
+from .groups import group_all_reduce, group_collective
 from .scenario import MAX_RING, OutOfReach
-from .tiers import TierSpec, tiered_all_to_all, tiered_allreduce, tiered_reduce_scatter
+from .torus import torus_slice
 
 __all__ = ["Exchanges"]
 
@@ -63,13 +61,11 @@ class Exchanges:
     def all_to_all_time(self) -> Fraction:
         return self._collective("all_to_all")
 
-    def _tiers(self, n: int) -> tuple[TierSpec, ...]:
-        """A tiered network's tiers, the outermost (the network's own fields) joining all n."""
+    @cached_property
+    def slice_shape(self) -> tuple[int, int, int] | None:
+        """slice = any: the slice its number names (the core lists the slices itself); else None."""
         net = self.spec.cluster.network
-        assert net is not None
-        if n % net.tiers[-1].size:
-            raise OutOfReach(f"a group of {n} GPUs does not divide into groups of {net.tiers[-1].size}")
-        return (*net.tiers, TierSpec(n, net.bandwidth, net.latency, net.efficiency or Fraction(1), net.oversubscription or Fraction(1)))
+        return None if net is None or net.slice is None else torus_slice(net, sum(p.count for p in self.spec.cluster.pools))
 
     def _collective(self, kind: str) -> Fraction:
         """A reduce-scatter or an all-to-all of one group's gradient bytes, stepped."""
@@ -85,26 +81,7 @@ class Exchanges:
             return Fraction(0)
         if n > MAX_RING:
             raise OutOfReach(f"a collective of {n} steps is longer than the simulation steps through one by one (at most {MAX_RING})")
-        domain = net.domain or 1
-        if net.topology == "hierarchical" and n % domain:
-            raise OutOfReach(f"a group of {n} GPUs does not divide into domains of {domain}")
-        if net.topology == "tiers":
-            run = tiered_all_to_all if kind == "all_to_all" else tiered_reduce_scatter
-            return run(self._tiers(n), size).time
-        if kind == "all_to_all":
-            if net.topology == "ring":
-                return ring_all_to_all(n, size, net.latency, net.bandwidth).time
-            if net.topology == "hierarchical":
-                return two_level_all_to_all(n, domain, size, net.domain_latency, net.domain_bandwidth, net.latency, net.bandwidth).time
-            return pairwise_all_to_all(n, size, net.latency, net.bandwidth).time
-        if net.topology == "hierarchical":
-            return two_level_reduce_scatter(n, domain, size, net.domain_latency, net.domain_bandwidth, net.latency, net.bandwidth).time
-        ring = ring_reduce_scatter(n, size, net.latency, net.bandwidth).time
-        algorithm = net.algorithm or "auto"
-        if net.topology == "switch" and net.radix is not None and algorithm in ("in_network", "auto"):
-            nvls = in_network_reduce_scatter(n, size, net.latency, net.bandwidth, net.radix).time
-            return nvls if algorithm == "in_network" else min(ring, nvls)
-        return ring
+        return group_collective(kind, net, n, size, self.slice_shape or net.dims)
 
     def _exchange(self) -> Fraction:
         spec = self.spec
@@ -119,18 +96,7 @@ class Exchanges:
         if n == 1:
             return Fraction(0)
         domain = net.domain or 1
-        longest = {"ring": n, "tree": 0, "switch": n, "tiers": n}.get(net.topology, max(domain, n // domain))
+        longest = {"ring": n, "tree": 0, "switch": n, "tiers": n, "torus": n}.get(net.topology, max(domain, n // domain))
         if longest > MAX_RING:
             raise OutOfReach(f"a ring of {longest} GPUs is longer than the simulation steps through hop by hop (at most {MAX_RING})")
-        if net.topology == "ring":
-            return ring_allreduce(n, size, net.latency, net.bandwidth).time
-        if net.topology == "tree":
-            return tree_allreduce(n, size, net.latency, net.bandwidth).time
-        if net.topology == "switch":
-            return self._switched[1]
-        if net.topology == "tiers":
-            return tiered_allreduce(self._tiers(n), size).time
-        if n % domain:
-            raise OutOfReach(f"a group of {n} GPUs does not divide into domains of {domain}")
-        assert net.domain_latency is not None and net.domain_bandwidth is not None
-        return hierarchical_allreduce(n, domain, size, net.domain_latency, net.domain_bandwidth, net.latency, net.bandwidth).time
+        return group_all_reduce(net, n, size, self.slice_shape or net.dims, lambda: self._switched[1])

@@ -134,6 +134,11 @@ class NetworkSpec:
     efficiency: Fraction | None = None  # topology tiers: the outermost tier's share of bandwidth
     oversubscription: Fraction | None = None  # topology tiers: the outermost tier's
     tiers: tuple = ()  # topology tiers: the inner tiers (tiers.TierSpec), innermost first
+    dims: tuple[int, ...] = ()  # topology torus: chips along each dimension, x first
+    dimensions: str | None = None  # topology torus: in_turn or at_once
+    slice: Fraction | None = None  # slice = any: the number of the slice (the core lists them itself)
+    cube: int | None = None  # slice = any: each extent a multiple of it
+    extent: int | None = None  # slice = any: each extent at most it
 
 
 @dataclass(frozen=True, slots=True)
