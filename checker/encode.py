@@ -582,3 +582,4 @@ def _parameters(e: Encoding, shape: m.Transformer, _pool) -> z3.ArithRef:
 
 from checker import encode_transformer  # noqa: E402,F401  (registers the transformer family's rules)
 from checker import encode_network  # noqa: E402  (switched networks' all-reduce; the other collectives' rules)
+from checker import encode_power  # noqa: E402,F401  (job start and end, oscillation in the grid's band)

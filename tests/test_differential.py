@@ -56,7 +56,8 @@ def _range_or_value(draw, low: int, high: int, unit: str) -> str:
 # power beside the GPUs: none, racks, nodes, a cooling plant, ranges
 site_power = st.sampled_from(["", "; rack = 8; rack_power = 2 kW", "; rack = 3; rack_power = 1 kW .. 5 kW; node = 2; node_power = 300 W",
                               "; node = 5; node_power = 100 W .. 900 W", "; cooling = 50 kW", "; rack = 72; rack_power = 20 kW; cooling = 1 kW .. 9 kW",
-                              "; storage = 1 kJ .. 50 kJ; storage_power = 1 kW .. 30 kW", "; storage = 20 J; storage_power = 4 kW"])
+                              "; storage = 1 kJ .. 50 kJ; storage_power = 1 kW .. 30 kW", "; storage = 20 J; storage_power = 4 kW",
+                              "; start_stages = 3; start_time = 0 s .. 2 s", "; start_stages = 7; start_time = 350 ms"])
 
 
 @st.composite
@@ -275,6 +276,11 @@ workload w on c {{ {TRAIN}; jitter = 0 % .. 10 % }}
   {POWER} }}
 workload w on c {{ {TRAIN}; shards = 2; jitter = 0 % .. 10 %; overlap = 25 % }}
 """,
+    "staged-start": GPUS + f"""cluster c {{ pool a = 12 x A; pool b = 6 x B; pool c = 6 x C
+  network {{ topology = ring; bandwidth = 50 GB/s; latency = 5 us }}
+  power {{ transition = 20 ms .. 200 ms; start_stages = 6; start_time = 0 s .. 3 s }} }}
+workload w on c {{ {TRAIN}; jitter = 0 % .. 10 % }}
+""",
     "inference": GPUS + f"""cluster c {{ pool a = 16 x A; pool b = 8 x B
   power {{ pue = 1.25; overhead = 20 %; rack = 6; rack_power = 3 kW .. 9 kW; node = 4; node_power = 500 W; cooling = 2 kW .. 4 kW }} }}
 workload w on c {{ kind = inference; params = 7e10; efficiency = 30 % .. 40 %; shards = 8 }}
@@ -315,7 +321,7 @@ def claims(draw) -> str:
     elif "kind = inference" in text:
         quantity, unit, scale = draw(st.sampled_from([("w.throughput", "e6 token/s", 50), ("w.memory_per_gpu", "GB", 200)]))
     else:
-        quantity, unit, scale = draw(st.sampled_from([("w.step_time", "ms", 50), ("w.mfu", "%", 100), ("w.swing", "kW", 50), ("w.average_power", "kW", 50), ("w.ramp", "MW/s", 2), ("w.step_swing", "kW", 50), ("w.grid_swing", "kW", 50), ("w.storage_shortfall", "J", 100)]))
+        quantity, unit, scale = draw(st.sampled_from([("w.step_time", "ms", 50), ("w.mfu", "%", 100), ("w.swing", "kW", 50), ("w.average_power", "kW", 50), ("w.ramp", "MW/s", 2), ("w.step_swing", "kW", 50), ("w.grid_swing", "kW", 50), ("w.storage_shortfall", "J", 100), ("w.start_ramp", "MW/s", 2), ("w.end_ramp", "MW/s", 2)]))
     op = draw(st.sampled_from(["<=", ">="]))
     bound = draw(st.integers(min_value=1, max_value=scale))
     return text + f"check c: {quantity} {op} {bound}{'' if unit.startswith('e') else ' '}{unit}\n"

@@ -256,3 +256,28 @@ def test_inference_has_no_barrier_and_no_swing():
     assert value(text, "w.throughput") == peak * F(2, 5) / (2 * F(5 * 10**8))
     assert value(text, "w.swing") == 0 and value(text, "w.ramp") == 0
     assert value(text, "w.memory_per_gpu") == 2 * 5 * 10**8
+
+
+STAGED = """gpu G { peak = 2500 TFLOP/s; memory = 186 GB; tdp = 1200 W; idle = 200 W; ramp_up = 2 kW/s }
+gpu H { peak = 1000 TFLOP/s; memory = 80 GB; tdp = 700 W; idle = 100 W; ramp = 3 kW/s; ramp_down = 1 kW/s }
+cluster c {
+  pool g = 100 x G; pool h = 50 x H
+  network { topology = ring; bandwidth = 50 GB/s; latency = 5 us }
+  power { transition = 50 ms; start_stages = 10; start_time = 2 s }
+}
+workload w on c { kind = training; params = 1e6; batch = 1e6 token; efficiency = 40 % }
+"""
+
+
+def test_a_staged_job_start_and_end_by_hand():
+    # 10 stages, one every 0.2 s, each 10 G and 5 H.
+    # start: G rises at min(2 kW/s, 1000 W / 50 ms) = 2 kW/s for 0.5 s: 3 stages at once when the last starts;
+    #        H at min(3 kW/s, 12 kW/s) = 3 kW/s for 0.2 s: 1 stage (it ends as the next starts)
+    assert value(STAGED, "w.start_ramp") == 10 * 2000 * 3 + 5 * 3000 * 1
+    # end: G falls at its own 20 kW/s for 50 ms: 1 stage; H at 1 kW/s for 0.6 s: 3 stages
+    assert value(STAGED, "w.end_ramp") == 10 * 20000 * 1 + 5 * 1000 * 3
+    # one stage (the default): every GPU at once
+    single = STAGED.replace("; start_stages = 10; start_time = 2 s", "")
+    assert value(single, "w.start_ramp") == 100 * 2000 + 50 * 3000
+    # ten stages all at once (no start_time): the same
+    assert value(STAGED.replace("; start_time = 2 s", ""), "w.start_ramp") == 100 * 2000 + 50 * 3000

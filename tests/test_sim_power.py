@@ -160,3 +160,25 @@ def test_storage_step_by_hand():
     # 4 MW back in for 0.5 s (2 MJ): 1 MJ short each step, it drains
     run = storage_step(F(10 * 10**6), F(2 * 10**6), F(3, 2), F(2), F(10**7), F(4 * 10**6))
     assert run.drawn == 3 * 10**6 and run.charges[-1] == 10**7 - 10**6
+
+
+from checker.sim import StageGroup, staged_ramp, staged_trace  # noqa: E402
+
+
+def test_staged_start_by_hand():
+    # 3 stages 1 s apart of 2 GPUs each, rising 0 -> 100 W at 40 W/s: 2.5 s each, so the
+    # three overlap from 2 s to 2.5 s: 3 * 2 * 40 = 240 W/s
+    group = (StageGroup(F(2), F(0), F(100), F(40)),)
+    assert staged_ramp(group, 3, F(1)) == 240
+    trace = staged_trace(group, 3, F(1))
+    assert trace[0] == (0, 0) and trace[-1] == (F(9, 2), 600)
+    assert (F(2), 80 + 160 + 240 + 0) not in trace and (F(2), 2 * 80 + 2 * 40) in trace
+    # far apart (10 s): one stage at a time
+    assert staged_ramp(group, 3, F(10)) == 80
+    # falling mirrors it
+    assert staged_ramp((StageGroup(F(2), F(100), F(0), F(40)),), 3, F(1)) == 240
+
+
+def test_staged_start_refuses_bad_input():
+    with pytest.raises(ValueError):
+        staged_trace((StageGroup(F(1), F(0), F(1), F(1)),), 0, F(1))
