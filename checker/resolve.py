@@ -457,11 +457,11 @@ class Resolver(LayoutResolver, FindResolver):
             if (p[count] is None) != (p[power] is None):
                 given, missing = (count, power) if p[power] is None else (power, count)
                 raise self.fail(fields[given].span, codes.MISSING_FIELD, f"'{given}' needs '{missing}' beside it in {where}: {'an energy and the power it moves at' if count == 'storage' else 'a count of GPUs and the power each such group draws beside them'}")
-        if (p.get("band_low") is None) != (p.get("band_high") is None):
+        if (p["band_low"] is None) != (p["band_high"] is None):
             given, missing = ("band_low", "band_high") if p["band_high"] is None else ("band_high", "band_low")
             raise self.fail(fields[given].span, codes.MISSING_FIELD, f"'{given}' needs '{missing}' beside it in {where}: the grid's oscillation band runs from band_low to band_high")
         return m.Power(p["facility"], p["pue"], p["overhead"], p["transition"], section.span, p["rack"], p["rack_power"], p["node"], p["node_power"], p["cooling"], p["storage"], p["storage_power"],
-                       p["start_stages"], p["start_time"], p.get("band_low"), p.get("band_high"))
+                       p["start_stages"], p["start_time"], p["band_low"], p["band_high"])
 
     def _workload(self, block: nodes.Block) -> None:
         if block.on is None or block.on_span is None:

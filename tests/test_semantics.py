@@ -281,3 +281,46 @@ def test_a_staged_job_start_and_end_by_hand():
     assert value(single, "w.start_ramp") == 100 * 2000 + 50 * 3000
     # ten stages all at once (no start_time): the same
     assert value(STAGED.replace("; start_time = 2 s", ""), "w.start_ramp") == 100 * 2000 + 50 * 3000
+
+
+def test_sine_upper_bound_by_hand():
+    from checker.encode_power import PI_HIGH, PI_LOW, abs_sine_upper
+
+    ctx = z3.Context()
+    enc = encode(resolve(parse_text("t.spec", ""))[0], ctx)
+
+    def at(x: F) -> F:
+        term = z3.simplify(abs_sine_upper(enc, val(x, ctx)))
+        assert z3.is_rational_value(term), term
+        return fraction(term)[0]
+
+    assert PI_LOW < F("3.14159265358979") < PI_HIGH and PI_HIGH - PI_LOW == F(1, 10**10)
+    for x, exact in ((F(0), 0), (F(1, 6), F(1, 2)), (F(13, 6), F(1, 2)), (F(5, 6), F(1, 2)), (F(3), 0), (F(1, 2), 1), (F(7, 2), 1)):
+        assert exact <= at(x) <= exact + F(2, 10**9), x  # an upper bound, 2e-9 wide at most
+
+
+OSCILLATING = """gpu G { peak = 1000 TFLOP/s; memory = 80 GB; tdp = 1000 W; idle = 100 W }
+cluster c {
+  pool g = 16 x G
+  network { topology = ring; bandwidth = 10 GB/s; latency = 0 s }
+  power { band_low = 0.1 Hz; band_high = 20 Hz }
+}
+workload w on c { kind = training; params = 1e9; batch = 32e3 token; efficiency = 48 %; jitter = 0 % }
+"""
+
+
+def test_oscillation_of_a_step_by_hand():
+    # compute 25 ms, step 400 ms (test_storage_between_the_gpus_and_the_grid_by_hand): duty 1/16,
+    # 2.5 Hz fundamental; A = 16 · 900 W; harmonic k is 2A·sin(kπ/16)/(kπ), largest at k = 1
+    from checker.encode_power import PI_LOW
+
+    got = value(OSCILLATING, "w.oscillation")
+    sin_pi_16 = F("0.19509032201612826784828486847702224")  # sin(π/16), to 35 places
+    exact = 2 * 16 * 900 * sin_pi_16 / F("3.14159265358979323846264338327950288")
+    assert exact <= got <= exact + 2 * 16 * 900 * F(3, 10**9) / PI_LOW
+    # a band from 3 Hz (the second harmonic, 5 Hz, and up): 2A·sin(π/8)/(2π)
+    narrow = value(OSCILLATING.replace("band_low = 0.1 Hz", "band_low = 3 Hz"), "w.oscillation")
+    sin_pi_8 = F("0.38268343236508977172845998403039887")
+    assert 2 * 16 * 900 * sin_pi_8 / (2 * F("3.14159265358979323846264338327950288")) <= narrow < got
+    # a band that no harmonic reaches (below the 2.5 Hz fundamental): nothing oscillates in it
+    assert value(OSCILLATING.replace("band_low = 0.1 Hz; band_high = 20 Hz", "band_low = 0.1 Hz; band_high = 2 Hz"), "w.oscillation") == 0

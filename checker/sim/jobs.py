@@ -21,6 +21,7 @@ from .scenario import MAX_RING, TICKS, Cluster, ClusterSpec, OutOfReach, PoolSpe
 from .smoothing import max_slews, wait_drop
 from .storage import StepStorage
 from .jobstart import StartEnd
+from .oscillation import StepOscillation
 from .training import Cohort, training_step
 
 __all__ = ["WorkloadSpec", "Training", "Inference", "PowerOfPools"]
@@ -120,7 +121,7 @@ class PowerOfPools(StartEnd):
         return sum((p.count * (max(p.gpu.idle, floor_watts(p.gpu)) - p.gpu.idle) for p in self.spec.cluster.pools), Fraction(0))
 
 
-class Training(StepStorage, PowerOfPools, _Workload):
+class Training(StepOscillation, StepStorage, PowerOfPools, _Workload):
     """A synchronous data-parallel step: compute, barrier, the exposed gradient exchange."""
 
     @cached_property
