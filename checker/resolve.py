@@ -27,6 +27,9 @@ def _unit_words(dim: u.Dim) -> str:
     return ", ".join(reversed(choices)) if choices else u.canonical_name(dim)
 
 
+
+MAX_STAGES = 100  # a job starts in at most this many stages (the encoder and the core step each)
+
 class _Stop(Exception):
     """Abandon the current statement; its diagnostic is already recorded."""
 
@@ -457,6 +460,8 @@ class Resolver(LayoutResolver, FindResolver):
             if (p[count] is None) != (p[power] is None):
                 given, missing = (count, power) if p[power] is None else (power, count)
                 raise self.fail(fields[given].span, codes.MISSING_FIELD, f"'{given}' needs '{missing}' beside it in {where}: {'an energy and the power it moves at' if count == 'storage' else 'a count of GPUs and the power each such group draws beside them'}")
+        if p["start_stages"] is not None and p["start_stages"] > MAX_STAGES:
+            raise self.fail(fields["start_stages"].value.span, codes.BAD_VALUE, f"'start_stages' must be at most {MAX_STAGES}, not {p['start_stages']}: each stage is stepped on its own")
         if (p["band_low"] is None) != (p["band_high"] is None):
             given, missing = ("band_low", "band_high") if p["band_high"] is None else ("band_high", "band_low")
             raise self.fail(fields[given].span, codes.MISSING_FIELD, f"'{given}' needs '{missing}' beside it in {where}: the grid's oscillation band runs from band_low to band_high")
