@@ -236,6 +236,10 @@ class Power:
     cooling: Param | None = None
     storage: Param | None = None  # J
     storage_power: Param | None = None  # W, charge and discharge
+    start_stages: int | None = None  # a job starts and ends in this many stages (None: one)
+    start_time: Param | None = None  # s over which the stages start (None: 0, all at once)
+    band_low: Param | None = None  # Hz: the grid's oscillation band (None: no band)
+    band_high: Param | None = None
 
 
 @dataclass(frozen=True, slots=True)

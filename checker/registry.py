@@ -133,6 +133,11 @@ POWER = (
     # energy storage between the GPUs and the grid (spec/semantics.md, "Energy storage")
     F("storage", (u.ENERGY,), domain="positive", doc="energy storage capacity (with storage_power)"),
     F("storage_power", (u.POWER,), domain="positive", doc="the storage's charge and discharge power"),
+    # job start and end, and the grid's oscillation band (spec/semantics.md, "Job start and end", "Oscillation")
+    F("start_stages", (ONE,), kind="count", doc="stages a job starts (and ends) in, each an equal share of every pool"),
+    F("start_time", (u.TIME,), domain="nonnegative", doc="time over which the stages start: one every start_time / start_stages"),
+    F("band_low", (u.FREQUENCY,), domain="positive", doc="lowest frequency of the grid's oscillation band (with band_high)"),
+    F("band_high", (u.FREQUENCY,), domain="positive", doc="highest frequency of the grid's oscillation band"),
 )
 
 WORKLOAD = (
@@ -288,6 +293,9 @@ DERIVED: tuple[Derived, ...] = (
     _d("training", "grid_swing", u.POWER, "grid_peak - grid_trough: the swing the grid sees through the storage", explained_by=STEP),
     _d("training", "storage_depth", u.ENERGY, "energy the storage delivers in a step, starting full", explained_by=STEP),
     _d("training", "storage_shortfall", u.ENERGY, "energy per step the storage cannot put back in the wait: 0 or it drains", explained_by=STEP),
+    *(_d(kind, "start_ramp", u.SLEW, "the site's fastest rise of GPU power while a job starts, stage by stage") for kind in ("training", "transformer")),
+    *(_d(kind, "end_ramp", u.SLEW, "the site's fastest fall of GPU power while a job ends, stage by stage") for kind in ("training", "transformer")),
+    _d("training", "oscillation", u.POWER, "the largest harmonic of the step's GPU power inside the grid's band (band_low .. band_high)", bound="upper", explained_by=STEP),
     _d("training", "step_swing", u.POWER, "how far the site's GPU power drops by the end of each pool's wait, through the ramp-down rate and hysteresis", explained_by=STEP),
     # training
     _d("training", "step_time", u.TIME, "compute time plus the exposed part of the gradient exchange", explained_by=STEP),

@@ -135,7 +135,8 @@ class Simulation:
         net = c.network
         network = None if net is None else sim.NetworkSpec(net.topology, self.v(net.bandwidth), self.v(net.latency), net.domain, self.v(net.domain_bandwidth), self.v(net.domain_latency), net.algorithm, net.radix,
                                                        self.v(net.efficiency), self.v(net.oversubscription), tuple(self.tier(t) for t in net.tiers), net.dims, net.dimensions, self.v(net.slice), net.cube, net.extent)
-        power = sim.PowerSpec(self.v(c.power.pue), self.v(c.power.overhead), self.v(c.power.transition), c.power.rack, self.v(c.power.rack_power), c.power.node, self.v(c.power.node_power), self.v(c.power.cooling), self.v(c.power.storage), self.v(c.power.storage_power))
+        power = sim.PowerSpec(self.v(c.power.pue), self.v(c.power.overhead), self.v(c.power.transition), c.power.rack, self.v(c.power.rack_power), c.power.node, self.v(c.power.node_power), self.v(c.power.cooling), self.v(c.power.storage), self.v(c.power.storage_power),
+                              c.power.start_stages, self.v(c.power.start_time), self.v(c.power.band_low), self.v(c.power.band_high))
         return sim.ClusterSpec(tuple(sim.PoolSpec(p.name, p.count, self.gpu(p.gpu)) for p in c.pools), network, power)
 
     def tier(self, t: m.Tier) -> sim.TierSpec:

@@ -28,6 +28,9 @@ def _unit_words(dim: u.Dim) -> str:
     return ", ".join(reversed(choices)) if choices else u.canonical_name(dim)
 
 
+
+MAX_STAGES = 100  # a job starts in at most this many stages (the encoder and the core step each)
+
 class _Stop(Exception):
     """Abandon the current statement; its diagnostic is already recorded."""
 
@@ -494,13 +497,19 @@ class Resolver(LayoutResolver, FindResolver, ServingResolver):
         where = f"{owner}.power"
         fields = self._members("power", where, section.members, section.span)
         thunks = {s.name: (lambda name=s.name: self._param("power", where, fields, name, section.span)) for s in registry.POWER if s.kind == "number"}
-        thunks.update({name: (lambda name=name: self._count("power", where, fields, name, section.span)) for name in ("rack", "node")})
+        thunks.update({name: (lambda name=name: self._count("power", where, fields, name, section.span)) for name in ("rack", "node", "start_stages")})
         p = self._all(thunks)
         for count, power in (("rack", "rack_power"), ("node", "node_power"), ("storage", "storage_power")):
             if (p[count] is None) != (p[power] is None):
                 given, missing = (count, power) if p[power] is None else (power, count)
                 raise self.fail(fields[given].span, codes.MISSING_FIELD, f"'{given}' needs '{missing}' beside it in {where}: {'an energy and the power it moves at' if count == 'storage' else 'a count of GPUs and the power each such group draws beside them'}")
-        return m.Power(p["facility"], p["pue"], p["overhead"], p["transition"], section.span, p["rack"], p["rack_power"], p["node"], p["node_power"], p["cooling"], p["storage"], p["storage_power"])
+        if p["start_stages"] is not None and p["start_stages"] > MAX_STAGES:
+            raise self.fail(fields["start_stages"].value.span, codes.BAD_VALUE, f"'start_stages' must be at most {MAX_STAGES}, not {p['start_stages']}: each stage is stepped on its own")
+        if (p["band_low"] is None) != (p["band_high"] is None):
+            given, missing = ("band_low", "band_high") if p["band_high"] is None else ("band_high", "band_low")
+            raise self.fail(fields[given].span, codes.MISSING_FIELD, f"'{given}' needs '{missing}' beside it in {where}: the grid's oscillation band runs from band_low to band_high")
+        return m.Power(p["facility"], p["pue"], p["overhead"], p["transition"], section.span, p["rack"], p["rack_power"], p["node"], p["node_power"], p["cooling"], p["storage"], p["storage_power"],
+                       p["start_stages"], p["start_time"], p["band_low"], p["band_high"])
 
     def _workload(self, block: nodes.Block) -> None:
         if block.on is None or block.on_span is None:

@@ -52,6 +52,7 @@ BANDWIDTH = DATA / TIME
 THROUGHPUT = TOKEN / TIME
 SLEW = POWER / TIME
 FLUX = POWER / AREA
+FREQUENCY = ONE / TIME
 
 
 UNITS: dict[str, tuple[Fraction, Dim]] = {
@@ -113,6 +114,10 @@ UNITS: dict[str, tuple[Fraction, Dim]] = {
     "USD": (Fraction(1), MONEY),
     # shares
     "%": (Fraction(1, 100), ONE),
+    # frequency (a grid's oscillation band)
+    "mHz": (Fraction(1, 1000), FREQUENCY),
+    "Hz": (Fraction(1), FREQUENCY),
+    "kHz": (Fraction(1000), FREQUENCY),
 }
 
 SI_PREFIXES = {"k": 10**3, "K": 10**3, "M": 10**6, "G": 10**9, "T": 10**12, "P": 10**15, "E": 10**18}
@@ -222,6 +227,7 @@ DISPLAY: dict[Dim, tuple[str, ...]] = {
     MONEY / TIME: ("USD/yr",),
     MONEY / ENERGY: ("USD/MWh",),
     MONEY / TOKEN: ("USD/Mtoken",),
+    FREQUENCY: ("kHz", "Hz", "mHz"),
 }
 
 

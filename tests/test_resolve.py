@@ -33,6 +33,8 @@ def panel(emissivity="0.9", temperature="330 K", sink="3 K", sides="2") -> str:
         ("radiator panel { heat = 1 MW; emissivity = 0.9 }\n", ":1:10:", "needs a 'temperature' or an 'area' field (the other is derived) [missing-field]"),
         ("cluster c {\n  pool a = 8 x H100\n  power { rack = 72 }\n}\n", ":3:11:", "'rack' needs 'rack_power' beside it in c.power: a count of GPUs and the power each such group draws beside them [missing-field]"),
         ("cluster c {\n  pool a = 8 x H100\n  power { node_power = 1 kW }\n}\n", ":3:11:", "'node_power' needs 'node' beside it in c.power: a count of GPUs and the power each such group draws beside them [missing-field]"),
+        ("cluster c {\n  pool a = 8 x H100\n  power { band_high = 20 Hz }\n}\n", ":3:11:", "'band_high' needs 'band_low' beside it in c.power: the grid's oscillation band runs from band_low to band_high [missing-field]"),
+        ("cluster c {\n  pool a = 8 x H100\n  power { start_stages = 101 }\n}\n", ":3:26:", "'start_stages' must be at most 100, not 101: each stage is stepped on its own [bad-value]"),
         ("radiator panel { heat = 1 MW; emissivity = 0.9; temperature = 300 K; area = 5 m^2 }\n", ":1:70:", "gives both temperature and area; give one, the other is derived [conflicting-fields]"),
         (panel(sides="3"), ":6:17:", "'sides' must be 1 or 2, not 3 [bad-value]"),
         (panel(sides="1.5"), ":6:17:", "'sides' must be a positive whole number, not 1.5 [not-integer]"),

@@ -256,3 +256,71 @@ def test_inference_has_no_barrier_and_no_swing():
     assert value(text, "w.throughput") == peak * F(2, 5) / (2 * F(5 * 10**8))
     assert value(text, "w.swing") == 0 and value(text, "w.ramp") == 0
     assert value(text, "w.memory_per_gpu") == 2 * 5 * 10**8
+
+
+STAGED = """gpu G { peak = 2500 TFLOP/s; memory = 186 GB; tdp = 1200 W; idle = 200 W; ramp_up = 2 kW/s }
+gpu H { peak = 1000 TFLOP/s; memory = 80 GB; tdp = 700 W; idle = 100 W; ramp = 3 kW/s; ramp_down = 1 kW/s }
+cluster c {
+  pool g = 100 x G; pool h = 50 x H
+  network { topology = ring; bandwidth = 50 GB/s; latency = 5 us }
+  power { transition = 50 ms; start_stages = 10; start_time = 2 s }
+}
+workload w on c { kind = training; params = 1e6; batch = 1e6 token; efficiency = 40 % }
+"""
+
+
+def test_a_staged_job_start_and_end_by_hand():
+    # 10 stages, one every 0.2 s, each 10 G and 5 H.
+    # start: G rises at min(2 kW/s, 1000 W / 50 ms) = 2 kW/s for 0.5 s: 3 stages at once when the last starts;
+    #        H at min(3 kW/s, 12 kW/s) = 3 kW/s for 0.2 s: 1 stage (it ends as the next starts)
+    assert value(STAGED, "w.start_ramp") == 10 * 2000 * 3 + 5 * 3000 * 1
+    # end: G falls at its own 20 kW/s for 50 ms: 1 stage; H at 1 kW/s for 0.6 s: 3 stages
+    assert value(STAGED, "w.end_ramp") == 10 * 20000 * 1 + 5 * 1000 * 3
+    # one stage (the default): every GPU at once
+    single = STAGED.replace("; start_stages = 10; start_time = 2 s", "")
+    assert value(single, "w.start_ramp") == 100 * 2000 + 50 * 3000
+    # ten stages all at once (no start_time): the same
+    assert value(STAGED.replace("; start_time = 2 s", ""), "w.start_ramp") == 100 * 2000 + 50 * 3000
+
+
+def test_sine_upper_bound_by_hand():
+    from checker.encode_power import PI_HIGH, PI_LOW, abs_sine_upper
+
+    ctx = z3.Context()
+    enc = encode(resolve(parse_text("t.spec", ""))[0], ctx)
+
+    def at(x: F) -> F:
+        term = z3.simplify(abs_sine_upper(enc, val(x, ctx)))
+        assert z3.is_rational_value(term), term
+        return fraction(term)[0]
+
+    assert PI_LOW < F("3.14159265358979") < PI_HIGH and PI_HIGH - PI_LOW == F(1, 10**10)
+    for x, exact in ((F(0), 0), (F(1, 6), F(1, 2)), (F(13, 6), F(1, 2)), (F(5, 6), F(1, 2)), (F(3), 0), (F(1, 2), 1), (F(7, 2), 1)):
+        assert exact <= at(x) <= exact + F(2, 10**9), x  # an upper bound, 2e-9 wide at most
+
+
+OSCILLATING = """gpu G { peak = 1000 TFLOP/s; memory = 80 GB; tdp = 1000 W; idle = 100 W }
+cluster c {
+  pool g = 16 x G
+  network { topology = ring; bandwidth = 10 GB/s; latency = 0 s }
+  power { band_low = 0.1 Hz; band_high = 20 Hz }
+}
+workload w on c { kind = training; params = 1e9; batch = 32e3 token; efficiency = 48 %; jitter = 0 % }
+"""
+
+
+def test_oscillation_of_a_step_by_hand():
+    # compute 25 ms, step 400 ms (test_storage_between_the_gpus_and_the_grid_by_hand): duty 1/16,
+    # 2.5 Hz fundamental; A = 16 · 900 W; harmonic k is 2A·sin(kπ/16)/(kπ), largest at k = 1
+    from checker.encode_power import PI_LOW
+
+    got = value(OSCILLATING, "w.oscillation")
+    sin_pi_16 = F("0.19509032201612826784828486847702224")  # sin(π/16), to 35 places
+    exact = 2 * 16 * 900 * sin_pi_16 / F("3.14159265358979323846264338327950288")
+    assert exact <= got <= exact + 2 * 16 * 900 * F(3, 10**9) / PI_LOW
+    # a band from 3 Hz (the second harmonic, 5 Hz, and up): 2A·sin(π/8)/(2π)
+    narrow = value(OSCILLATING.replace("band_low = 0.1 Hz", "band_low = 3 Hz"), "w.oscillation")
+    sin_pi_8 = F("0.38268343236508977172845998403039887")
+    assert 2 * 16 * 900 * sin_pi_8 / (2 * F("3.14159265358979323846264338327950288")) <= narrow < got
+    # a band that no harmonic reaches (below the 2.5 Hz fundamental): nothing oscillates in it
+    assert value(OSCILLATING.replace("band_low = 0.1 Hz; band_high = 20 Hz", "band_low = 0.1 Hz; band_high = 2 Hz"), "w.oscillation") == 0

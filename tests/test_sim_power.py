@@ -160,3 +160,69 @@ def test_storage_step_by_hand():
     # 4 MW back in for 0.5 s (2 MJ): 1 MJ short each step, it drains
     run = storage_step(F(10 * 10**6), F(2 * 10**6), F(3, 2), F(2), F(10**7), F(4 * 10**6))
     assert run.drawn == 3 * 10**6 and run.charges[-1] == 10**7 - 10**6
+
+
+from checker.sim import StageGroup, staged_ramp, staged_trace  # noqa: E402
+
+
+def test_staged_start_by_hand():
+    # 3 stages 1 s apart of 2 GPUs each, rising 0 -> 100 W at 40 W/s: 2.5 s each, so the
+    # three overlap from 2 s to 2.5 s: 3 * 2 * 40 = 240 W/s
+    group = (StageGroup(F(2), F(0), F(100), F(40)),)
+    assert staged_ramp(group, 3, F(1)) == 240
+    trace = staged_trace(group, 3, F(1))
+    assert trace[0] == (0, 0) and trace[-1] == (F(9, 2), 600)
+    assert (F(2), 80 + 160 + 240 + 0) not in trace and (F(2), 2 * 80 + 2 * 40) in trace
+    # far apart (10 s): one stage at a time
+    assert staged_ramp(group, 3, F(10)) == 80
+    # falling mirrors it
+    assert staged_ramp((StageGroup(F(2), F(100), F(0), F(40)),), 3, F(1)) == 240
+
+
+def test_staged_start_refuses_bad_input():
+    with pytest.raises(ValueError):
+        staged_trace((StageGroup(F(1), F(0), F(1), F(1)),), 0, F(1))
+
+
+from checker.sim import band_harmonics, band_peak, harmonic, outward, pi_interval, turn  # noqa: E402
+
+PI_DIGITS = F("3.14159265358979323846264338327950288")  # π cut at 35 decimals: π lies in [this, this + 1e-35]
+
+
+def test_pi_by_machin_brackets_its_digits():
+    low, high = pi_interval()
+    assert low <= PI_DIGITS and PI_DIGITS + F(1, 10**35) <= high
+    assert high - low < F(1, 10**27)
+
+
+def test_sine_and_cosine_of_a_turn_by_hand():
+    for r, (s, c) in ((F(0), (0, 1)), (F(1, 4), (1, 0)), (F(1, 2), (0, -1)), (F(3, 4), (-1, 0)), (F(5, 4), (1, 0))):
+        (s_lo, s_hi), (c_lo, c_hi) = turn(r)
+        assert s_lo <= s <= s_hi and c_lo <= c <= c_hi and s_hi - s_lo < F(1, 10**25)
+    (s_lo, s_hi), _ = turn(F(1, 12))  # sin 30° = 1/2
+    assert s_lo <= F(1, 2) <= s_hi and s_hi - s_lo < F(1, 10**25)
+    _, (c_lo, c_hi) = turn(F(-1, 6))  # cos(-60°) = 1/2
+    assert c_lo <= F(1, 2) <= c_hi
+
+
+def test_outward_rounding_never_moves_an_end_inward():
+    assert outward(1, 3, 2, 3, 16) == (5, 11)  # [1/3, 2/3] on sixteenths: [5/16, 11/16]
+    assert outward(-1, 3, 1, 3, 16) == (-6, 6)
+
+
+def test_square_wave_harmonics_by_hand():
+    # 1000 W for 1 s, 0 W for 1 s: a 2 s period, duty 1/2; harmonic k has 2·1000·|sin(kπ/2)|/(kπ)
+    wave = ((F(1), F(1000)), (F(1), F(0)))
+    low, high = pi_interval()
+    for k, expected_times_pi in ((1, F(2000)), (2, F(0)), (3, F(2000, 3))):
+        a_lo, a_hi = harmonic(wave, k)
+        assert expected_times_pi / high - F(1, 10**20) <= a_lo <= a_hi <= expected_times_pi / low + F(1, 10**20)
+    # duty 1/6 over 3 s: the fundamental (1/3 Hz) is 2·600·sin(π/6)/π = 600/π
+    short = ((F(1, 2), F(700)), (F(5, 2), F(100)))
+    a_lo, a_hi = harmonic(short, 1)
+    assert 600 / high - F(1, 10**20) <= a_lo <= a_hi <= 600 / low + F(1, 10**20)
+    # a band from 0.6 Hz leaves the fundamental (0.5 Hz) out: the third harmonic (1.5 Hz) is the largest left
+    assert [k for k, _ in band_harmonics(wave, F(3, 5), F(20))][0] == 2
+    peak_lo, peak_hi = band_peak(wave, F(3, 5), F(20))
+    assert F(2000, 3) / high - F(1, 10**20) <= peak_lo <= peak_hi <= F(2000, 3) / low + F(1, 10**20)
+    assert band_peak(wave, F(30), F(40)) != (0, 0) and band_peak(wave, F(1, 10), F(2, 5)) == (0, 0)  # no harmonic below 0.5 Hz

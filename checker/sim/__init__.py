@@ -24,6 +24,8 @@ from .radiator import (ALBEDO, EARTH_IR, GRID, SOLAR, STEFAN_BOLTZMANN, absorbed
                        radiated_power, temperature_for, toward, transient)
 from .storage import StorageStep, storage_step, store
 from .smoothing import hold_track, max_slews, slew_traces, track_rates, wait_drop
+from .jobstart import StageGroup, staged_ramp, staged_trace
+from .oscillation import band_harmonics, band_peak, harmonic, outward, pi_interval, turn
 from .transformer import (Layout, Model, attention_flops, in_flight_chunks, layer_activations,
                           layer_bytes, layer_flops, layer_params, logit_flops, score_bytes,
                           state_bytes_per_param)
@@ -51,6 +53,8 @@ __all__ = [
     "gpu_max_slew", "site_swing", "site_ramp", "track", "energy_units",
     "track_rates", "hold_track", "slew_traces", "max_slews", "wait_drop",
     "store", "StorageStep", "storage_step",
+    "StageGroup", "staged_trace", "staged_ramp",
+    "outward", "pi_interval", "turn", "harmonic", "band_harmonics", "band_peak",
     "STEFAN_BOLTZMANN", "GRID", "radiated_power", "area_for", "temperature_for", "transient",
     "toward", "SOLAR", "ALBEDO", "EARTH_IR", "absorbed_flux",
     "Model", "Layout", "layer_params", "layer_flops", "attention_flops", "logit_flops",

@@ -16,7 +16,9 @@ from .lease import Leased, LeaseSpec
 from .power import average_power, energy, gpu_max_slew, gpu_swing, site_step_segments
 from .scenario import TICKS, Cluster, ClusterSpec, PoolSpec, floor_watts
 from .smoothing import max_slews, wait_drop
-from .storage import StorageStep, storage_step
+from .storage import StepStorage
+from .jobstart import StartEnd
+from .oscillation import StepOscillation
 from .training import Cohort, training_step
 
 __all__ = ["WorkloadSpec", "Training", "Inference", "PowerOfPools"]
@@ -79,11 +81,9 @@ class Inference(Leased, _Workload):
     swing = ramp = floor_cost = Fraction(0)
 
 
-class PowerOfPools:
+class PowerOfPools(StartEnd):
     """A synchronous job's power: every GPU drops from tdp to max(idle, floor) at once between
     compute and communication (run through the smoothing controller tick by tick)."""
-
-    spec: object  # with a `cluster: ClusterSpec`
 
     def _levels(self, pool: PoolSpec) -> tuple[Fraction, Fraction, Fraction]:
         return pool.gpu.tdp, pool.gpu.idle, floor_watts(pool.gpu)
@@ -119,7 +119,7 @@ class PowerOfPools:
         return sum((p.count * (max(p.gpu.idle, floor_watts(p.gpu)) - p.gpu.idle) for p in self.spec.cluster.pools), Fraction(0))
 
 
-class Training(Exchanges, PowerOfPools, _Workload):
+class Training(Exchanges, StepOscillation, StepStorage, PowerOfPools, _Workload):
     """A synchronous data-parallel step: compute, barrier, the exposed gradient exchange."""
 
     @cached_property
@@ -141,40 +141,9 @@ class Training(Exchanges, PowerOfPools, _Workload):
         return self._step.step_time
 
     @cached_property
-    def _storage(self) -> StorageStep:
-        """One step from full through the site's storage (none: no capacity, no power)."""
-        pools, power = self.spec.cluster.pools, self.spec.cluster.power
-        high = sum((p.count * p.gpu.tdp for p in pools), Fraction(0))
-        low = sum((p.count * self._smoothing(p)[1] for p in pools), Fraction(0))
-        zero = Fraction(0)
-        return storage_step(high, low, self.compute_time, self.step_time,
-                            power.storage or zero, power.storage_power or zero)
-
-    @cached_property
-    def grid_peak(self) -> Fraction:
-        return max(p for _, p in self._storage.grid)
-
-    @cached_property
-    def grid_trough(self) -> Fraction:
-        return min(p for _, p in self._storage.grid)
-
-    @cached_property
-    def grid_swing(self) -> Fraction:
-        return self.grid_peak - self.grid_trough
-
-    @cached_property
-    def storage_depth(self) -> Fraction:
-        return self._storage.drawn
-
-    @cached_property
-    def storage_shortfall(self) -> Fraction:
-        """What the step leaves empty: the capacity less the charge at its end."""
-        return (self.spec.cluster.power.storage or Fraction(0)) - self._storage.charges[-1]
-
-    @cached_property
     def step_swing(self) -> Fraction:
         """Each pool's GPUs drop through the controller for the rest of the step after their
-        compute; every wait ends together (the step's end), so the drops add up there."""
+        compute; the waits all end at the step's end, so the drops add up there."""
         total = Fraction(0)
         for p in self.spec.cluster.pools:
             tdp, low, floor, _, down, hysteresis = self._smoothing(p)

@@ -153,6 +153,10 @@ class PowerSpec:
     cooling: Fraction | None = None  # None: cooling is in the PUE
     storage: Fraction | None = None  # J; None: no storage
     storage_power: Fraction | None = None  # W, charge and discharge
+    start_stages: int | None = None  # a job starts and ends in this many stages; None: one
+    start_time: Fraction | None = None  # s over which the stages start; None: 0
+    band_low: Fraction | None = None  # Hz: the grid's oscillation band; None: no band
+    band_high: Fraction | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,11 +11,12 @@ of charge, which never leaves [0, capacity]).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from fractions import Fraction
 
 from .exact import as_fraction, common_denominator, on_grid
 
-__all__ = ["store", "StorageStep", "storage_step"]
+__all__ = ["store", "StorageStep", "storage_step", "StepStorage"]
 
 
 def store(charge: int, flow: int, capacity: int) -> int:
@@ -69,3 +70,39 @@ def storage_step(high: Fraction, low: Fraction, busy: Fraction, step: Fraction,
     drawn = capacity - Fraction(charge, unit)
     phase(step - busy, low, in_rate, 1)
     return StorageStep(tuple(phases), tuple(charges), drawn, in_rate * (step - busy))
+
+
+class StepStorage:
+    """The storage quantities of a training step (`grid_peak`, ..., `storage_shortfall`); the
+    host has `spec.cluster`, `compute_time`, `step_time` and `_smoothing(pool)`."""
+
+    @cached_property
+    def _storage(self) -> StorageStep:
+        """One step from full through the site's storage (none: no capacity, no power)."""
+        pools, power = self.spec.cluster.pools, self.spec.cluster.power
+        high = sum((p.count * p.gpu.tdp for p in pools), Fraction(0))
+        low = sum((p.count * self._smoothing(p)[1] for p in pools), Fraction(0))
+        zero = Fraction(0)
+        return storage_step(high, low, self.compute_time, self.step_time,
+                            power.storage or zero, power.storage_power or zero)
+
+    @cached_property
+    def grid_peak(self) -> Fraction:
+        return max(p for _, p in self._storage.grid)
+
+    @cached_property
+    def grid_trough(self) -> Fraction:
+        return min(p for _, p in self._storage.grid)
+
+    @cached_property
+    def grid_swing(self) -> Fraction:
+        return self.grid_peak - self.grid_trough
+
+    @cached_property
+    def storage_depth(self) -> Fraction:
+        return self._storage.drawn
+
+    @cached_property
+    def storage_shortfall(self) -> Fraction:
+        """What the step leaves empty: the capacity less the charge at its end."""
+        return (self.spec.cluster.power.storage or Fraction(0)) - self._storage.charges[-1]
