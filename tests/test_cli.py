@@ -45,7 +45,7 @@ def test_unknown_counts_below_a_violation_and_above_a_pass(spec, monkeypatch):
     # an rlimit of 1 makes the solver give up on everything: unknown, exit 3, never a pass
     result = verify("--rlimit", "1", spec(RANGED))
     assert result.code == 3
-    assert "is unknown: the solver gave up" in result.out and "this is not a pass" in result.out
+    assert "check 'ok' is unknown:" in result.out and "(--rlimit)" in result.out and "this is not a pass" in result.out
     both = verify("--rlimit", "1", spec(RANGED, "a.spec"), spec(INVALID, "b.spec"))
     assert both.code == 2
 
