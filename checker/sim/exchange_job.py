@@ -67,8 +67,9 @@ class Exchanges:
         net = self.spec.cluster.network
         return None if net is None or net.slice is None else torus_slice(net, sum(p.count for p in self.spec.cluster.pools))
 
-    def _collective(self, kind: str) -> Fraction:
-        """A reduce-scatter or an all-to-all of one group's gradient bytes, stepped."""
+    def _group(self):
+        """The network, the GPUs of one data-parallel group (one shard each) and the bytes of one
+        shard's gradients."""
         spec = self.spec
         net = spec.cluster.network
         if net is None:
@@ -76,7 +77,11 @@ class Exchanges:
         total = sum(p.count for p in spec.cluster.pools)
         if total % spec.shards:
             raise OutOfReach(f"{total} GPUs do not divide into {spec.shards} shards")
-        n, size = total // spec.shards, spec.grad_bytes * spec.params / spec.shards
+        return net, total // spec.shards, spec.grad_bytes * spec.params / spec.shards
+
+    def _collective(self, kind: str) -> Fraction:
+        """A reduce-scatter or an all-to-all of one group's gradient bytes, stepped."""
+        net, n, size = self._group()
         if n == 1:
             return Fraction(0)
         if n > MAX_RING:
@@ -84,15 +89,7 @@ class Exchanges:
         return group_collective(kind, net, n, size, self.slice_shape or net.dims)
 
     def _exchange(self) -> Fraction:
-        spec = self.spec
-        net = spec.cluster.network
-        if net is None:
-            raise OutOfReach("no network")
-        total = sum(p.count for p in spec.cluster.pools)
-        if total % spec.shards:
-            raise OutOfReach(f"{total} GPUs do not divide into {spec.shards} shards")
-        n = total // spec.shards  # GPUs per data-parallel group, one shard each
-        size = spec.grad_bytes * spec.params / spec.shards  # the gradients of one shard
+        net, n, size = self._group()
         if n == 1:
             return Fraction(0)
         domain = net.domain or 1
