@@ -7,10 +7,11 @@ a temporary copy of the project (the working tree is never touched). A snippet i
 token by token, so re-spacing or re-wrapping the code does not break it; a snippet that no
 longer occurs exactly once is an error, reported loudly (tests/test_mutation.py fails on it).
 
-A mutant's suites run in one pytest process, in order (the hand-computed tests, the differential
-tests, then its examples' figures and golden reports), stopping at the first failing test: its
+A mutant's suites run in one pytest process, cheapest first (its examples' figures and golden
+reports, then the hand-computed tests, the differential tests last), stopping at the first failing test: its
 suite killed the mutant. A mutant that no suite kills SURVIVED. The unmutated copy must pass
-every suite the mutants run (its run goes first, beside the first mutant).
+every test that killed a mutant (its run comes after the mutants': one pytest process over exactly
+those tests; with --every-suite, every suite any mutant runs).
 Hypothesis runs with few examples and no shrinking (DIFFERENTIAL_EXAMPLES, DIFFERENTIAL_NO_SHRINK):
 the differential tests' fixed corpus carries most of the weight.
 
@@ -50,6 +51,11 @@ def golden(example: str) -> tuple[str, list[str]]:
     return f"golden:{example}", [f"tests/test_golden.py::test_golden_report[examples/{example}.spec]"]
 
 
+def corpus(name: str) -> str:
+    """One entry of the differential tests' fixed corpus, compared at its corners."""
+    return f"tests/test_differential.py::test_every_quantity_agrees_at_the_corners_of_the_corpus[{name}]"
+
+
 def figures(example: str) -> tuple[str, list[str]]:
     """The figures an example's header states, against its report."""
     return f"figures:{example}", [f"tests/test_golden.py::test_example_figures_are_the_reports[{example}]"]
@@ -62,6 +68,9 @@ class Mutation:
     original: str  # a snippet that must occur exactly once (modulo spacing)
     mutated: str
     examples: tuple[str, ...] = ()  # examples whose figures and golden report are run too
+    # tests known to reach the mutated code, tried before the suites: scheduling only (the
+    # suites still follow; whichever test fails first kills the mutant)
+    first: tuple[str, ...] = ()
 
     @property
     def suites(self) -> tuple[str, ...]:
@@ -71,10 +80,14 @@ class Mutation:
         return ("semantics", "differential") if self.path == "checker/encode.py" else ("differential",)
 
     def plan(self) -> list[tuple[str, list[str]]]:
-        out = [(name, SUITES[name]) for name in self.suites]
+        """The suites in the order they run: an example's figures and golden report first (one
+        `verify` run each, seconds), then the hand-computed tests, the differential tests last
+        (the slowest); the run stops at the first failing test, so a mutant costs only the
+        suites up to the one that kills it."""
+        out: list[tuple[str, list[str]]] = [("first", list(self.first))] if self.first else []
         for example in self.examples:
             out += [figures(example), golden(example)]
-        return out
+        return out + [(name, SUITES[name]) for name in self.suites]
 
 
 RAD = "checker/sim/radiator.py"
@@ -95,7 +108,7 @@ MUTATIONS: list[Mutation] = [
     Mutation("enc: overlap hides the wrong share", ENC, "(1 - e.param(w.overlap)) * e.quantity", "e.param(w.overlap) * e.quantity", ("colossus2",)),
     Mutation("enc: swing from idle instead of max(idle, floor)", ENC, "(e.param(p.gpu.tdp) - e.low(p.gpu)) for p in w.cluster.pools", "(e.param(p.gpu.tdp) - e.param(p.gpu.idle)) for p in w.cluster.pools", ("power-smoothing",)),
     Mutation("enc: hierarchical inner bandwidth term without (g-1)/g", ENC, "e.val((g - 1) / g) * size / e.param(net.domain_bandwidth)", "size / e.param(net.domain_bandwidth)"),
-    Mutation("enc: gradient bytes per parameter ignored (2 B)", ENC, "size = e.param(w.grad_bytes) * e.param(w.params)", "size = e.val(2) * e.param(w.params)"),
+    Mutation("enc: gradient bytes per parameter ignored (2 B)", ENC, "size = e.param(w.grad_bytes) * e.param(w.params)", "size = e.val(2) * e.param(w.params)", first=(corpus("ring-shards-grad"),)),
     Mutation("enc: albedo load without the view factor", ENC, "_or(e, r.albedo, ALBEDO) * view", "_or(e, r.albedo, ALBEDO)", ("radiator-sunlight",)),
     Mutation("enc: rack power counted per GPU", ENC, "return 0 if size is None else sum(-(-p.count // size) for p in c.pools)", "return 0 if size is None else sum(p.count for p in c.pools)", ("rack-power",)),
     Mutation("enc: hysteresis ignored in the step swing", ENC, "held = wait if g.hysteresis is None else wait - e.param(g.hysteresis)", "held = wait", ("smoothing-profile",)),
@@ -103,7 +116,7 @@ MUTATIONS: list[Mutation] = [
     Mutation("enc: storage never empties", ENC, "peak = z3.If(out_rate * busy > capacity, high, high - out_rate)", "peak = high - out_rate"),
     Mutation("enc: fin efficiency ignored", ENC, "return base if r.fin is None else e.param(r.fin) * base", "return base"),
     Mutation("enc: every stage of a start counted as rising at once", "checker/encode_power.py", "moving = z3.Sum([z3.If(span > e.val(k) * gap * rate, e.val(1), e.val(0)) for k in range(stages)])", "moving = e.val(stages)", ("grid-limits",)),
-    Mutation("enc: harmonics not divided by their number", "checker/encode_power.py", "for a, d in pools]) / e.val(k * PI_LOW)", "for a, d in pools]) / e.val(PI_LOW)", ("grid-limits",)),
+    Mutation("enc: harmonics not divided by their number", "checker/encode_power.py", "for a, d in pools]) / e.val(k * PI_LOW)", "for a, d in pools]) / e.val(PI_LOW)", ("grid-limits",), first=("tests/test_differential.py::test_oscillation_agrees_with_the_cores_fourier_sum_within_the_enclosure",)),
     # the simulation core (operational rules)
     Mutation("sim: Earth infrared absorbed with the absorptance, not the emissivity", RAD, "infrared = as_fraction(emissivity, \"emissivity\") * ir * view", "infrared = a * ir * view", ("radiator-sunlight",)),
     Mutation("sim: no hold in the step's wait", "checker/sim/smoothing.py", "held = min(hysteresis, wait)", "held = Fraction(0)", ("smoothing-profile",)),
@@ -126,23 +139,23 @@ MUTATIONS: list[Mutation] = [
     Mutation("sim: serving, the lease ignores utilisation", LEASE, "revenue += count * busy_hours * (price * HOUR)", "revenue += count * hours * (price * HOUR)", ("colossus1-lease",)),
     Mutation("sim: serving, the cache does not grow while decoding", SERVE, "cached += batch", "cached += 0", ("colossus1-lease",)),
     Mutation("enc: serving, the busiest expert's load ignored", SERVE_ENC, "e.val(2 * md.routed_parameters) * load", "e.val(2 * md.routed_parameters)", ("deepseek-v3-serving",)),
-    Mutation("sim: serving, every expert read whatever the tokens reach", SERVE, "read += min(Fraction(ex.count), slots) * one", "read += ex.count * one", ("deepseek-v3-serving",)),
+    Mutation("sim: serving, every expert read whatever the tokens reach", SERVE, "read += min(Fraction(ex.count), slots) * self.expert", "read += ex.count * self.expert", ("deepseek-v3-serving",), first=("tests/test_serving.py::test_experts_by_hand",)),
     Mutation("sim: serving, prefill attends over the whole prompt for every token", SERVE, "attention += prompts * self.attention_flops(position)", "attention += prompts * self.attention_flops(length)", ("colossus1-lease",)),
     Mutation("sim: state bytes default 16 B for inference too", JOBS, "return Fraction(16 if self.TRAINING else 2)", "return Fraction(16)", ("inference",)),
     # switched networks and the other collectives
-    Mutation("enc: double tree of two GPUs sends the whole vector", NET, "busiest = size / 2 if n == 2 else size", "busiest = size"),
+    Mutation("enc: double tree of two GPUs sends the whole vector", NET, "busiest = size / 2 if n == 2 else size", "busiest = size", first=(corpus("switch-double-tree-pair"),)),
     Mutation("enc: in-network reduction crosses the switch levels once", NET, "terms[\"in_network\"] = 2 * v(_levels(n, radix)) * alpha", "terms[\"in_network\"] = v(_levels(n, radix)) * alpha", ("collectives",)),
     Mutation("enc: ring all-to-all without relaying", NET, "return e.val(n - 1) * alpha + e.val((n - 1) / 2) * size / bandwidth", "return e.val(n - 1) * alpha + e.val((n - 1) / n) * size / bandwidth", ("collectives",)),
     Mutation("sim: double tree carries the whole vector in each tree", ALGO, "half = size / 2", "half = size", ("collectives",)),
-    Mutation("sim: halving-doubling never unfolds", ALGO, "if r:  # GPU i hands the result back", "if False:  # GPU i hands the result back"),
+    Mutation("sim: halving-doubling never unfolds", ALGO, "if r:  # GPU i hands the result back", "if False:  # GPU i hands the result back", first=(corpus("switch-auto-no-reduction"),)),
     Mutation("sim: ring all-to-all forwards every piece each step", EXCH, "carried = size * (n - k) / n", "carried = size * (n - 1) / n", ("collectives",)),
-    Mutation("sim: in-network reduce-scatter sends the whole vector", EXCH, "out = size - size / n", "out = size"),
-    Mutation("enc: a tier's oversubscription multiplies its bandwidth", NET, "e.param(t.efficiency) / e.param(t.oversubscription)", "e.param(t.efficiency) * e.param(t.oversubscription)"),
+    Mutation("sim: in-network reduce-scatter sends the whole vector", EXCH, "out = size - size / n", "out = size", first=(corpus("switch-auto"),)),
+    Mutation("enc: a tier's oversubscription multiplies its bandwidth", NET, "e.param(t.efficiency) / e.param(t.oversubscription)", "e.param(t.efficiency) * e.param(t.oversubscription)", first=(corpus("tiers"),)),
     Mutation("sim: each tier moves the whole vector", TIERS, "held, below = held / g, tier.size", "held, below = held, tier.size", ("tiers",)),
     # torus networks and slices
-    Mutation("enc: a torus ring runs one way only", NET, "e.val(Fraction(k - 1, 2 * k * below)) * size / bandwidth", "e.val(Fraction(k - 1, k * below)) * size / bandwidth", ("collectives",)),
+    Mutation("enc: a torus ring runs one way only", NET, "e.val(Fraction(k - 1, 2 * k * below)) * size / bandwidth", "e.val(Fraction(k - 1, k * below)) * size / bandwidth", ("collectives",), first=(corpus("torus-2d"),)),
     Mutation("enc: a slice number names the next slice", NET, "out = z3.If(s <= e.val(i), term(net.slices[i - 1]), out)", "out = z3.If(s < e.val(i), term(net.slices[i - 1]), out)", ("slices",)),
-    Mutation("sim: a torus dimension leaves each chip all it held", TORUS, "held = held / k  # each chip keeps", "held = held  # each chip keeps"),
+    Mutation("sim: a torus dimension leaves each chip all it held", TORUS, "held = held / k  # each chip keeps", "held = held  # each chip keeps", first=(corpus("torus-2d"),)),
     Mutation("sim: every dimension at once, the shares never shrink", TORUS, "held[j] = held[j] / dims[axis]", "held[j] = held[j]", ("collectives",)),
 ]
 
@@ -186,6 +199,21 @@ def check_snippets() -> list[str]:
     return errors
 
 
+# a pytest plugin written into each copy: it records the exact id of every failing test (ids
+# may hold spaces, so pytest's own summary line cannot be parsed back reliably)
+FAILED_RECORD = "_mutate_failed.txt"
+PLUGIN = f"""
+def pytest_runtest_logreport(report):
+    if report.failed:
+        with open({FAILED_RECORD!r}, "a", encoding="utf-8") as out:
+            out.write(report.nodeid + "\\n")
+
+
+def pytest_collectreport(report):
+    pytest_runtest_logreport(report)
+"""
+
+
 def copy_project(into: Path) -> None:
     for name in ("checker", "grammars", "tests", "examples", "pyproject.toml"):
         source = ROOT / name
@@ -193,6 +221,7 @@ def copy_project(into: Path) -> None:
             shutil.copytree(source, into / name, ignore=shutil.ignore_patterns("__pycache__", ".hypothesis"))
         else:
             shutil.copy(source, into / name)
+    (into / "_mutate_plugin.py").write_text(PLUGIN, encoding="utf-8")
 
 
 def run_suite(where: Path, args: list[str]) -> tuple[bool, float, str]:
@@ -202,13 +231,15 @@ def run_suite(where: Path, args: list[str]) -> tuple[bool, float, str]:
            "DIFFERENTIAL_NO_SHRINK": "1", "DIFFERENTIAL_EXAMPLES": str(EXAMPLES_FOR_MUTANTS), "HOME": str(where)}
     try:
         run = subprocess.run(
-            [sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", "-rf", "--no-header", *args],
+            [sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", "-p", "_mutate_plugin", "--no-header", *args],
             cwd=where, capture_output=True, text=True, timeout=600, env=env,
         )
     except subprocess.TimeoutExpired:
         return False, time.perf_counter() - start, "timeout"  # a hang fails CI too
-    failed = re.search(r"^FAILED (\S+)", run.stdout, re.M)
-    return run.returncode == 0, time.perf_counter() - start, failed.group(1) if failed else ("" if run.returncode == 0 else f"exit {run.returncode}")
+    record = where / FAILED_RECORD
+    failed = record.read_text(encoding="utf-8").splitlines() if record.exists() else []
+    record.unlink(missing_ok=True)
+    return run.returncode == 0, time.perf_counter() - start, failed[0] if failed else ("" if run.returncode == 0 else f"exit {run.returncode}")
 
 
 @dataclass
@@ -262,7 +293,7 @@ def run_mutant(mutation: Mutation | None, every_suite: bool, plan: list[tuple[st
 
 
 def all_suites(mutations: list[Mutation]) -> list[tuple[str, list[str]]]:
-    """Every suite any of the mutations runs, once: what the unmutated copy must pass."""
+    """Every suite any of the mutations runs, once."""
     seen: dict[str, list[str]] = {}
     for mutation in mutations:
         for suite, args in mutation.plan():
@@ -270,17 +301,38 @@ def all_suites(mutations: list[Mutation]) -> list[tuple[str, list[str]]]:
     return list(seen.items())
 
 
+def killing_tests(outcomes: list[Outcome]) -> list[tuple[str, list[str]]]:
+    """Each test that failed on some mutant, once (a whole suite where the run failed without
+    naming a test): what the unmutated copy must pass for the kills to prove anything."""
+    seen: dict[str, list[str]] = {}
+    for outcome in outcomes:
+        assert outcome.mutation is not None
+        plan = outcome.mutation.plan()
+        for suite, passed, _, test in outcome.results:
+            if passed:
+                continue
+            if "::" in test:
+                seen.setdefault(test, [test])
+            else:  # a timeout or a crash: the unmutated copy runs the suite it happened in
+                for name, args in (plan if suite == "all" else [(n, a) for n, a in plan if n == suite] or plan):
+                    seen.setdefault(name, args)
+    return list(seen.items())
+
+
 def run_all(mutations: list[Mutation], workers: int = 2, every_suite: bool = False, progress=None) -> tuple[Outcome, list[Outcome]]:
-    """The unmutated copy's outcome and each mutant's, mutants run `workers` at a time."""
+    """The unmutated copy's outcome and each mutant's, mutants run `workers` at a time. The
+    unmutated copy runs afterwards: every test that killed a mutant must pass on it (with
+    every_suite, every suite any mutant runs)."""
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        base = pool.submit(run_mutant, None, False, all_suites(mutations))
         futures = [pool.submit(run_mutant, m, every_suite) for m in mutations]
         outcomes = []
         for future in futures:
             outcomes.append(future.result())
             if progress:
                 progress(outcomes[-1])
-        return base.result(), outcomes
+    checks = all_suites(mutations) if every_suite else killing_tests(outcomes)
+    base = run_mutant(None, every_suite, checks) if checks else Outcome(None)
+    return base, outcomes
 
 
 def line(outcome: Outcome) -> str:

@@ -5,7 +5,7 @@ simulation core (checker/sim/): each is applied to a temporary copy of the proje
 suites it names (the hand-computed tests, the differential tests, an example's stated figures
 and golden report) must fail. This file asserts that every snippet still applies exactly once
 (a refactoring that loses one fails here, loudly, instead of silently testing nothing), that
-the unmutated copy passes the same suites, and that every mutant is killed; the table of which
+the unmutated copy passes every test that killed a mutant, and that every mutant is killed; the table of which
 suite killed which mutant is printed and is in the failure message.
 """
 

@@ -18,7 +18,7 @@ from .exact import as_fraction
 __all__ = ["outward", "pi_interval", "turn", "harmonic", "band_harmonics", "band_peak"]
 
 GRID_BITS = 100
-TERMS = 40  # Taylor terms of sin and cos: the remainder (π/2)^41/41! < 10^-40
+TERMS = 40  # at most, of sin and cos; the sum stops once the remainder bound falls below 2^-(GRID_BITS+4)
 
 Interval = tuple[Fraction, Fraction]
 
@@ -76,25 +76,31 @@ PI = pi_interval()
 
 
 def _series(z: Interval, first: int) -> Interval:
-    """Σ_{j} (−1)^j z^(first+2j)/(first+2j)! for z >= 0, with the Lagrange remainder."""
-    total: Interval = (Fraction(0), Fraction(0))
-    power: Interval = (Fraction(1), Fraction(1))
+    """Σ_{j} (−1)^j z^(first+2j)/(first+2j)! for z >= 0, with the Lagrange remainder. The
+    endpoints are whole multiples of 2^-GRID_BITS held as integers, every product and
+    quotient rounded outward by `outward`."""
+    scale = 2 ** GRID_BITS
+    z0, z1 = outward(z[0].numerator, z[0].denominator, z[1].numerator, z[1].denominator, scale)
+    p0 = p1 = scale  # z^n, from n = 0
     for _ in range(first):
-        power = _mul(power, z)
+        p0, p1 = outward(p0 * z0, scale, p1 * z1, scale, 1)
     factorial = 1
     for n in range(2, first + 1):
         factorial *= n
-    n = first
+    n, t0, t1 = first, 0, 0
     for j in range(TERMS):
-        term = (power[0] / factorial, power[1] / factorial)
-        total = _add(total, term if j % 2 == 0 else (-term[1], -term[0]))
-        power = _mul(_mul(power, z), z)
+        low, high = outward(p0, factorial, p1, factorial, 1)
+        t0, t1 = (t0 + low, t1 + high) if j % 2 == 0 else (t0 - high, t1 - low)
+        p0, p1 = outward(p0 * z0, scale, p1 * z1, scale, 1)
+        p0, p1 = outward(p0 * z0, scale, p1 * z1, scale, 1)
         factorial *= (n + 1) * (n + 2)
         n += 2
+        if p1 * 2 ** 4 < factorial:
+            break  # the remainder below is already under the grid: more terms change nothing
     # the partial sum is the Taylor polynomial of degree n − 1 (its z^(n−1) coefficient is 0),
     # so the rest is within the Lagrange bound |z|^n / n!, every derivative being at most 1
-    rest = power[1] / factorial
-    return _round((total[0] - rest, total[1] + rest))
+    rest = -(-p1 // factorial)
+    return Fraction(t0 - rest, scale), Fraction(t1 + rest, scale)
 
 
 def turn(r: Fraction) -> tuple[Interval, Interval]:

@@ -120,34 +120,36 @@ class Replica:
         head_dim = Fraction(md.hidden, md.heads)
         # a key and a value per layer and kv head; this GPU holds its stages' layers and kv heads
         self.kv_token = 2 * md.layers * md.kv_heads * head_dim * value / self.gpus
+        # every layer's weights counted once, layer by layer: those every token passes through,
+        # and one routed expert of each MoE layer (0 in a dense layer)
+        layers = [layer_weights(md, spec.experts, index) for index in range(md.layers)]
+        self.fixed = sum((fixed for fixed, _ in layers), Fraction(0))
+        self.expert = sum((one for _, one in layers), Fraction(0))
 
-    def attention_flops(self, context: int) -> Fraction:
+    def attention_flops(self, context: int) -> int:
         """One token attending over `context` positions (itself included): 4 FLOPs per hidden
         unit and position per layer, for the scores and their values."""
-        return Fraction(4 * self.model.layers * self.model.hidden * context)
+        return 4 * self.model.layers * self.model.hidden * context  # a whole number: int arithmetic, exact
 
-    def pass_time(self, tokens: int, attention: Fraction, cached_tokens: Fraction) -> Fraction:
+    def pass_time(self, tokens: int, attention: int, cached_tokens: Fraction) -> Fraction:
         """`tokens` tokens through every stage, layer by layer: 2 FLOPs per weight they pass
         through, a routed expert's work on the busiest GPU grown by the load; the weights the
         tokens reach read once (an expert only if some token is routed to it). Each stage is
         the slower of its FLOPs at the matmul rate and its bytes from HBM."""
         md, ex = self.model, self.spec.experts
         flops, read = attention + 2 * tokens * md.vocab * md.hidden, Fraction(md.vocab * md.hidden)
-        for index in range(md.layers):
-            fixed, one = layer_weights(md, ex, index)
-            flops += 2 * tokens * fixed
-            read += fixed
-            if one:
-                slots = tokens * ex.top_k * self.load  # routed slots, as if every expert took the busiest one's
-                flops += 2 * slots * one
-                read += min(Fraction(ex.count), slots) * one
+        flops += 2 * tokens * self.fixed
+        read += self.fixed
+        slots = tokens * ex.top_k * self.load  # routed slots per MoE layer, as if every expert took the busiest one's
+        flops += 2 * slots * self.expert
+        read += min(Fraction(ex.count), slots) * self.expert
         compute = flops / self.gpus / self.flop_rate
         memory = (read * self.weight / self.gpus + cached_tokens * self.kv_token) / self.byte_rate
         return self.spec.pipeline * max(compute, memory)
 
     def prefill(self, prompts: int, length: int) -> Fraction:
         """`prompts` prompts of `length` tokens, each token appended to the cache in turn."""
-        attention, cached = Fraction(0), 0
+        attention, cached = 0, 0
         for position in range(1, length + 1):
             attention += prompts * self.attention_flops(position)
             cached += prompts
