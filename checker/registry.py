@@ -65,8 +65,14 @@ RADIATOR = (
     F("earth_ir", (u.FLUX,), domain="nonnegative", doc="Earth's infrared flux; none: 237 W/m^2"),
     F("earth_view", (ONE,), domain="share", doc="view factor from the panel's faces to the Earth, summed; none: 0"),
     F("fin", (ONE,), domain="open-share", doc="fin efficiency; none: 100 %"),
+    # the eclipse transient (spec/semantics.md, "Eclipse transient"): the panel's thermal mass
+    F("heat_capacity", (u.ENERGY / u.AREA / u.TEMPERATURE,), domain="positive", doc="heat capacity per m^2 of panel (its area), e.g. 4312 J/m^2/K for 2 mm of aluminium (with eclipse)"),
+    F("eclipse", (u.TIME,), domain="nonnegative", doc="how long the eclipse lasts (with heat_capacity)"),
+    F("eclipse_heat", (u.POWER,), domain="nonnegative", doc="heat to reject during the eclipse; none: heat"),
 )
 RADIATOR_ENVIRONMENT = ("absorptance", "solar", "sun_view", "sunlit", "albedo", "earth_ir", "earth_view", "fin")
+RADIATOR_TRANSIENT = ("heat_capacity", "eclipse", "eclipse_heat")
+RADIATOR_OPTIONAL = RADIATOR_ENVIRONMENT + RADIATOR_TRANSIENT  # the fields a Radiator may leave None
 
 GPU = (
     F("peak", (u.RATE,), required=True, domain="positive", doc="dense BF16 peak"),
@@ -274,6 +280,7 @@ DERIVED: tuple[Derived, ...] = (
     _d("radiator", "flux", u.FLUX, "heat per square metre of panel"),
     _d("radiator", "absorbed", u.FLUX, "sunlight, albedo and Earth infrared absorbed per square metre of panel"),
     _d("radiator", "emitted", u.FLUX, "power emitted per square metre of panel at its temperature"),
+    _d("radiator", "eclipse_temperature", u.TEMPERATURE, "the panel's temperature at the end of the eclipse, cooling from its steady state through its heat capacity", bound="lower", needs=("heat_capacity", "eclipse")),
     _d("cluster", "gpus", ONE, "the number of GPUs, N = Σ N_c"),
     _d("cluster", "peak", u.RATE, "Σ N_c · peak_c"),
     _d("cluster", "power.draw", u.POWER, "the facility's peak draw", sim="draw"),

@@ -293,7 +293,7 @@ class Resolver(LayoutResolver, FindResolver, ServingResolver):
         self._no_on(block)
         fields = self._members("radiator", block.name, block.members, block.span)
         given = [n for n in ("temperature", "area") if n in fields]
-        thunks = {name: (lambda name=name: self._param("radiator", block.name, fields, name, block.span)) for name in ("heat", "emissivity", "temperature", "area", "sink") + registry.RADIATOR_ENVIRONMENT}
+        thunks = {name: (lambda name=name: self._param("radiator", block.name, fields, name, block.span)) for name in ("heat", "emissivity", "temperature", "area", "sink") + registry.RADIATOR_OPTIONAL}
         thunks["sides"] = lambda: self._count("radiator", block.name, fields, "sides", block.span)
         if len(given) == 2:
             thunks["given"] = lambda: self.fail(fields["area"].span, codes.CONFLICTING_FIELDS, f"radiator '{block.name}' gives both temperature and area; give one, the other is derived")._raise()
@@ -303,7 +303,10 @@ class Resolver(LayoutResolver, FindResolver, ServingResolver):
         sides = p["sides"]
         if any(p[n] is None for n in ("heat", "emissivity", "sink")) or sides is None:
             raise _Stop()
-        radiator = m.Radiator(block.name, p["heat"], p["emissivity"], p["temperature"], p["area"], p["sink"], sides, block.span, **{n: p[n] for n in registry.RADIATOR_ENVIRONMENT})
+        for given_, needed in (("heat_capacity", "eclipse"), ("eclipse", "heat_capacity"), ("eclipse_heat", "eclipse")):
+            if p[given_] is not None and p[needed] is None:
+                raise self.fail(fields[given_].span, codes.MISSING_FIELD, f"'{given_}' needs '{needed}' beside it in radiator '{block.name}': the eclipse transient takes the panel's heat capacity and the eclipse's length")
+        radiator = m.Radiator(block.name, p["heat"], p["emissivity"], p["temperature"], p["area"], p["sink"], sides, block.span, **{n: p[n] for n in registry.RADIATOR_OPTIONAL})
         self._add(block, radiator, "radiator")
         if p["temperature"] is not None and any(p[n] is not None for n in registry.RADIATOR_ENVIRONMENT):
             emitted = m.QRef((block.name, "emitted"), u.FLUX, block.span)
