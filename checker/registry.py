@@ -243,6 +243,13 @@ class Derived:
     needs: tuple[str, ...] = ()  # fields it rests on that have no default: every pool's gpu (lease, capital) or the workload's own
 
 
+# quantities that rest on one compute phase and one wait per pool in each step (a training
+# workload without a model); a transformer's idle time is its pipeline's bubbles, spread
+# through the step, which they do not model: naming one there is an error that says so
+STEP_RECTANGLE = ("oscillation", "step_swing", "grid_peak", "grid_trough", "grid_swing", "storage_depth", "storage_shortfall")
+STEP_RECTANGLE_WHY = ("it rests on one compute phase and one wait per pool in each step (a training workload "
+                      "without a model), and a transformer's idle time is its pipeline's bubbles, spread through "
+                      "the step; swing, ramp, floor_cost and average_power bound a transformer's step")
 STEP = ("pool_time", "compute_time", "comm_time", "step_time")  # a training step's breakdown
 LAYOUT_STEP = ("pool_time", "pipeline_time", "dp_comm_time", "optimizer_time", "step_time")
 WORKLOADS = ("training", "inference")

@@ -671,13 +671,15 @@ class Resolver(LayoutResolver, FindResolver, ServingResolver):
         if lacking:
             on_gpus = [n for n in lacking if n in registry.GPU_NEEDS]
             where = " and ".join(f"'{n}'" for n in lacking)
-            whose = "every gpu of its cluster" if on_gpus and len(on_gpus) == len(lacking) else f"workload '{head}'" if not on_gpus else "every gpu and the workload"
+            whose = "every gpu of its cluster" if on_gpus and len(on_gpus) == len(lacking) else (f"radiator '{head}'" if kind == "radiator" else f"workload '{head}'") if not on_gpus else "every gpu and the workload"
             raise self.fail(ref.part_spans[1] if len(ref.part_spans) > 1 else ref.span, codes.MISSING_FIELD, f"'{head}.{'.'.join(rest)}' needs {where}, which {whose} leaves out", registry.find_field_doc(lacking[0]))
         shown = sorted(".".join(p) for p in names)
         tail = ".".join(rest) if rest else ""
         span = ref.part_spans[1] if len(ref.part_spans) > 1 else ref.span
         if not rest:
             raise self.fail(span, codes.UNKNOWN_FIELD, f"'{head}' is a {kind}; name one of its quantities, e.g. {head}.{shown[0]}")
+        if registry.family_of(block) == "transformer" and path[0] in registry.STEP_RECTANGLE:
+            raise self.fail(span, codes.UNKNOWN_FIELD, f"{kind} '{head}' has no quantity '{tail}' with a model: {registry.STEP_RECTANGLE_WHY}")
         raise self.fail(span, codes.UNKNOWN_FIELD, f"{kind} '{head}' has no quantity '{tail}'{_suggest(tail, shown)}")
 
 
