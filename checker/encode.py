@@ -592,3 +592,4 @@ from checker import encode_network  # noqa: E402  (switched networks' all-reduce
 from checker import encode_money  # noqa: E402,F401  (registers the money rules of serving)
 from checker import encode_serving  # noqa: E402,F401  (registers the serving family's rules)
 from checker import encode_power  # noqa: E402,F401  (job start and end, oscillation in the grid's band)
+from checker import encode_eclipse  # noqa: E402,F401  (a radiator's eclipse transient)

@@ -153,6 +153,10 @@ class Radiator:
     earth_ir: Param | None = None
     earth_view: Param | None = None
     fin: Param | None = None
+    # the eclipse transient (registry.RADIATOR_TRANSIENT): None where the spec leaves it out
+    heat_capacity: Param | None = None
+    eclipse: Param | None = None
+    eclipse_heat: Param | None = None
 
 
 @dataclass(frozen=True, slots=True)

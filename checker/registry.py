@@ -65,8 +65,14 @@ RADIATOR = (
     F("earth_ir", (u.FLUX,), domain="nonnegative", doc="Earth's infrared flux; none: 237 W/m^2"),
     F("earth_view", (ONE,), domain="share", doc="view factor from the panel's faces to the Earth, summed; none: 0"),
     F("fin", (ONE,), domain="open-share", doc="fin efficiency; none: 100 %"),
+    # the eclipse transient (spec/semantics.md, "Eclipse transient"): the panel's thermal mass
+    F("heat_capacity", (u.ENERGY / u.AREA / u.TEMPERATURE,), domain="positive", doc="heat capacity per m^2 of panel (its area), e.g. 4312 J/m^2/K for 2 mm of aluminium (with eclipse)"),
+    F("eclipse", (u.TIME,), domain="nonnegative", doc="how long the eclipse lasts (with heat_capacity)"),
+    F("eclipse_heat", (u.POWER,), domain="nonnegative", doc="heat to reject during the eclipse; none: heat"),
 )
 RADIATOR_ENVIRONMENT = ("absorptance", "solar", "sun_view", "sunlit", "albedo", "earth_ir", "earth_view", "fin")
+RADIATOR_TRANSIENT = ("heat_capacity", "eclipse", "eclipse_heat")
+RADIATOR_OPTIONAL = RADIATOR_ENVIRONMENT + RADIATOR_TRANSIENT  # the fields a Radiator may leave None
 
 GPU = (
     F("peak", (u.RATE,), required=True, domain="positive", doc="dense BF16 peak"),
@@ -237,6 +243,13 @@ class Derived:
     needs: tuple[str, ...] = ()  # fields it rests on that have no default: every pool's gpu (lease, capital) or the workload's own
 
 
+# quantities that rest on one compute phase and one wait per pool in each step (a training
+# workload without a model); a transformer's idle time is its pipeline's bubbles, spread
+# through the step, which they do not model: naming one there is an error that says so
+STEP_RECTANGLE = ("oscillation", "step_swing", "grid_peak", "grid_trough", "grid_swing", "storage_depth", "storage_shortfall")
+STEP_RECTANGLE_WHY = ("it rests on one compute phase and one wait per pool in each step (a training workload "
+                      "without a model), and a transformer's idle time is its pipeline's bubbles, spread through "
+                      "the step; swing, ramp, floor_cost and average_power bound a transformer's step")
 STEP = ("pool_time", "compute_time", "comm_time", "step_time")  # a training step's breakdown
 LAYOUT_STEP = ("pool_time", "pipeline_time", "dp_comm_time", "optimizer_time", "step_time")
 WORKLOADS = ("training", "inference")
@@ -274,6 +287,7 @@ DERIVED: tuple[Derived, ...] = (
     _d("radiator", "flux", u.FLUX, "heat per square metre of panel"),
     _d("radiator", "absorbed", u.FLUX, "sunlight, albedo and Earth infrared absorbed per square metre of panel"),
     _d("radiator", "emitted", u.FLUX, "power emitted per square metre of panel at its temperature"),
+    _d("radiator", "eclipse_temperature", u.TEMPERATURE, "the panel's temperature at the end of the eclipse, cooling from its steady state through its heat capacity", bound="lower", needs=("heat_capacity", "eclipse")),
     _d("cluster", "gpus", ONE, "the number of GPUs, N = Σ N_c"),
     _d("cluster", "peak", u.RATE, "Σ N_c · peak_c"),
     _d("cluster", "power.draw", u.POWER, "the facility's peak draw", sim="draw"),

@@ -84,7 +84,7 @@ class Simulation:
 
     def _run(self, block: m.Block):
         if isinstance(block, m.Radiator):
-            environment = {name: self.v(getattr(block, name)) for name in registry.RADIATOR_ENVIRONMENT}
+            environment = {name: self.v(getattr(block, name)) for name in registry.RADIATOR_OPTIONAL}
             return sim.Radiator(sim.RadiatorSpec(self.v(block.heat), self.v(block.emissivity), self.v(block.temperature), self.v(block.area), self.v(block.sink), block.sides, **environment))
         if isinstance(block, m.Cluster):
             return sim.Cluster(self.cluster(block))

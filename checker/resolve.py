@@ -293,7 +293,7 @@ class Resolver(LayoutResolver, FindResolver, ServingResolver):
         self._no_on(block)
         fields = self._members("radiator", block.name, block.members, block.span)
         given = [n for n in ("temperature", "area") if n in fields]
-        thunks = {name: (lambda name=name: self._param("radiator", block.name, fields, name, block.span)) for name in ("heat", "emissivity", "temperature", "area", "sink") + registry.RADIATOR_ENVIRONMENT}
+        thunks = {name: (lambda name=name: self._param("radiator", block.name, fields, name, block.span)) for name in ("heat", "emissivity", "temperature", "area", "sink") + registry.RADIATOR_OPTIONAL}
         thunks["sides"] = lambda: self._count("radiator", block.name, fields, "sides", block.span)
         if len(given) == 2:
             thunks["given"] = lambda: self.fail(fields["area"].span, codes.CONFLICTING_FIELDS, f"radiator '{block.name}' gives both temperature and area; give one, the other is derived")._raise()
@@ -303,7 +303,10 @@ class Resolver(LayoutResolver, FindResolver, ServingResolver):
         sides = p["sides"]
         if any(p[n] is None for n in ("heat", "emissivity", "sink")) or sides is None:
             raise _Stop()
-        radiator = m.Radiator(block.name, p["heat"], p["emissivity"], p["temperature"], p["area"], p["sink"], sides, block.span, **{n: p[n] for n in registry.RADIATOR_ENVIRONMENT})
+        for given_, needed in (("heat_capacity", "eclipse"), ("eclipse", "heat_capacity"), ("eclipse_heat", "eclipse")):
+            if p[given_] is not None and p[needed] is None:
+                raise self.fail(fields[given_].span, codes.MISSING_FIELD, f"'{given_}' needs '{needed}' beside it in radiator '{block.name}': the eclipse transient takes the panel's heat capacity and the eclipse's length")
+        radiator = m.Radiator(block.name, p["heat"], p["emissivity"], p["temperature"], p["area"], p["sink"], sides, block.span, **{n: p[n] for n in registry.RADIATOR_OPTIONAL})
         self._add(block, radiator, "radiator")
         if p["temperature"] is not None and any(p[n] is not None for n in registry.RADIATOR_ENVIRONMENT):
             emitted = m.QRef((block.name, "emitted"), u.FLUX, block.span)
@@ -668,13 +671,15 @@ class Resolver(LayoutResolver, FindResolver, ServingResolver):
         if lacking:
             on_gpus = [n for n in lacking if n in registry.GPU_NEEDS]
             where = " and ".join(f"'{n}'" for n in lacking)
-            whose = "every gpu of its cluster" if on_gpus and len(on_gpus) == len(lacking) else f"workload '{head}'" if not on_gpus else "every gpu and the workload"
+            whose = "every gpu of its cluster" if on_gpus and len(on_gpus) == len(lacking) else (f"radiator '{head}'" if kind == "radiator" else f"workload '{head}'") if not on_gpus else "every gpu and the workload"
             raise self.fail(ref.part_spans[1] if len(ref.part_spans) > 1 else ref.span, codes.MISSING_FIELD, f"'{head}.{'.'.join(rest)}' needs {where}, which {whose} leaves out", registry.find_field_doc(lacking[0]))
         shown = sorted(".".join(p) for p in names)
         tail = ".".join(rest) if rest else ""
         span = ref.part_spans[1] if len(ref.part_spans) > 1 else ref.span
         if not rest:
             raise self.fail(span, codes.UNKNOWN_FIELD, f"'{head}' is a {kind}; name one of its quantities, e.g. {head}.{shown[0]}")
+        if registry.family_of(block) == "transformer" and path[0] in registry.STEP_RECTANGLE:
+            raise self.fail(span, codes.UNKNOWN_FIELD, f"{kind} '{head}' has no quantity '{tail}' with a model: {registry.STEP_RECTANGLE_WHY}")
         raise self.fail(span, codes.UNKNOWN_FIELD, f"{kind} '{head}' has no quantity '{tail}'{_suggest(tail, shown)}")
 
 

@@ -228,6 +228,7 @@ DISPLAY: dict[Dim, tuple[str, ...]] = {
     MONEY / ENERGY: ("USD/MWh",),
     MONEY / TOKEN: ("USD/Mtoken",),
     FREQUENCY: ("kHz", "Hz", "mHz"),
+    ENERGY / AREA / TEMPERATURE: ("kJ/m^2/K", "J/m^2/K"),  # a radiator's heat capacity
 }
 
 

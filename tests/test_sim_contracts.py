@@ -28,7 +28,7 @@ SIM = ROOT / "checker" / "sim"
 PER_CONDITION = 8  # CPU seconds per condition; the unbounded loops use all of it
 # loop-free kernels: CrossHair explores all their paths, so it must confirm them
 MUST_CONFIRM = {"later", "stretch", "exposed", "track", "toward", "broadcast_round", "start",
-                "track_rates", "hold_track", "store", "outward"}
+                "track_rates", "hold_track", "store", "outward", "explicit_floor", "explicit_ceil"}
 LINE = re.compile(r"^(?P<path>.+?):(?P<line>\d+): (?P<level>\w+): (?P<message>.*)$")
 
 
@@ -68,7 +68,8 @@ def crosshair_runs():
 
 def test_the_contract_bearing_modules_are_the_expected_ones():
     assert {p.stem for p in CONTRACT_MODULES} == {"collectives", "training", "power", "radiator",
-                                                "pipeline", "smoothing", "storage", "oscillation"}
+                                                "pipeline", "smoothing", "storage", "oscillation",
+                                                "eclipse"}
 
 
 @pytest.mark.parametrize("path", CONTRACT_MODULES, ids=lambda p: p.stem)

@@ -23,6 +23,7 @@ from .power import (Segment, average_power, energy, energy_units, gpu_max_slew,
 from .radiator import (ALBEDO, EARTH_IR, GRID, SOLAR, STEFAN_BOLTZMANN, absorbed_flux, area_for,
                        radiated_power, temperature_for, toward, transient)
 from .storage import StorageStep, storage_step, store
+from .eclipse import eclipse_bounds, explicit_ceil, explicit_floor, greatest_within, least_reaching, steady_bounds
 from .smoothing import hold_track, max_slews, slew_traces, track_rates, wait_drop
 from .jobstart import StageGroup, staged_ramp, staged_trace
 from .oscillation import band_harmonics, band_peak, harmonic, outward, pi_interval, turn
@@ -53,6 +54,7 @@ __all__ = [
     "gpu_max_slew", "site_swing", "site_ramp", "track", "energy_units",
     "track_rates", "hold_track", "slew_traces", "max_slews", "wait_drop",
     "store", "StorageStep", "storage_step",
+    "eclipse_bounds", "explicit_floor", "explicit_ceil", "least_reaching", "greatest_within", "steady_bounds",
     "StageGroup", "staged_trace", "staged_ramp",
     "outward", "pi_interval", "turn", "harmonic", "band_harmonics", "band_peak",
     "STEFAN_BOLTZMANN", "GRID", "radiated_power", "area_for", "temperature_for", "transient",

@@ -14,7 +14,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from fractions import Fraction
 from functools import cached_property
+from math import ceil as _ceil, floor as _floor
 
+from .eclipse import GRID as ECLIPSE_GRID, eclipse_bounds, steady_bounds
 from .radiator import absorbed_flux, area_for, radiated_power, temperature_for
 
 __all__ = ["OutOfReach", "MAX_RING", "TICKS", "RadiatorSpec", "Radiator", "GpuSpec", "PoolSpec",
@@ -48,6 +50,10 @@ class RadiatorSpec:
     earth_ir: Fraction | None = None
     earth_view: Fraction | None = None
     fin: Fraction | None = None
+    # the eclipse transient (spec/semantics.md, "Eclipse transient"); None: left out
+    heat_capacity: Fraction | None = None
+    eclipse: Fraction | None = None
+    eclipse_heat: Fraction | None = None
 
 
 class Radiator:
@@ -96,6 +102,25 @@ class Radiator:
         if s.temperature is None:
             return self.flux + self.absorbed
         return radiated_power(Fraction(1), s.emissivity, s.temperature, s.sink, s.sides, self.fin)
+
+    @cached_property
+    def eclipse_temperature(self) -> Fraction:
+        """The upper end of the core's enclosure of the temperature at the eclipse's end
+        (checker/sim/eclipse.py), from the steady state in the environment as given."""
+        s = self.spec
+        if s.heat_capacity is None or s.eclipse is None:
+            raise ValueError("the eclipse transient needs heat_capacity and eclipse")
+        k = radiated_power(Fraction(1), s.emissivity, Fraction(1), Fraction(0), s.sides, self.fin)
+        if s.temperature is not None:
+            scaled = s.temperature * ECLIPSE_GRID  # onto the grid, outward
+            start = (Fraction(_floor(scaled), ECLIPSE_GRID), Fraction(_ceil(scaled), ECLIPSE_GRID))
+        else:
+            start = steady_bounds(k, k * s.sink**4 + self.flux + self.absorbed)
+        dark = absorbed_flux(s.emissivity, s.absorptance, s.solar, s.sun_view, Fraction(0),
+                             s.albedo, s.earth_ir, s.earth_view)
+        heat = s.heat if s.eclipse_heat is None else s.eclipse_heat
+        drive = k * s.sink**4 + heat / self.area + dark
+        return eclipse_bounds(s.heat_capacity, k, drive, start, s.eclipse)[1]
 
 
 # --- cluster -------------------------------------------------------------------------------
