@@ -19,6 +19,17 @@ def _suggest(name: str, options) -> str:
     return f"; did you mean '{close[0]}'?" if close else ""
 
 
+def _uneven(x: m.Layout, net: m.Network) -> list[tuple[str, int, int]]:
+    """(tier, its size, a block of inner extents) that neither divides the other: some group
+    of the layout (ranks numbered tensor, context, pipeline, data, innermost first) would meet
+    the tier's groups unevenly. Empty when every group sits evenly on every tier."""
+    bad, below = [], 1
+    for k in (x.tensor, x.context, x.pipeline, x.data):
+        below *= k
+        bad.extend((t.name, t.size, below) for t in net.tiers if t.size % below and below % t.size)
+    return bad
+
+
 OPTIMIZER = {"none": 0, "distributed": 1, "gradients": 2, "weights": 3}  # ZeRO stage
 
 
@@ -96,6 +107,11 @@ class LayoutResolver:
             static(f"{w_name}: {model.layers} layers divide into pipeline x virtual stages", at("pipeline"), model.layers % (pp * v) == 0, f"{model.layers} layers are not a multiple of pipeline x virtual = {pp * v}", guard)
         static(f"{w_name}: heads and kv_heads divide into tensor groups", at("tensor"), model.heads % t == 0 and model.kv_heads % t == 0, f"heads = {model.heads} and kv_heads = {model.kv_heads} must be multiples of tensor = {t}", guard)
         static(f"{w_name}: the sequence divides into context shards", at("context"), model.seq % c == 0, f"seq = {model.seq} is not a multiple of context = {c}", guard)
+        net = cluster.network
+        if net is not None and net.topology == "tiers":  # spec/semantics.md, "Placing the layout on tiers"
+            for tier, size, product in _uneven(layout, net):
+                static(f"{w_name}: the layout's groups meet tier {tier}'s groups evenly", at("tensor"), False,
+                       f"tier {tier} of {size} GPUs and a block of {product} ranks (tensor x context x pipeline x data, innermost first) do not divide one another", guard)
         whole = layout.batch_sequences
         static(f"{w_name}: the batch divides into data x microbatch", at("microbatch"), whole > 0 and whole % (d * b) == 0, f"{whole} sequences are not a multiple of data x microbatch = {d * b}", guard)
         if v > 1:
@@ -149,8 +165,8 @@ class LayoutResolver:
             self.fail(fields["model"].span, codes.BAD_VALUE, f"'{shape.name}' is a mixture of experts; training one (expert parallelism, its all-to-all) is not modelled: serve it (kind = inference)")
         if cluster.network is None:
             self.fail(block.on_span or block.span, codes.MISSING_FIELD, f"training on '{cluster.name}' needs its network section (its rings carry every collective)")
-        elif cluster.network.topology != "ring":
-            self.fail(cluster.network.span, codes.BAD_VALUE, "a workload with a layout runs ring collectives on each tier (the NVLink domain for tensor and context groups, the network for pipeline and data): 'topology' must be ring")
+        elif cluster.network.topology not in ("ring", "tiers"):
+            self.fail(cluster.network.span, codes.BAD_VALUE, "a workload with a layout runs ring collectives on the NVLink domain and the network (topology = ring) or on the tiers that hold each group (topology = tiers): 'topology' must be ring or tiers")
         for pool in cluster.pools:
             gpu = pool.gpu
             if gpu.memory_bandwidth is None:
