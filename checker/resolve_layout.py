@@ -23,10 +23,15 @@ def _uneven(x: m.Layout, net: m.Network) -> list[tuple[str, int, int]]:
     """(tier, its size, a block of inner extents) that neither divides the other: some group
     of the layout (ranks numbered tensor, context, pipeline, data, innermost first) would meet
     the tier's groups unevenly. Empty when every group sits evenly on every tier."""
-    bad, below = [], 1
+    products, below = [], 1
     for k in (x.tensor, x.context, x.pipeline, x.data):
         below *= k
-        bad.extend((t.name, t.size, below) for t in net.tiers if t.size % below and below % t.size)
+        products.append(below)
+    bad = []
+    for t in net.tiers:
+        odd = [p for p in products if t.size % p and p % t.size]
+        if odd:
+            bad.append((t.name, t.size, odd[0]))
     return bad
 
 
