@@ -20,12 +20,14 @@ import z3
 from checker import model as m
 from checker.encode import Encoding, _max
 
-ORDER = ("tensor", "context", "pipeline", "data")  # innermost first
+ORDERS = {"tp_cp_pp_dp": ("tensor", "context", "pipeline", "data"), "tp_cp_dp_pp": ("tensor", "context", "data", "pipeline")}  # innermost first
 DATA = ("context", "data")  # the gradients are reduced over the data x context ranks
 
 
 def extents(x: m.Layout) -> dict[str, int]:
-    return {"tensor": x.tensor, "context": x.context, "pipeline": x.pipeline, "data": x.data}
+    """The dimensions' extents in the layout's rank order, innermost first."""
+    k = {"tensor": x.tensor, "context": x.context, "pipeline": x.pipeline, "data": x.data}
+    return {name: k[name] for name in ORDERS[x.order]}
 
 
 def strides(x: m.Layout) -> dict[str, int]:

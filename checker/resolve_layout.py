@@ -21,10 +21,11 @@ def _suggest(name: str, options) -> str:
 
 def _uneven(x: m.Layout, net: m.Network) -> list[tuple[str, int, int]]:
     """(tier, its size, a block of inner extents) that neither divides the other: some group
-    of the layout (ranks numbered tensor, context, pipeline, data, innermost first) would meet
+    of the layout (ranks numbered in its order, innermost first) would meet
     the tier's groups unevenly. Empty when every group sits evenly on every tier."""
     products, below = [], 1
-    for k in (x.tensor, x.context, x.pipeline, x.data):
+    inner = (x.tensor, x.context, x.pipeline, x.data) if x.order == "tp_cp_pp_dp" else (x.tensor, x.context, x.data, x.pipeline)
+    for k in inner:
         below *= k
         products.append(below)
     bad = []
@@ -84,7 +85,7 @@ class LayoutResolver:
         where = f"{w_name}.layout"
         fields = self._members("layout", where, section.members, section.span)
         thunks = {name: (lambda name=name: self._count("layout", where, fields, name, section.span)) for name in ("tensor", "pipeline", "data", "context", "virtual", "microbatch", "trim")}
-        for name in ("sequence_parallel", "recompute", "optimizer", "attention"):
+        for name in ("sequence_parallel", "recompute", "optimizer", "attention", "order"):
             thunks[name] = lambda name=name: self._enum("layout", fields, name)
         p = self._all(thunks)
         t, pp, c, v, b = p["tensor"], p["pipeline"], p["context"], p["virtual"], p["microbatch"]
@@ -95,7 +96,7 @@ class LayoutResolver:
             raise self.fail(batch.span if batch is not None else span, codes.NOT_CONSTANT, f"a workload with a model needs a constant 'batch' (tokens per step, a whole number of sequences of {model.seq})")
         sequences = batch.constant / model.seq
         layout = m.Layout(t, pp, d, c, v, b, p["sequence_parallel"] == "yes", p["recompute"], OPTIMIZER[p["optimizer"]], p["attention"] == "flash",
-                          int(sequences) if sequences.denominator == 1 else 0, section.span, p["trim"])
+                          int(sequences) if sequences.denominator == 1 else 0, section.span, p["trim"], p["order"])
         guard = ((w_name, "layout"),)
         at = lambda name: fields[name].span if name in fields else section.span  # noqa: E731
         static = self._static
@@ -113,6 +114,8 @@ class LayoutResolver:
         static(f"{w_name}: heads and kv_heads divide into tensor groups", at("tensor"), model.heads % t == 0 and model.kv_heads % t == 0, f"heads = {model.heads} and kv_heads = {model.kv_heads} must be multiples of tensor = {t}", guard)
         static(f"{w_name}: the sequence divides into context shards", at("context"), model.seq % c == 0, f"seq = {model.seq} is not a multiple of context = {c}", guard)
         net = cluster.network
+        if "order" in fields and (net is None or net.topology != "tiers"):
+            self.fail(fields["order"].span, codes.CONFLICTING_FIELDS, "'order' places the layout's groups on the tiers of a topology = tiers network; on a ring, tensor and context groups sit in the NVLink domain")
         if net is not None and net.topology == "tiers":  # spec/semantics.md, "Placing the layout on tiers"
             for tier, size, product in _uneven(layout, net):
                 static(f"{w_name}: the layout's groups meet tier {tier}'s groups evenly", at("tensor"), False,

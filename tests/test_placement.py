@@ -97,30 +97,51 @@ def test_a_pipeline_inside_the_domain_sends_on_nvlink_and_context_spills():
 # ---- the placement, counted by the core ------------------------------------------------------
 
 
-def _layout(t: int, c: int, p: int, d: int) -> m.Layout:
-    return m.Layout(t, p, d, c, 1, 1, True, "selective", 1, False, 1, None)
+def _layout(t: int, c: int, p: int, d: int, order: str) -> m.Layout:
+    return m.Layout(t, p, d, c, 1, 1, True, "selective", 1, False, 1, None, 0, order)
 
 
+@pytest.mark.parametrize("order", ["tp_cp_pp_dp", "tp_cp_dp_pp"])
 @pytest.mark.parametrize("sizes", [(2, 8), (4, 16), (8, 32), (3, 6, 12), (4, 64)])
-def test_members_per_tier_agree_with_the_core_rank_by_rank(sizes):
+def test_members_per_tier_agree_with_the_core_rank_by_rank(sizes, order):
     """clamp(s/σ, 1, k) for each group against the core's count over every rank."""
     compared = 0
     for t, c, p, d in itertools.product((1, 2, 3, 4, 8), (1, 2), (1, 2, 4), (1, 2, 3)):
-        x = _layout(t, c, p, d)
-        extents = (t, c, p, d)
-        uneven = [s for s in sizes for prod in itertools.accumulate(extents, lambda a, b: a * b) if s % prod and prod % s]
+        x = _layout(t, c, p, d, order)
+        ranked = tuple(encode_placement.extents(x).items())  # innermost first
+        inner = list(itertools.accumulate((k for _, k in ranked), lambda a, b: a * b))
+        if any(s % prod and prod % s for s in sizes for prod in inner):
+            continue  # the layout's invariant refuses it
         for dims in (("tensor",), ("context",), ("pipeline",), ("context", "data")):
             for s in sizes:
-                if uneven:
-                    continue
-                assert encode_placement.held(x, dims, s) == _held(extents, dims, s), (extents, dims, s)
+                assert encode_placement.held(x, dims, s) == _held(ranked, dims, s), (ranked, dims, s)
                 compared += 1
     assert compared > 100
 
 
 def test_a_group_meeting_a_tier_unevenly_is_refused_by_the_core():
     with pytest.raises(ValueError, match="unevenly"):
-        _held((3, 1, 2, 1), ("tensor",), 4)
+        _held((("tensor", 3), ("context", 1), ("pipeline", 2), ("data", 1)), ("tensor",), 4)
+
+
+def test_megatron_order_puts_data_inside_the_pipeline():
+    """tensor 4, pipeline 2, data 4 on NVLink 4 and pods of 16: in Llama 3's order a pipeline
+    (8 GPUs) sits in a pod and the data ranks are 8 apart, two per pod; in Megatron-LM's default
+    the data ranks are 4 apart, all four in a pod, and the two stages are 16 apart, across pods."""
+    layout = "tensor = 4; pipeline = 2; data = 4; optimizer = none"
+    llama = quantities(spec(layout, gpus=32))
+    megatron = quantities(spec(layout + "; order = tp_cp_dp_pp", gpus=32))
+    act = F(2 * 1 * 2048 * 1024)
+    pod, outer = F(25 * GB), F(25 * GB) * F(9, 10) / 4
+    assert llama["pp_message_time"][0] == 10 * US + (act / 4) / pod
+    assert megatron["pp_message_time"][0] == 20 * US + (act / 4) / outer
+    params = 4 * F(12 * 1024**2, 4) + F(51200 * 1024, 4)
+    grads = 4 * params
+    assert llama["dp_comm_time"][0] == _ring(2, 10 * US, grads, pod) + _ring(2, 20 * US, grads / 2, outer)
+    assert megatron["dp_comm_time"][0] == _ring(4, 10 * US, grads, pod)
+    for q in (llama, megatron):
+        for name in ("pp_message_time", "dp_comm_time", "tp_comm_time"):
+            assert q[name][1] == q[name][0], name
 
 
 # ---- the closed form against the schedule --------------------------------------------------
@@ -133,6 +154,8 @@ LAYOUTS = [
     ("tensor = 16; pipeline = 2; data = 2; optimizer = gradients", 64),
     ("tensor = 2; context = 4; pipeline = 2; data = 4; attention = flash", 64),
     ("tensor = 4; pipeline = 4; data = 8; recompute = none", 128),
+    ("tensor = 2; context = 2; pipeline = 4; data = 4; attention = flash; order = tp_cp_dp_pp", 64),
+    ("tensor = 8; pipeline = 2; data = 8; virtual = 2; order = tp_cp_dp_pp", 128),
 ]
 
 
@@ -196,6 +219,13 @@ def test_a_layout_meeting_a_tier_unevenly_establishes_nothing(tmp_path):
     assert "violated        invariant: w: the layout's groups meet tier nvlink's groups evenly" in result.out
     assert f"{path}:10:83: error: invariant 'w: the layout's groups meet tier nvlink's groups evenly' is broken: tier nvlink of 6 GPUs and a block of 4 ranks" in result.out
     assert "check 's' is not established" in result.out
+
+
+def test_an_order_needs_tiers(tmp_path):
+    path = tmp_path / "order.spec"
+    path.write_text(spec("tensor = 8; order = tp_cp_dp_pp", network=TWO_LINKS))
+    result = verify(str(path))
+    assert result.code == 2 and f"{path}:9:95: error: 'order' places the layout's groups on the tiers" in result.out
 
 
 def test_a_switched_network_still_cannot_carry_a_layout(tmp_path):

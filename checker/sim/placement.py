@@ -3,7 +3,7 @@
 
 Ranks are numbered with the innermost dimension fastest: tensor, then context, pipeline and
 data (Llama 3's order, Dubey et al. 2024, §3.3.2; Megatron-LM places tensor groups inside a
-node). A tier of size s groups the ranks s at a time (ranks 0..s-1, s..2s-1, ...). The core
+node), or with data inside pipeline (Megatron-LM's default order). A tier of size s groups the ranks s at a time (ranks 0..s-1, s..2s-1, ...). The core
 lists each group's ranks from their coordinates and counts how many members share a group of
 each tier; the group's collective then runs tier by tier (`tiers.tiered_allreduce`) over those
 counts. A stage-to-stage message crosses the innermost tier that holds both of its ends, found
@@ -18,32 +18,34 @@ from functools import lru_cache
 from .scenario import MAX_RING, NetworkSpec, OutOfReach
 from .tiers import TierSpec, _link, tiered_allreduce
 
-__all__ = ["ORDER", "Placed", "placed"]
+__all__ = ["ORDERS", "Placed", "placed"]
 
-ORDER = ("tensor", "context", "pipeline", "data")  # innermost first
+# innermost first: Llama 3's order (data outermost) and Megatron-LM's default (pipeline outermost)
+ORDERS = {"tp_cp_pp_dp": ("tensor", "context", "pipeline", "data"), "tp_cp_dp_pp": ("tensor", "context", "data", "pipeline")}
 
 
 def _coordinates(extents: dict[str, int], rank: int) -> dict[str, int]:
+    """A rank's coordinate along each dimension; `extents` lists them innermost first."""
     out = {}
-    for name in ORDER:
-        rank, out[name] = divmod(rank, extents[name])
+    for name, k in extents.items():
+        rank, out[name] = divmod(rank, k)
     return out
 
 
 def _rank(extents: dict[str, int], coords: dict[str, int]) -> int:
     rank = 0
-    for name in reversed(ORDER):
+    for name in reversed(extents):
         rank = rank * extents[name] + coords[name]
     return rank
 
 
 @lru_cache(maxsize=256)
-def _held(extents: tuple[int, ...], dims: tuple[str, ...], size: int) -> int:
+def _held(extents: tuple[tuple[str, int], ...], dims: tuple[str, ...], size: int) -> int:
     """Members of a group along `dims` inside one group of a tier of `size` ranks, counted
     over every rank (a rank's group is named by its first rank: its coordinates along `dims`
     zeroed); the count must be the same for every group and every tier group they meet."""
     steps, below = [], 1
-    for name, k in zip(ORDER, extents):
+    for name, k in extents:
         if name in dims:
             steps.append((below, k))
         below *= k
@@ -69,8 +71,8 @@ class Placed:
 
     def __init__(self, net: NetworkSpec, extents: dict[str, int], dims: tuple[str, ...]) -> None:
         gpus = 1
-        for name in ORDER:
-            gpus *= extents[name]
+        for k in extents.values():
+            gpus *= k
         if gpus > MAX_RING:
             raise OutOfReach(f"a layout of {gpus} GPUs is more than the simulation places rank by rank (at most {MAX_RING})")
         self.net, self.extents, self.dims, self.gpus = net, extents, dims, gpus
@@ -84,7 +86,7 @@ class Placed:
         self.tiers = tuple(tiers)
 
     def _held(self, size: int) -> int:
-        return _held(tuple(self.extents[name] for name in ORDER), self.dims, size)
+        return _held(tuple(self.extents.items()), self.dims, size)
 
     def all_reduce(self, n: int, size: Fraction) -> Fraction:
         """The group's all-reduce, tier by tier (a reduce-scatter or all-gather is half of it)."""
@@ -110,8 +112,10 @@ class Placed:
         return worst
 
 
-def placed(net: NetworkSpec, tensor: int, context: int, pipeline: int, data: int) -> dict[str, Placed]:
-    """The tensor, context, pipeline and data-parallel (data x context) groups on the tiers."""
-    extents = {"tensor": tensor, "context": context, "pipeline": pipeline, "data": data}
+def placed(net: NetworkSpec, tensor: int, context: int, pipeline: int, data: int, order: str = "tp_cp_pp_dp") -> dict[str, Placed]:
+    """The tensor, context, pipeline and data-parallel (data x context) groups on the tiers,
+    ranks numbered in `order` (ORDERS), innermost first."""
+    given = {"tensor": tensor, "context": context, "pipeline": pipeline, "data": data}
+    extents = {name: given[name] for name in ORDERS[order]}
     return {"tensor": Placed(net, extents, ("tensor",)), "context": Placed(net, extents, ("context",)),
             "pipeline": Placed(net, extents, ("pipeline",)), "data": Placed(net, extents, ("context", "data"))}

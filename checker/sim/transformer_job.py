@@ -60,6 +60,7 @@ class TransformerSpec:
     efficiency_out: Fraction | None  # achievable share of the scale-out link; None: all of it
     efficiency_in: Fraction | None  # achievable share of the NVLink domain's link; None: all of it
     trim: int = 0  # layers fewer on the first and the last chunk
+    order: str = "tp_cp_pp_dp"  # rank order on a tiered network, innermost first (placement.ORDERS)
 
 
 def _all_of(share: Fraction | None) -> Fraction:
@@ -104,7 +105,7 @@ class TransformerTraining(PowerOfPools):
     def placed(self) -> dict | None:
         """On a tiered network, where each parallel group sits (placement.py); else None."""
         net, x = self.spec.cluster.network, self.spec.layout
-        return place_groups(net, x.t, x.c, x.p, x.d) if net is not None and net.topology == "tiers" else None
+        return place_groups(net, x.t, x.c, x.p, x.d, self.spec.order) if net is not None and net.topology == "tiers" else None
 
     def _layer_links(self):
         """What the tensor and the context groups run on: placed groups, or the two links."""
