@@ -47,11 +47,12 @@ def held(x: m.Layout, dims: tuple[str, ...], size: int) -> int:
 
 
 def _ladder(e: Encoding, net: m.Network, x: m.Layout, dims: tuple[str, ...]):
-    """(members held, α, bandwidth · efficiency / oversubscription) per tier, the network's own last."""
+    """(members held, the tier's α and bandwidth · efficiency / oversubscription) per tier, the
+    network's own last; the link is a thunk, so a tier the group does not use names nothing."""
     whole = held(x, dims, x.tensor * x.context * x.pipeline * x.data)
-    share = e.param(net.efficiency) if net.efficiency is not None else e.val(1)
-    out = [(held(x, dims, t.size), e.param(t.latency), e.param(t.bandwidth) * e.param(t.efficiency) / e.param(t.oversubscription)) for t in net.tiers]
-    out.append((whole, e.param(net.latency), e.param(net.bandwidth) * share / e.param(net.oversubscription)))
+    out = [(held(x, dims, t.size), lambda t=t: (e.param(t.latency), e.param(t.bandwidth) * e.param(t.efficiency) / e.param(t.oversubscription))) for t in net.tiers]
+    share = (lambda: e.param(net.efficiency)) if net.efficiency is not None else (lambda: e.val(1))
+    out.append((whole, lambda: (e.param(net.latency), e.param(net.bandwidth) * share() / e.param(net.oversubscription))))
     return out
 
 
@@ -59,9 +60,10 @@ def all_reduce(e: Encoding, net: m.Network, x: m.Layout, dims: tuple[str, ...], 
     """Σ_i 2[(g_i − 1) α_i + (g_i − 1)/g_i · S / (h_{i−1} B_i)], h_i the members tier i holds,
     g_i = h_i / h_{i−1}: a reduce-scatter out through the tiers, the all-gathers back in."""
     total, below = e.val(0), 1
-    for members, alpha, bandwidth in _ladder(e, net, x, dims):
+    for members, link in _ladder(e, net, x, dims):
         g = Fraction(members, below)
         if g > 1:
+            alpha, bandwidth = link()
             total = total + 2 * (e.val(g - 1) * alpha + e.val((g - 1) / g / below) * size / bandwidth)
         below = members
     return total
@@ -71,8 +73,9 @@ def message(e: Encoding, net: m.Network, x: m.Layout, size) -> z3.ArithRef:
     """max over the tiers that join neighbouring stages of α_i + size / B_i: the tiers where the
     pipeline's members per group grow (a pair first meets in that tier's group)."""
     terms, below = [], 1
-    for members, alpha, bandwidth in _ladder(e, net, x, ("pipeline",)):
+    for members, link in _ladder(e, net, x, ("pipeline",)):
         if members > below:
+            alpha, bandwidth = link()
             terms.append(alpha + size / bandwidth)
         below = members
     return _max(terms) if terms else e.val(0)
