@@ -8,10 +8,12 @@ quantity of the closed form against the simulated schedule, the reduction to the
 from __future__ import annotations
 
 import itertools
+import os
 from fractions import Fraction as F
 
 import pytest
 import z3
+from hypothesis import HealthCheck, Phase, given, settings, strategies as st
 
 from checker import encode_placement, model as m, registry
 from checker.encode import encode
@@ -165,6 +167,43 @@ def test_every_quantity_against_the_schedule(layout, gpus, corner):
     text = spec(layout, gpus=gpus, outer="25 GB/s .. 100 GB/s", oversub="1 .. 7", extra="; jitter = 0 % .. 10 %; overlap = 0 % .. 50 %")
     model, _ = resolve(parse_text("t.spec", text))
     point = {u.id: (u.low if corner == "low" else u.high) for u in model.unknowns}
+    for name, (closed, simulated, bound) in quantities(text, point).items():
+        if bound == "upper":
+            assert simulated <= closed, name
+        elif bound == "lower":
+            assert simulated >= closed, name
+        else:
+            assert simulated == closed, name
+
+
+CAP = int(os.environ.get("DIFFERENTIAL_EXAMPLES", "0") or 0)
+
+
+@st.composite
+def placements(draw):
+    """A layout of 2 .. 64 GPUs (a power of two, so every tier size divides every block) on one
+    or two inner tiers of random sizes, links and shares, and its corner of the ranges."""
+    t, c, p = (draw(st.sampled_from(options)) for options in ((1, 2, 4, 8, 16), (1, 2), (1, 2, 4)))
+    d = draw(st.sampled_from((1, 2, 4)))
+    gpus = t * c * p * d
+    sizes = sorted(draw(st.sets(st.sampled_from((2, 4, 8, 16, 32)), min_size=1, max_size=2)))
+    tiers = "\n".join(f"    t{i} {{ size = {s}; bandwidth = {draw(st.sampled_from((25, 50, 450)))} GB/s; latency = {draw(st.sampled_from((1, 5)))} us;"
+                      f" efficiency = {draw(st.sampled_from((50, 90)))} %; oversubscription = {draw(st.sampled_from((1, 2)))} }}" for i, s in enumerate(sizes))
+    network = (f"  network {{\n    topology = tiers; bandwidth = 10 GB/s .. 50 GB/s; latency = 10 us; oversubscription = 1 .. 7\n{tiers}\n  }}")
+    order = draw(st.sampled_from(("tp_cp_pp_dp", "tp_cp_dp_pp")))
+    flash = "; attention = flash" if c > 1 else ""
+    zero = draw(st.sampled_from(("none", "distributed")))
+    layout = f"tensor = {t}; context = {c}; pipeline = {p}; data = {d}; order = {order}; optimizer = {zero}{flash}"
+    return spec(layout, gpus=gpus, network=network, batch=max(d, 4) * 4, extra="; jitter = 0 % .. 10 %"), draw(st.booleans())
+
+
+@settings(max_examples=min(12, CAP) if CAP else 12, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow],
+          phases=(Phase.explicit, Phase.generate) if os.environ.get("DIFFERENTIAL_NO_SHRINK") else tuple(Phase))
+@given(placements())
+def test_random_layouts_on_random_tiers_agree_with_the_core(case):
+    text, high = case
+    model, _ = resolve(parse_text("t.spec", text))
+    point = {u.id: (u.high if high else u.low) for u in model.unknowns}
     for name, (closed, simulated, bound) in quantities(text, point).items():
         if bound == "upper":
             assert simulated <= closed, name
