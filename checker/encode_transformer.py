@@ -16,7 +16,7 @@ from fractions import Fraction
 
 import z3
 
-from checker import model as m
+from checker import encode_placement, model as m
 from checker.encode import Encoding, _max, _min, symbolic
 
 ADAM_BYTES = 30  # per locally updated parameter: read master, m, v, grad; write master, m, v, bf16 copy
@@ -107,6 +107,19 @@ class _Links:
         else:
             self.inner = self.out
         self.domain = net.domain or 1
+        self.e, self.net, self.x = e, net, w.layout
+
+    def all_reduce(self, dims: tuple[str, ...], n: int, size, link):
+        """A ring all-reduce on `link`; on a tiered network, tier by tier where the group sits."""
+        if self.net.topology == "tiers":
+            return encode_placement.all_reduce(self.e, self.net, self.x, dims, size)
+        return ring_allreduce(self.e, n, size, *link)
+
+    def gather(self, dims: tuple[str, ...], n: int, size, link):
+        """An all-gather or reduce-scatter: half the all-reduce's steps."""
+        if self.net.topology == "tiers":
+            return encode_placement.all_reduce(self.e, self.net, self.x, dims, size) / 2
+        return ring_gather(self.e, n, size, *link)
 
 
 def _rates(e: Encoding, w: m.Workload, index: int):
@@ -128,10 +141,10 @@ def _passes(e: Encoding, w: m.Workload, index: int):
     flop_rate, byte_rate = _rates(e, w, index)
     mm, attn = e.val(sh.w_mm) / flop_rate, e.val(sh.w_att) / flop_rate
     elem, scores = e.val(sh.b_el) / byte_rate, e.val(sh.b_sc) / byte_rate
-    tp = 2 * ring_allreduce(e, x.tensor, e.val(sh.act), *links.inner)
+    tp = 2 * links.all_reduce(("tensor",), x.tensor, e.val(sh.act), links.inner)
     kv = 2 * sh.act * sh.kv_heads_here / w.model.heads
     cp_link = links.inner if x.tensor * x.context <= links.domain else links.out
-    cp_f = ring_gather(e, x.context, e.val(kv * x.context), *cp_link)
+    cp_f = links.gather(("context",), x.context, e.val(kv * x.context), cp_link)
     compute_f = mm + attn + elem + scores
     if x.recompute == "full":
         redo = compute_f
@@ -155,7 +168,7 @@ def _chunks(e: Encoding, w: m.Workload, index: int):
     layer_f, layer_b = sum(forward, e.val(0)), sum(backward, e.val(0))
     embed = e.val(sh.embed_bytes) / byte_rate
     logits = e.val(sh.w_logit) / flop_rate + e.val(sh.logit_bytes) / byte_rate
-    head = ring_gather(e, x.tensor, e.val(sh.act), *links.inner) if x.sequence_parallel else e.val(0)
+    head = links.gather(("tensor",), x.tensor, e.val(sh.act), links.inner) if x.sequence_parallel else e.val(0)
     full = sh.layers_per_chunk
     if x.pipeline * x.virtual == 1:  # one chunk is the first and the last
         return full * layer_f, full * layer_b, (embed + logits + head, embed + 2 * logits + head, e.val(0), e.val(0))
@@ -177,6 +190,8 @@ def message(e: Encoding, w: m.Workload):
     sh, x = shape(e, w), w.layout
     if x.pipeline == 1:
         return e.val(0)
+    if w.cluster.network.topology == "tiers":
+        return encode_placement.message(e, w.cluster.network, x, e.val(sh.act / x.tensor))
     latency, bandwidth, share = _Links(e, w).out
     return latency + e.val(sh.act / x.tensor) / (bandwidth * share)
 
@@ -202,12 +217,13 @@ def _pipeline(e: Encoding, w: m.Workload, index: int):
 def _dp_exchange(e: Encoding, w: m.Workload):
     """The exposed data-parallel exchange of stage 0's gradients (fp32) over d·c ranks."""
     sh, x = shape(e, w), w.layout
-    out = _Links(e, w).out
+    links = _Links(e, w)
+    out, dp = links.out, encode_placement.DATA
     grads = 4 * sh.stage_params
     if x.zero == 0:
-        full = ring_allreduce(e, sh.n_dp, e.val(grads), *out)
+        full = links.all_reduce(dp, sh.n_dp, e.val(grads), out)
     else:
-        full = ring_gather(e, sh.n_dp, e.val(grads), *out) + ring_gather(e, sh.n_dp, e.val(grads / 2), *out)
+        full = links.gather(dp, sh.n_dp, e.val(grads), out) + links.gather(dp, sh.n_dp, e.val(grads / 2), out)
     return (1 - e.param(w.overlap)) * full
 
 

@@ -330,6 +330,7 @@ class Layout:
     batch_sequences: int  # the global batch in sequences (0: not a whole number)
     span: Span
     trim: int = 0  # layers fewer on the first and the last chunk (their embedding and logits)
+    order: str = "tp_cp_pp_dp"  # rank order on a tiered network, innermost first
 
     def chunk_layers(self, layers: int) -> int:
         """Layers of every chunk but the first and the last, which hold `trim` fewer."""

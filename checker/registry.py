@@ -202,6 +202,8 @@ LAYOUT = (
     F("recompute", (ONE,), kind="enum", default="selective", choices=("none", "selective", "full"), doc="activation recomputation"),
     F("optimizer", (ONE,), kind="enum", default="distributed", choices=("none", "distributed", "gradients", "weights"), doc="sharding over the data-parallel ranks: none, optimizer states (ZeRO-1), + gradients (2), + weights (3)"),
     F("attention", (ONE,), kind="enum", default="standard", choices=("standard", "flash"), doc="attention kernel"),
+    # where the groups sit on a tiered network (spec/semantics.md, "Placing the layout on tiers")
+    F("order", (ONE,), kind="enum", default="tp_cp_pp_dp", choices=("tp_cp_pp_dp", "tp_cp_dp_pp"), doc="rank order, innermost first, on a tiered network: Llama 3's (data outermost) or Megatron-LM's default (pipeline outermost)"),
 )
 
 FIELDS: dict[str, tuple[FieldSpec, ...]] = {

@@ -128,7 +128,7 @@ class Simulation:
         return sim.TransformerSpec(
             self.cluster(w.cluster), self.shape(w.model), layout, self.v(w.efficiency), tuple(self.v(j) for j in w.jitter), self.v(w.overlap),
             tuple(self.v(p.gpu.matmul) for p in pools), tuple(self.v(p.gpu.memory_bandwidth) for p in pools),
-            tuple(self.v(p.gpu.memory_efficiency) for p in pools), self.v(net.efficiency), self.v(net.domain_efficiency), x.trim,
+            tuple(self.v(p.gpu.memory_efficiency) for p in pools), self.v(net.efficiency), self.v(net.domain_efficiency), x.trim, x.order,
         )
 
     def cluster(self, c: m.Cluster) -> sim.ClusterSpec:

@@ -19,6 +19,23 @@ def _suggest(name: str, options) -> str:
     return f"; did you mean '{close[0]}'?" if close else ""
 
 
+def _uneven(x: m.Layout, net: m.Network) -> list[tuple[str, int, int]]:
+    """(tier, its size, a block of inner extents) that neither divides the other: some group
+    of the layout (ranks numbered in its order, innermost first) would meet
+    the tier's groups unevenly. Empty when every group sits evenly on every tier."""
+    products, below = [], 1
+    inner = (x.tensor, x.context, x.pipeline, x.data) if x.order == "tp_cp_pp_dp" else (x.tensor, x.context, x.data, x.pipeline)
+    for k in inner:
+        below *= k
+        products.append(below)
+    bad = []
+    for t in net.tiers:
+        odd = [p for p in products if t.size % p and p % t.size]
+        if odd:
+            bad.append((t.name, t.size, odd[0]))
+    return bad
+
+
 OPTIMIZER = {"none": 0, "distributed": 1, "gradients": 2, "weights": 3}  # ZeRO stage
 
 
@@ -68,7 +85,7 @@ class LayoutResolver:
         where = f"{w_name}.layout"
         fields = self._members("layout", where, section.members, section.span)
         thunks = {name: (lambda name=name: self._count("layout", where, fields, name, section.span)) for name in ("tensor", "pipeline", "data", "context", "virtual", "microbatch", "trim")}
-        for name in ("sequence_parallel", "recompute", "optimizer", "attention"):
+        for name in ("sequence_parallel", "recompute", "optimizer", "attention", "order"):
             thunks[name] = lambda name=name: self._enum("layout", fields, name)
         p = self._all(thunks)
         t, pp, c, v, b = p["tensor"], p["pipeline"], p["context"], p["virtual"], p["microbatch"]
@@ -79,7 +96,7 @@ class LayoutResolver:
             raise self.fail(batch.span if batch is not None else span, codes.NOT_CONSTANT, f"a workload with a model needs a constant 'batch' (tokens per step, a whole number of sequences of {model.seq})")
         sequences = batch.constant / model.seq
         layout = m.Layout(t, pp, d, c, v, b, p["sequence_parallel"] == "yes", p["recompute"], OPTIMIZER[p["optimizer"]], p["attention"] == "flash",
-                          int(sequences) if sequences.denominator == 1 else 0, section.span, p["trim"])
+                          int(sequences) if sequences.denominator == 1 else 0, section.span, p["trim"], p["order"])
         guard = ((w_name, "layout"),)
         at = lambda name: fields[name].span if name in fields else section.span  # noqa: E731
         static = self._static
@@ -96,6 +113,13 @@ class LayoutResolver:
             static(f"{w_name}: {model.layers} layers divide into pipeline x virtual stages", at("pipeline"), model.layers % (pp * v) == 0, f"{model.layers} layers are not a multiple of pipeline x virtual = {pp * v}", guard)
         static(f"{w_name}: heads and kv_heads divide into tensor groups", at("tensor"), model.heads % t == 0 and model.kv_heads % t == 0, f"heads = {model.heads} and kv_heads = {model.kv_heads} must be multiples of tensor = {t}", guard)
         static(f"{w_name}: the sequence divides into context shards", at("context"), model.seq % c == 0, f"seq = {model.seq} is not a multiple of context = {c}", guard)
+        net = cluster.network
+        if "order" in fields and (net is None or net.topology != "tiers"):
+            self.fail(fields["order"].span, codes.CONFLICTING_FIELDS, "'order' places the layout's groups on the tiers of a topology = tiers network; on a ring, tensor and context groups sit in the NVLink domain")
+        if net is not None and net.topology == "tiers":  # spec/semantics.md, "Placing the layout on tiers"
+            for tier, size, product in _uneven(layout, net):
+                static(f"{w_name}: the layout's groups meet tier {tier}'s groups evenly", at("tensor"), False,
+                       f"tier {tier} of {size} GPUs and a block of {product} ranks (tensor x context x pipeline x data, innermost first) do not divide one another", guard)
         whole = layout.batch_sequences
         static(f"{w_name}: the batch divides into data x microbatch", at("microbatch"), whole > 0 and whole % (d * b) == 0, f"{whole} sequences are not a multiple of data x microbatch = {d * b}", guard)
         if v > 1:
@@ -149,8 +173,8 @@ class LayoutResolver:
             self.fail(fields["model"].span, codes.BAD_VALUE, f"'{shape.name}' is a mixture of experts; training one (expert parallelism, its all-to-all) is not modelled: serve it (kind = inference)")
         if cluster.network is None:
             self.fail(block.on_span or block.span, codes.MISSING_FIELD, f"training on '{cluster.name}' needs its network section (its rings carry every collective)")
-        elif cluster.network.topology != "ring":
-            self.fail(cluster.network.span, codes.BAD_VALUE, "a workload with a layout runs ring collectives on each tier (the NVLink domain for tensor and context groups, the network for pipeline and data): 'topology' must be ring")
+        elif cluster.network.topology not in ("ring", "tiers"):
+            self.fail(cluster.network.span, codes.BAD_VALUE, "a workload with a layout runs ring collectives on the NVLink domain and the network (topology = ring) or on the tiers that hold each group (topology = tiers): 'topology' must be ring or tiers")
         for pool in cluster.pools:
             gpu = pool.gpu
             if gpu.memory_bandwidth is None:

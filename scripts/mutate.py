@@ -43,6 +43,7 @@ SUITES: dict[str, list[str]] = {
     "semantics": ["tests/test_semantics.py"],
     "differential": ["tests/test_differential.py"],
     "serving": ["tests/test_serving.py"],  # money and serving: hand-computed and against the core
+    "placement": ["tests/test_placement.py"],  # a layout on tiers: hand-computed and against the core
 }
 
 
@@ -77,6 +78,8 @@ class Mutation:
         # the hand-computed tests evaluate the encoder only: they cannot see a core mutant
         if self.path in SERVING_MODULES:
             return ("serving",)
+        if self.path in PLACEMENT_MODULES:
+            return ("placement",)
         return ("semantics", "differential") if self.path == "checker/encode.py" else ("differential",)
 
     def plan(self) -> list[tuple[str, list[str]]]:
@@ -98,6 +101,8 @@ TORUS = "checker/sim/torus.py"
 
 SERVING_MODULES = ("checker/encode_money.py", "checker/encode_serving.py", "checker/sim/lease.py", "checker/sim/serving.py")
 MONEY_ENC, SERVE_ENC, LEASE, SERVE = SERVING_MODULES
+PLACEMENT_MODULES = ("checker/encode_placement.py", "checker/sim/placement.py")
+PLACE_ENC, PLACE = PLACEMENT_MODULES
 
 MUTATIONS: list[Mutation] = [
     # the encoder (symbolic closed forms)
@@ -162,6 +167,11 @@ MUTATIONS: list[Mutation] = [
     Mutation("enc: a slice number names the next slice", NET, "out = z3.If(s <= e.val(i), term(net.slices[i - 1]), out)", "out = z3.If(s < e.val(i), term(net.slices[i - 1]), out)", ("slices",)),
     Mutation("sim: a torus dimension leaves each chip all it held", TORUS, "held = held / k  # each chip keeps", "held = held  # each chip keeps", first=(corpus("torus-2d"),)),
     Mutation("sim: every dimension at once, the shares never shrink", TORUS, "held[j] = held[j] / dims[axis]", "held[j] = held[j]", ("collectives",)),
+    # a training layout's groups placed on tiers
+    Mutation("enc: a group's members per tier ignore its stride", PLACE_ENC, "count *= min(k[name], max(1, size // sigma[name]))", "count *= min(k[name], max(1, size))", ("llama3-tiers",)),
+    Mutation("enc: a stage-to-stage message on the innermost tier it uses", PLACE_ENC, "return _max(terms) if terms else e.val(0)", "return terms[0] if terms else e.val(0)", ("llama3-tiers",)),
+    Mutation("sim: every rank a group of its own on the tiers", PLACE, "first -= (r // sigma) % k * sigma", "first -= 0", ("llama3-tiers",)),
+    Mutation("sim: every stage-to-stage message on the innermost tier", PLACE, "used.add(next(i for i, t in enumerate(ladder) if rank // t.size == other // t.size))", "used.add(0)", ("llama3-tiers",)),
 ]
 
 _TOKEN = re.compile(r"\w+|\*\*|[^\s\w]")

@@ -76,7 +76,10 @@ class Breakdown:
 
 
 def allreduce_time(n: int, size: Fraction, link: Link) -> Fraction:
-    """Ring all-reduce of `size` bytes over n GPUs on `link` (replayed step by step)."""
+    """Ring all-reduce of `size` bytes over n GPUs on `link` (replayed step by step); a group
+    placed on a tiered network (`placement.Placed`) runs its own, tier by tier."""
+    if not isinstance(link, Link):
+        return link.all_reduce(n, size)
     return ring_allreduce(n, size, link.latency, link.bandwidth * link.share).time
 
 
@@ -146,12 +149,14 @@ def layer_passes(model: Model, x: Layout, dev: Device, inner: Link, cp_link: Lin
 def megatron_step(model: Model, layout: Layout, device: Device, inner: Link, outer: Link,
                   domain: int = 8, dp_overlap: Fraction = Fraction(0),
                   cp_overlap: Fraction = Fraction(0),
-                  chunk_layers: tuple[tuple[int, ...], ...] = (), trace: list | None = None) -> Breakdown:
+                  chunk_layers: tuple[tuple[int, ...], ...] = (), trace: list | None = None,
+                  placed: dict | None = None) -> Breakdown:
     """Simulate one step; `inner` joins the `domain` GPUs of an NVLink domain (tensor groups,
     and context groups when t c <= domain), `outer` everything else (pipeline, data).
     chunk_layers[r][c]: layers of chunk c on device r (default l / (p v) each; uneven stages
     such as Llama 3's, one layer fewer on the first and last, are given explicitly).
-    trace: a list to receive the pipeline schedule's operations (see simulate_pipeline)."""
+    trace: a list to receive the pipeline schedule's operations (see simulate_pipeline).
+    placed: on a tiered network, each group's place (`placement.placed`) instead of the links."""
     x = layout
     if chunk_layers:
         if len(chunk_layers) != x.p or any(len(row) != x.v or min(row) < 0 for row in chunk_layers) \
@@ -167,6 +172,8 @@ def megatron_step(model: Model, layout: Layout, device: Device, inner: Link, out
     if not (0 <= dp_overlap <= 1 and 0 <= cp_overlap <= 1):
         raise ValueError("overlap shares must lie in [0, 1]")
     cp_link = inner if x.t * x.c <= domain else outer
+    if placed:
+        inner, cp_link = placed["tensor"], placed["context"]
     fwd, bwd = layer_passes(model, x, device, inner, cp_link, cp_overlap)
     flop_rate, byte_rate = device.peak * device.matmul, device.hbm * device.hbm_share
     activation = 2 * x.micro * Fraction(model.seq, x.c) * model.hidden
@@ -193,13 +200,14 @@ def megatron_step(model: Model, layout: Layout, device: Device, inner: Link, out
         parts.append(acc)
     message = Fraction(0)
     if x.p > 1:
-        message = outer.latency + activation / x.t / (outer.bandwidth * outer.share)
+        message = placed["pipeline"].message(activation / x.t) if placed else outer.latency + activation / x.t / (outer.bandwidth * outer.share)
     sched = simulate_pipeline(x.p, x.v, x.microbatches, tuple(f_rows), tuple(b_rows), message, trace)
     # stage 0 holds the most parameters (the embedding); its exchange and update end the step
     params = layer_params(model, x) * sum(chunk_layers[0])
     embed_params = Fraction(model.vocab * model.hidden, x.t)
     n = x.d * x.c
     grads = 4 * (params + embed_params)
+    outer = placed["data"] if placed else outer
     if x.zero == 0:
         dp = allreduce_time(n, grads, outer)
     else:

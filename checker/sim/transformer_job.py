@@ -17,6 +17,7 @@ from functools import cached_property
 from .jobs import PowerOfPools
 from .megatron import Device, Link, hardware_flops, layer_passes, megatron_step, model_flops
 from .pipeline import simulate_pipeline
+from .placement import placed as place_groups
 from .power import energy, site_step_segments
 from .scenario import MAX_RING, ClusterSpec, OutOfReach, floor_watts
 from .transformer import Layout, Model, layer_params
@@ -59,6 +60,7 @@ class TransformerSpec:
     efficiency_out: Fraction | None  # achievable share of the scale-out link; None: all of it
     efficiency_in: Fraction | None  # achievable share of the NVLink domain's link; None: all of it
     trim: int = 0  # layers fewer on the first and the last chunk
+    order: str = "tp_cp_pp_dp"  # rank order on a tiered network, innermost first (placement.ORDERS)
 
 
 def _all_of(share: Fraction | None) -> Fraction:
@@ -100,6 +102,19 @@ class TransformerTraining(PowerOfPools):
             raise OutOfReach(f"a ring of {x.d * x.c} GPUs is longer than the simulation steps through hop by hop (at most {MAX_RING})")
 
     @cached_property
+    def placed(self) -> dict | None:
+        """On a tiered network, where each parallel group sits (placement.py); else None."""
+        net, x = self.spec.cluster.network, self.spec.layout
+        return place_groups(net, x.t, x.c, x.p, x.d, self.spec.order) if net is not None and net.topology == "tiers" else None
+
+    def _layer_links(self):
+        """What the tensor and the context groups run on: placed groups, or the two links."""
+        if self.placed:
+            return self.placed["tensor"], self.placed["context"]
+        x = self.spec.layout
+        return self.inner, self.inner if x.t * x.c <= self.domain else self.outer
+
+    @cached_property
     def chunks(self) -> tuple[tuple[int, ...], ...]:
         """Layers of each chunk on each GPU of a pipeline: l / (p v) each, or with `trim` that
         many fewer on the very first and the very last chunk and the rest spread evenly."""
@@ -118,7 +133,7 @@ class TransformerTraining(PowerOfPools):
         self._within_reach()
         s = self.spec
         return tuple(megatron_step(s.model, s.layout, self.device(i), self.inner, self.outer, domain=self.domain, dp_overlap=s.overlap,
-                                   chunk_layers=self.chunks if s.trim else ())
+                                   chunk_layers=self.chunks if s.trim else (), placed=self.placed)
                      for i in range(len(self.pools)))
 
     def schedule_trace(self, index: int) -> tuple:
@@ -127,7 +142,7 @@ class TransformerTraining(PowerOfPools):
         self._within_reach()
         s, ops = self.spec, []
         megatron_step(s.model, s.layout, self.device(index), self.inner, self.outer, domain=self.domain, dp_overlap=s.overlap,
-                      chunk_layers=self.chunks if s.trim else (), trace=ops)
+                      chunk_layers=self.chunks if s.trim else (), trace=ops, placed=self.placed)
         return tuple(ops)
 
     @cached_property
@@ -158,10 +173,9 @@ class TransformerTraining(PowerOfPools):
     def _part(self, part: str) -> Fraction:
         """One part of a step's layer work on a stage of the slowest pool: m · (l/p) · (fwd + bwd)."""
         s, x = self.spec, self.spec.layout
-        cp_link = self.inner if x.t * x.c <= self.domain else self.outer
         out = []
         for i in range(len(self.pools)):
-            forward, backward = layer_passes(s.model, x, self.device(i), self.inner, cp_link, Fraction(0))
+            forward, backward = layer_passes(s.model, x, self.device(i), *self._layer_links(), Fraction(0))
             stage = max(sum(row) for row in self.chunks)  # a full stage: one in the middle
             out.append(x.microbatches * stage * (getattr(forward, part) + getattr(backward, part)))
         return max(out)
@@ -169,8 +183,7 @@ class TransformerTraining(PowerOfPools):
     def _busy(self, index: int) -> Fraction:
         """A full stage's ops in a step on the pool, each forward and backward of a full chunk."""
         s, x = self.spec, self.spec.layout
-        cp_link = self.inner if x.t * x.c <= self.domain else self.outer
-        forward, backward = layer_passes(s.model, x, self.device(index), self.inner, cp_link, Fraction(0))
+        forward, backward = layer_passes(s.model, x, self.device(index), *self._layer_links(), Fraction(0))
         stage = max(sum(row) for row in self.chunks)
         per_chunk = stage // x.v
         total = Fraction(0)
