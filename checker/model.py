@@ -326,6 +326,7 @@ class Layout:
     batch_sequences: int  # the global batch in sequences (0: not a whole number)
     span: Span
     trim: int = 0  # layers fewer on the first and the last chunk (their embedding and logits)
+    expert: int = 1  # expert-parallel size ep: a mixture of experts' experts spread over ep data-parallel ranks
 
     def chunk_layers(self, layers: int) -> int:
         """Layers of every chunk but the first and the last, which hold `trim` fewer."""

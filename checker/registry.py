@@ -162,7 +162,7 @@ WORKLOAD = (
     F("output", (u.TOKEN,), domain="positive", doc="output tokens per request (inference with a model)"),
     F("concurrency", (ONE,), kind="count", default=Fraction(1), doc="requests batched together on each replica (inference with a model)"),
     F("kv_bytes", (u.DATA,), domain="positive", doc="bytes per cached key or value element; none: 2 B (inference with a model)"),
-    F("expert_load", (ONE,), domain="nonnegative", doc="how much more than the mean the most loaded expert receives (serving a mixture of experts); none: 0"),
+    F("expert_load", (ONE,), domain="nonnegative", doc="how much more than the mean the most loaded expert (or expert-parallel GPU) receives (a mixture of experts); none: 0"),
 )
 
 MODEL = (
@@ -192,6 +192,7 @@ LAYOUT = (
     F("virtual", (ONE,), kind="count", default=Fraction(1), doc="chunks per GPU v (interleaved 1F1B when > 1)"),
     F("microbatch", (ONE,), kind="count", default=Fraction(1), doc="sequences per microbatch b"),
     F("trim", (ONE,), kind="count", default=Fraction(0), doc="layers fewer on the first and the last chunk (Llama 3's uneven stages)"),
+    F("expert", (ONE,), kind="count", default=Fraction(1), doc="expert-parallel size ep: the experts spread over ep data-parallel ranks (a mixture of experts)"),
     F("sequence_parallel", (ONE,), kind="enum", default="yes", choices=("yes", "no"), doc="sequence parallelism in the tensor groups"),
     F("recompute", (ONE,), kind="enum", default="selective", choices=("none", "selective", "full"), doc="activation recomputation"),
     F("optimizer", (ONE,), kind="enum", default="distributed", choices=("none", "distributed", "gradients", "weights"), doc="sharding over the data-parallel ranks: none, optimizer states (ZeRO-1), + gradients (2), + weights (3)"),
@@ -321,6 +322,7 @@ DERIVED: tuple[Derived, ...] = (
     _d("transformer", "recompute_time", u.TIME, "a stage's recomputation in a step (slowest pool)"),
     _d("transformer", "tp_comm_time", u.TIME, "a stage's tensor-parallel communication in a step"),
     _d("transformer", "cp_comm_time", u.TIME, "a stage's context-parallel communication in a step"),
+    _d("transformer", "ep_comm_time", u.TIME, "a stage's expert all-to-all (dispatch and combine) in a step"),
     _d("transformer", "pp_message_time", u.TIME, "one stage-to-stage message"),
     _d("transformer", "dp_comm_time", u.TIME, "the exposed data-parallel exchange"),
     _d("transformer", "optimizer_time", u.TIME, "the optimizer step (slowest pool)"),

@@ -98,7 +98,7 @@ class Simulation:
             if w.model is not None and w.kind == "inference":
                 return sim.Serving(self.serving(w))
             if w.model is not None:
-                return sim.TransformerTraining(self.transformer(w))
+                return (sim.ExpertTraining if w.model.experts else sim.TransformerTraining)(self.transformer(w))
             return sim.Training(spec) if w.kind == "training" else sim.Inference(spec)
         if isinstance(block, m.Transformer):
             return sim.ExpertShape(self.shape(block), self.experts(block)) if block.experts else sim.Shape(self.shape(block))
@@ -129,6 +129,7 @@ class Simulation:
             self.cluster(w.cluster), self.shape(w.model), layout, self.v(w.efficiency), tuple(self.v(j) for j in w.jitter), self.v(w.overlap),
             tuple(self.v(p.gpu.matmul) for p in pools), tuple(self.v(p.gpu.memory_bandwidth) for p in pools),
             tuple(self.v(p.gpu.memory_efficiency) for p in pools), self.v(net.efficiency), self.v(net.domain_efficiency), x.trim,
+            self.experts(w.model), x.expert, self.v(w.expert_load),
         )
 
     def cluster(self, c: m.Cluster) -> sim.ClusterSpec:

@@ -20,6 +20,8 @@ class ServingResolver:
         """A request shape belongs to serving a model, prices to an inference workload: said,
         not silently ignored."""
         for name in SERVING_FIELDS if not (kind == "inference" and "model" in fields) else ():
+            if name == "expert_load" and "model" in fields:
+                continue  # training a mixture of experts: checked with its layout
             if name in fields:
                 self.fail(fields[name].span, codes.CONFLICTING_FIELDS, f"'{name}' describes the requests of an inference workload that serves a model ('model = NAME'); this one does not")
         for name in MONEY_FIELDS if kind == "training" else ():
