@@ -33,7 +33,7 @@ def spec(layout: str, gpus: int = 64, extra: str = "", model: str = MOE, pools: 
             f"workload w on c {{ kind = training; model = moe; batch = 128 * 2048 token{extra}; layout {{ {layout} }} }}\n")
 
 
-def quantities(text: str, point: dict[str, F] | None = None) -> dict[str, tuple[F, F, str | None]]:
+def quantities(text: str, point: dict[str, F] | None = None, block: str = "w") -> dict[str, tuple[F, F, str | None]]:
     """Every quantity of the workload: (closed form, the core's step, the registry's bound)."""
     model, diagnostics = resolve(parse_text("t.spec", text))
     assert model is not None, [d.header() for d in diagnostics]
@@ -42,12 +42,12 @@ def quantities(text: str, point: dict[str, F] | None = None) -> dict[str, tuple[
     subs = [(enc.variables[uid], enc.val(value)) for uid, value in values]
     simulation = Simulation(model, Point(values))
     out = {}
-    for path, _ in registry.namespace(model.block("w")).items():
+    for path, _ in registry.namespace(model.block(block)).items():
         entry = registry.find("transformer", path)
         if entry is None:
             continue
-        term = z3.simplify(z3.substitute(enc.quantity(("w",) + path), *subs) if subs else enc.quantity(("w",) + path))
-        out[".".join(path)] = (fraction(term)[0], simulation.quantity(("w",) + path), entry.bound)
+        term = z3.simplify(z3.substitute(enc.quantity((block,) + path), *subs) if subs else enc.quantity((block,) + path))
+        out[".".join(path)] = (fraction(term)[0], simulation.quantity((block,) + path), entry.bound)
     return out
 
 
@@ -175,3 +175,35 @@ def test_a_proof_over_the_imbalance(tmp_path):
     assert result.code == 1
     assert "check 'm' is proved" in result.out and "check 'e' is violated" in result.out
     assert "w.expert_load = 50 %" in result.out and "confirmed by simulation" in result.out
+
+
+# ---- validation: DeepSeek-V3's published training cost ------------------------------------
+#
+# DeepSeek-AI, "DeepSeek-V3 Technical Report", arXiv:2412.19437 (2024), Table 1 and section 1:
+# pre-training on 14.8T tokens took 2664K H800 GPU-hours, "180K H800 GPU hours" per trillion
+# tokens, on a cluster of 2048 H800 GPUs (section 3.1). The run hid its expert all-to-all behind
+# computation (DualPipe, section 3.2.1) and ran its matmuls in FP8 (section 3.3); the model here
+# does neither, so the published cost must lie between the model's step with the all-to-all
+# hidden entirely and with it exposed. Tolerance stated: inside that bracket at every load in
+# the example's range, and the exposed figure within a factor of 2 of the published one.
+
+PUBLISHED_GPU_HOURS_PER_TRILLION = F(2664_000, F(148, 10))  # 2664K GPU-hours / 14.8T tokens
+assert round(PUBLISHED_GPU_HOURS_PER_TRILLION, -3) == 180_000  # the report's own "180K"
+
+
+@pytest.mark.parametrize("load", [F(0), F(1, 10)])
+def test_deepseek_v3_published_cost_lies_in_the_bracket(load):
+    from conftest import ROOT
+
+    text = (ROOT / "examples" / "deepseek-v3-training.spec").read_text(encoding="utf-8")
+    q = quantities(text, {"pretrain.expert_load": load}, block="pretrain")
+    tokens = 16384 * 4096
+    step, a2a = q["step_time"][0], q["ep_comm_time"][0]
+    assert q["step_time"][1] == step  # no pipelining: the core's step is the closed form's
+
+    def gpu_hours_per_trillion(seconds):
+        return 2048 * seconds / 3600 * F(10**12, tokens)
+
+    hidden, exposed = gpu_hours_per_trillion(step - a2a), gpu_hours_per_trillion(step)
+    assert hidden <= PUBLISHED_GPU_HOURS_PER_TRILLION <= exposed
+    assert exposed <= 2 * PUBLISHED_GPU_HOURS_PER_TRILLION
