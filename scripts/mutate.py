@@ -42,6 +42,7 @@ SUITES: dict[str, list[str]] = {
     "semantics": ["tests/test_semantics.py"],
     "differential": ["tests/test_differential.py"],
     "serving": ["tests/test_serving.py"],  # money and serving: hand-computed and against the core
+    "experts": ["tests/test_experts_training.py"],  # training a mixture of experts: by hand and against the core
 }
 
 
@@ -68,6 +69,8 @@ class Mutation:
         # the hand-computed tests evaluate the encoder only: they cannot see a core mutant
         if self.path in SERVING_MODULES:
             return ("serving",)
+        if self.path in EXPERT_MODULES:
+            return ("experts",)
         return ("semantics", "differential") if self.path == "checker/encode.py" else ("differential",)
 
     def plan(self) -> list[tuple[str, list[str]]]:
@@ -83,6 +86,8 @@ ENC, SCEN, JOBS, COLL, POWER, TRAIN = ("checker/encode.py", "checker/sim/scenari
 NET, ALGO, EXCH, TIERS = "checker/encode_network.py", "checker/sim/algorithms.py", "checker/sim/exchanges.py", "checker/sim/tiers.py"
 TORUS = "checker/sim/torus.py"
 
+EXPERT_ENC, EXPERT_SIM = "checker/encode_experts.py", "checker/sim/experts_training.py"
+EXPERT_MODULES = (EXPERT_ENC, EXPERT_SIM)
 SERVING_MODULES = ("checker/encode_money.py", "checker/encode_serving.py", "checker/sim/lease.py", "checker/sim/serving.py")
 MONEY_ENC, SERVE_ENC, LEASE, SERVE = SERVING_MODULES
 
@@ -129,6 +134,14 @@ MUTATIONS: list[Mutation] = [
     Mutation("sim: serving, every expert read whatever the tokens reach", SERVE, "read += min(Fraction(ex.count), slots) * one", "read += ex.count * one", ("deepseek-v3-serving",)),
     Mutation("sim: serving, prefill attends over the whole prompt for every token", SERVE, "attention += prompts * self.attention_flops(position)", "attention += prompts * self.attention_flops(length)", ("colossus1-lease",)),
     Mutation("sim: state bytes default 16 B for inference too", JOBS, "return Fraction(16 if self.TRAINING else 2)", "return Fraction(16)", ("inference",)),
+    # training a mixture of experts (checker/encode_experts.py, sim/experts_training.py)
+    Mutation("enc: experts, the all-to-all sends all S to every partner", EXPERT_ENC, "e.val(n - g) * (a_out + size / (e.val(n) * b_out * s_out))", "e.val(n - g) * (a_out + size / (b_out * s_out))", ("deepseek-v3-training",)),
+    Mutation("enc: experts, their state sharded over every data-parallel rank", EXPERT_ENC, "sh.n_ep = max(sh.n_dp // x.expert, 1)", "sh.n_ep = sh.n_dp", ("deepseek-v3-training",)),
+    Mutation("enc: experts, the busiest GPU's load ignored", EXPERT_ENC, "return 1 + (e.val(0) if w.expert_load is None else e.param(w.expert_load))", "return 1 + e.val(0)", ("deepseek-v3-training",)),
+    Mutation("enc: experts, model FLOPs on every expert", EXPERT_ENC, "(md.top_k + md.shared_experts) * g * h * fe", "(md.experts + md.shared_experts) * g * h * fe", ("deepseek-v3-training",)),
+    Mutation("sim: experts, the busiest GPU gets the mean load", EXPERT_SIM, "visits = tokens * ex.top_k * self._load / here", "visits = tokens * ex.top_k / here", ("deepseek-v3-training",)),
+    Mutation("sim: experts, every partner over the network", EXPERT_SIM, "g = domain_partners(self.spec.expert, x.t * x.c, self.domain)", "g = 1", ("deepseek-v3-training",)),
+    Mutation("sim: experts, their gradients reduced over every rank", EXPERT_SIM, "for ranks, params in ((n, shared), (n_experts, routed)):", "for ranks, params in ((n, shared), (n, routed)):", ("deepseek-v3-training",)),
     # switched networks and the other collectives
     Mutation("enc: double tree of two GPUs sends the whole vector", NET, "busiest = size / 2 if n == 2 else size", "busiest = size"),
     Mutation("enc: in-network reduction crosses the switch levels once", NET, "terms[\"in_network\"] = 2 * v(_levels(n, radix)) * alpha", "terms[\"in_network\"] = v(_levels(n, radix)) * alpha", ("collectives",)),
