@@ -8,6 +8,8 @@ from fractions import Fraction as F
 
 import pytest
 import z3
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from checker import registry, sim
 from checker.encode import encode
@@ -137,6 +139,54 @@ def test_every_quantity_against_the_core(layout, gpus, corner):
 def test_without_pipelining_the_step_is_exact():
     for name, (closed, simulated, _) in quantities(spec("tensor = 2; expert = 8", extra="; expert_load = 10 %")).items():
         assert closed == simulated, name
+
+
+@st.composite
+def trained(draw) -> tuple[str, dict]:
+    """A small mixture of experts on a random layout (tensor, pipeline with interleaving and
+    trim, context, expert, recomputation, sharding, flash), with ranges on the load, the jitter,
+    the overlap and the domain's share; and a point inside every range."""
+    layers = draw(st.sampled_from([4, 6, 8]))
+    experts = draw(st.sampled_from([4, 8, 16]))
+    tensor = draw(st.sampled_from([1, 2]))
+    pipeline = draw(st.sampled_from([p for p in (1, 2) if layers % p == 0]))
+    virtual = draw(st.sampled_from([1, 2])) if pipeline > 1 and layers % (2 * pipeline) == 0 else 1
+    context = draw(st.sampled_from([1, 2]))
+    expert = draw(st.sampled_from([e for e in (1, 2, 4, 8) if experts % e == 0]))
+    chunk = layers // (pipeline * virtual)
+    dense = draw(st.integers(0, min(chunk, layers - 1) if pipeline > 1 else layers - 1))
+    shared = draw(st.integers(0, 2))
+    replicas = expert * draw(st.sampled_from([1, 2]))
+    gpus = tensor * pipeline * context * replicas
+    microbatch = draw(st.sampled_from([1, 2]))
+    sequences = replicas * microbatch * pipeline * draw(st.integers(1, 2))
+    recompute = draw(st.sampled_from(["none", "selective", "full"]))
+    optimizer = draw(st.sampled_from(["none", "distributed", "gradients", "weights"]))
+    attention = draw(st.sampled_from(["standard", "flash"]))
+    model = (f"model moe {{ layers = {layers}; hidden = 256; heads = 4; kv_heads = 2; ffn = 512; mlp = swiglu; seq = 256; vocab = 1000\n"
+             f"  experts = {experts}; top_k = {draw(st.integers(1, min(experts, 4)))}; expert_ffn = 64"
+             + (f"; shared_experts = {shared}" if shared else "") + (f"; dense_layers = {dense}" if dense else "") + " }")
+    layout = (f"tensor = {tensor}; pipeline = {pipeline}; virtual = {virtual}; context = {context}; expert = {expert}; microbatch = {microbatch}; "
+              f"recompute = {recompute}; optimizer = {optimizer}; attention = {attention}")
+    text = spec(layout, gpus=gpus, model=model, extra="; jitter = 0 % .. 10 %; overlap = 0 % .. 50 %; expert_load = 0 % .. 100 %").replace(
+        "128 * 2048 token", f"{sequences} * 256 token").replace("domain_efficiency = 80 %", "domain_efficiency = 50 % .. 90 %")
+    model_, diagnostics = resolve(parse_text("t.spec", text))
+    assert model_ is not None, [d.header() for d in diagnostics]
+    point = {u.id: u.low + (u.high - u.low) * draw(st.fractions(min_value=0, max_value=1, max_denominator=100)) for u in model_.unknowns}
+    return text, point
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(trained())
+def test_random_layouts_agree_with_the_core(case):
+    text, point = case
+    for name, (closed, simulated, bound) in quantities(text, point).items():
+        if bound == "upper":
+            assert simulated <= closed, name
+        elif bound == "lower":
+            assert simulated >= closed, name
+        else:
+            assert simulated == closed, name
 
 
 # ---- the layout's rules -----------------------------------------------------------------------
