@@ -12,6 +12,7 @@ EP64 across nodes); Thakur, Rabenseifner & Gropp 2005 (pairwise all-to-all).
 from __future__ import annotations
 
 from fractions import Fraction
+from math import lcm
 import z3
 
 from checker import model as m
@@ -76,18 +77,27 @@ def load(e, w: m.Workload) -> z3.ArithRef:
 
 
 def group_in_domain(x: m.Layout, domain: int) -> int:
-    """How many of an expert group's ep GPUs share an NVLink domain: the group takes every
-    (t·c)-th GPU from 0 (tensor and context innermost); when the domains it touches hold as many
-    each, that many; else 1 (every partner over the network)."""
-    stride, held = x.tensor * x.context, {}
-    for j in range(x.expert):
-        held[j * stride // domain] = held.get(j * stride // domain, 0) + 1
-    return held[0] if len(set(held.values())) == 1 else 1
+    """How many of an expert group's ep GPUs share an NVLink domain, in the group that has the
+    fewest: the groups are consecutive blocks of t·c·ep GPUs, each taking every (t·c)-th GPU of
+    its block (tensor and context innermost); a group whose domains hold as many of it each has
+    that many, any other 1 (every partner over the network). The blocks repeat their placement
+    every lcm(t·c·ep, domain) GPUs."""
+    stride = x.tensor * x.context
+    block = stride * x.expert
+    fewest = x.expert
+    for start in range(0, lcm(block, domain), block):
+        held: dict[int, int] = {}
+        for j in range(x.expert):
+            where = (start + j * stride) // domain
+            held[where] = held.get(where, 0) + 1
+        fewest = min(fewest, held[start // domain] if len(set(held.values())) == 1 else 1)
+    return fewest
 
 
 def all_to_all(e, w: m.Workload, links, size) -> z3.ArithRef:
     """One dispatch (or combine) over the ep GPUs of an expert group, pairwise: S/ep to each
-    partner, the g − 1 inside the NVLink domain first, then the ep − g outside:
+    partner, the g − 1 inside the NVLink domain first, then the ep − g outside (the group with
+    the fewest inside sets the pace):
     (g − 1)(α_in + S/(ep β_in)) + (ep − g)(α + S/(ep β))."""
     n = w.layout.expert
     if n <= 1:

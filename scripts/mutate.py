@@ -140,7 +140,7 @@ MUTATIONS: list[Mutation] = [
     Mutation("enc: experts, the busiest GPU's load ignored", EXPERT_ENC, "return 1 + (e.val(0) if w.expert_load is None else e.param(w.expert_load))", "return 1 + e.val(0)", ("deepseek-v3-training",)),
     Mutation("enc: experts, model FLOPs on every expert", EXPERT_ENC, "(md.top_k + md.shared_experts) * g * h * fe", "(md.experts + md.shared_experts) * g * h * fe", ("deepseek-v3-training",)),
     Mutation("sim: experts, the busiest GPU gets the mean load", EXPERT_SIM, "visits = tokens * ex.top_k * self._load / here", "visits = tokens * ex.top_k / here", ("deepseek-v3-training",)),
-    Mutation("sim: experts, every partner over the network", EXPERT_SIM, "g = domain_partners(self.spec.expert, x.t * x.c, self.domain)", "g = 1", ("deepseek-v3-training",)),
+    Mutation("sim: experts, every partner over the network", EXPERT_SIM, "g = domain_partners(self.spec.expert, x.t * x.c, self.domain, sum(p.count for p in self.pools))", "g = 1", ("deepseek-v3-training",)),
     Mutation("sim: experts, their gradients reduced over every rank", EXPERT_SIM, "for ranks, params in ((n, shared), (n_experts, routed)):", "for ranks, params in ((n, shared), (n, routed)):", ("deepseek-v3-training",)),
     # switched networks and the other collectives
     Mutation("enc: double tree of two GPUs sends the whole vector", NET, "busiest = size / 2 if n == 2 else size", "busiest = size"),

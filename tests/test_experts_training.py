@@ -103,11 +103,13 @@ def test_the_busiest_expert_sets_the_pace():
 
 
 def test_domain_partners():
-    assert sim.domain_partners(8, 2, 8) == 4  # every other GPU: 4 in a domain of 8
-    assert sim.domain_partners(4, 1, 8) == 4  # all inside
-    assert sim.domain_partners(64, 1, 8) == 8
-    assert sim.domain_partners(3, 3, 8) == 3  # 0, 3, 6: one domain
-    assert sim.domain_partners(4, 3, 8) == 1  # 0, 3, 6 | 9: uneven, every partner over the network
+    assert sim.domain_partners(8, 2, 8, 64) == 4  # every other GPU: 4 in a domain of 8
+    assert sim.domain_partners(4, 1, 8, 64) == 4  # all inside
+    assert sim.domain_partners(64, 1, 8, 64) == 8
+    assert sim.domain_partners(3, 3, 8, 9) == 3  # 0, 3, 6: one domain
+    assert sim.domain_partners(4, 3, 8, 12) == 1  # 0, 3, 6 | 9: uneven, every partner over the network
+    assert sim.domain_partners(8, 8, 72, 73728) == 1  # NVL72: the second group is 64..120, across two domains unevenly
+    assert sim.domain_partners(8, 1, 12, 48) == 4  # 0..7 in one domain, 8..15 four and four
 
 
 # ---- the closed forms against the core ------------------------------------------------------

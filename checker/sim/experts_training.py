@@ -44,14 +44,18 @@ class Part:
         return self.compute + self.recompute + self.tp + self.cp + self.ep
 
 
-def domain_partners(ep: int, stride: int, domain: int) -> int:
-    """The partners of an expert group's GPU that share its NVLink domain, itself counted: the
-    group's GPUs are every `stride`-th rank from 0; the domains they touch must hold as many each
-    (else every partner is taken over the network: 1)."""
-    counts: dict[int, int] = {}
-    for j in range(ep):
-        counts[(j * stride) // domain] = counts.get((j * stride) // domain, 0) + 1
-    return counts[0] if len(set(counts.values())) == 1 else 1
+def domain_partners(ep: int, stride: int, domain: int, gpus: int) -> int:
+    """The partners of an expert group's GPU that share its NVLink domain, itself counted, in
+    the group with the fewest: every group of the `gpus` is a block of stride·ep consecutive
+    GPUs taking every `stride`-th; a group whose domains hold as many of it each has that many,
+    any other 1 (every partner over the network)."""
+    fewest = ep
+    for first in range(0, gpus, stride * ep):
+        counts: dict[int, int] = {}
+        for j in range(ep):
+            counts[(first + j * stride) // domain] = counts.get((first + j * stride) // domain, 0) + 1
+        fewest = min(fewest, counts[first // domain] if len(set(counts.values())) == 1 else 1)
+    return fewest
 
 
 class ExpertTraining(TransformerTraining):
@@ -95,7 +99,7 @@ class ExpertTraining(TransformerTraining):
         scores = score_bytes(md, x) / byte_rate
         compute = flops / flop_rate + attn + bytes_ / byte_rate + scores
         sent = 2 * h * tokens * ex.top_k * self._load  # bf16 copies of its tokens, one per routed expert
-        g = domain_partners(self.spec.expert, x.t * x.c, self.domain)
+        g = domain_partners(self.spec.expert, x.t * x.c, self.domain, sum(p.count for p in self.pools))
         exchange = two_level_all_to_all(self.spec.expert, g, sent, self.inner.latency, self.inner.bandwidth * self.inner.share,
                                         self.outer.latency, self.outer.bandwidth * self.outer.share).time
         redo = compute if x.recompute == "full" else (attn + scores if x.recompute == "selective" or x.flash else Fraction(0))
