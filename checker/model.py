@@ -361,6 +361,7 @@ class Workload:
     kv_bytes: Param | None = None
     concurrency: int = 1
     expert_load: Param | None = None  # the most loaded expert's excess over the mean
+    prefill_pool: str | None = None  # serving disaggregated: the pool that prefills, the others decode
 
 
 Block = Union[Radiator, Gpu, Cluster, Workload, Transformer]

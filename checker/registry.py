@@ -162,6 +162,7 @@ WORKLOAD = (
     F("output", (u.TOKEN,), domain="positive", doc="output tokens per request (inference with a model)"),
     F("concurrency", (ONE,), kind="count", default=Fraction(1), doc="requests batched together on each replica (inference with a model)"),
     F("kv_bytes", (u.DATA,), domain="positive", doc="bytes per cached key or value element; none: 2 B (inference with a model)"),
+    F("prefill_pool", (ONE,), kind="ref", doc="the pool that prefills prompts; the others decode, the cache sent over the network (inference with a model); none: every pool does both"),
     F("expert_load", (ONE,), domain="nonnegative", doc="how much more than the mean the most loaded expert (or expert-parallel GPU) receives (a mixture of experts); none: 0"),
 )
 
@@ -349,6 +350,7 @@ DERIVED: tuple[Derived, ...] = (
     _d("serving", "max_batch", ONE, "the most requests whose cache fits beside the weights on that pool", per_pool=True),
     _d("serving", "ttft", u.TIME, "time to first token: one prompt prefilled on an idle replica (slowest pool)"),
     _d("serving", "tpot", u.TIME, "time per output token: the slowest decode step (slowest pool)"),
+    _d("serving", "kv_transfer_time", u.TIME, "a prompt's cache sent from a prefill GPU to a decode GPU (with prefill_pool; none: 0)"),
     _d("serving", "pool_throughput", u.THROUGHPUT, "that pool's tokens per second", per_pool=True, bound="lower"),
     _d("serving", "throughput", u.THROUGHPUT, "tokens per second of the fleet: the pools' rates add", bound="lower", explained_by=("pool_throughput",)),
     _d("serving", "throughput_per_gpu", u.THROUGHPUT, "tokens per second per GPU", bound="lower", explained_by=("pool_throughput",)),

@@ -42,6 +42,7 @@ SUITES: dict[str, list[str]] = {
     "semantics": ["tests/test_semantics.py"],
     "differential": ["tests/test_differential.py"],
     "serving": ["tests/test_serving.py"],  # money and serving: hand-computed and against the core
+    "apart": ["tests/test_disaggregated.py"],  # prefill and decode apart: by hand and against the core
     "experts": ["tests/test_experts_training.py"],  # training a mixture of experts: by hand and against the core
 }
 
@@ -63,10 +64,13 @@ class Mutation:
     original: str  # a snippet that must occur exactly once (modulo spacing)
     mutated: str
     examples: tuple[str, ...] = ()  # examples whose figures and golden report are run too
+    suite: str | None = None  # the suite that must kill it, when not the module's own
 
     @property
     def suites(self) -> tuple[str, ...]:
         # the hand-computed tests evaluate the encoder only: they cannot see a core mutant
+        if self.suite is not None:
+            return (self.suite,)
         if self.path in SERVING_MODULES:
             return ("serving",)
         if self.path in EXPERT_MODULES:
@@ -88,8 +92,8 @@ TORUS = "checker/sim/torus.py"
 
 EXPERT_ENC, EXPERT_SIM = "checker/encode_experts.py", "checker/sim/experts_training.py"
 EXPERT_MODULES = (EXPERT_ENC, EXPERT_SIM)
-SERVING_MODULES = ("checker/encode_money.py", "checker/encode_serving.py", "checker/sim/lease.py", "checker/sim/serving.py")
-MONEY_ENC, SERVE_ENC, LEASE, SERVE = SERVING_MODULES
+SERVING_MODULES = ("checker/encode_money.py", "checker/encode_serving.py", "checker/sim/lease.py", "checker/sim/serving.py", "checker/sim/disaggregated.py")
+MONEY_ENC, SERVE_ENC, LEASE, SERVE, APART = SERVING_MODULES
 
 MUTATIONS: list[Mutation] = [
     # the encoder (symbolic closed forms)
@@ -142,6 +146,11 @@ MUTATIONS: list[Mutation] = [
     Mutation("sim: experts, the busiest GPU gets the mean load", EXPERT_SIM, "visits = tokens * ex.top_k * self._load / here", "visits = tokens * ex.top_k / here", ("deepseek-v3-training",)),
     Mutation("sim: experts, every partner over the network", EXPERT_SIM, "g = domain_partners(self.spec.expert, x.t * x.c, self.domain, sum(p.count for p in self.pools))", "g = 1", ("deepseek-v3-training",)),
     Mutation("sim: experts, their gradients reduced over every rank", EXPERT_SIM, "for ranks, params in ((n, shared), (n_experts, routed)):", "for ranks, params in ((n, shared), (n, routed)):", ("deepseek-v3-training",)),
+    # prefill and decode apart (checker/encode_serving.py, sim/disaggregated.py)
+    Mutation("enc: serving apart, the cache sent without its efficiency", SERVE_ENC, "e.param(w.prompt) * _kv_token(e, w) / (e.param(net.bandwidth) * share)", "e.param(w.prompt) * _kv_token(e, w) / e.param(net.bandwidth)", suite="apart"),
+    Mutation("enc: serving apart, the rates add instead of the slower side", SERVE_ENC, "return _min([e.quantity((w.name, \"pool_throughput\", w.prefill_pool)), decoding])", "return e.quantity((w.name, \"pool_throughput\", w.prefill_pool)) + decoding", suite="apart"),
+    Mutation("sim: serving apart, TTFT without the transfer", APART, "return self._replicas[self.spec.prefill_pool].prefill(1, self.P) + self.kv_transfer_time", "return self._replicas[self.spec.prefill_pool].prefill(1, self.P)", suite="apart"),
+    Mutation("sim: serving apart, the decode pools prefill too", APART, "busy = r.prefill(b, self.P) if i == self.spec.prefill_pool else sum(r.decode(b, self.P, self.O), Fraction(0))", "busy = r.prefill(b, self.P) + sum(r.decode(b, self.P, self.O), Fraction(0))", suite="apart"),
     # switched networks and the other collectives
     Mutation("enc: double tree of two GPUs sends the whole vector", NET, "busiest = size / 2 if n == 2 else size", "busiest = size"),
     Mutation("enc: in-network reduction crosses the switch levels once", NET, "terms[\"in_network\"] = 2 * v(_levels(n, radix)) * alpha", "terms[\"in_network\"] = v(_levels(n, radix)) * alpha", ("collectives",)),
