@@ -119,16 +119,34 @@ def _max_batch(e: Encoding, w: m.Workload, pool: str | None) -> z3.ArithRef:
     return z3.ToReal(z3.ToInt(_max([room, e.val(0)])))
 
 
+def _decoders(w: m.Workload) -> list[m.Pool]:
+    """The pools that decode: all, or all but the prefill pool when serving disaggregated."""
+    return [p for p in w.cluster.pools if p.name != w.prefill_pool]
+
+
 @symbolic("serving", "ttft")
-def _ttft(e: Encoding, w: m.Workload, _pool) -> z3.ArithRef:
+def _ttft(e: Encoding, w: m.Workload, _which) -> z3.ArithRef:
+    if w.prefill_pool is not None:  # the prefill pool's prompt, then its cache to a decode GPU
+        return _prefill(e, w, _pool(w, w.prefill_pool), e.val(1)) + e.quantity((w.name, "kv_transfer_time"))
     return _max([_prefill(e, w, p, e.val(1)) for p in w.cluster.pools])
+
+
+@symbolic("serving", "kv_transfer_time")
+def _kv_transfer(e: Encoding, w: m.Workload, _pool) -> z3.ArithRef:
+    """Each GPU of a prefill replica sends its share of a prompt's cache, P · kv_per_token, to its
+    counterpart in a decode replica, all at once: α + P · kv_per_token / (β · share)."""
+    if w.prefill_pool is None:
+        return e.val(0)
+    net = w.cluster.network
+    share = e.val(1) if net.efficiency is None else e.param(net.efficiency)
+    return e.param(net.latency) + e.param(w.prompt) * _kv_token(e, w) / (e.param(net.bandwidth) * share)
 
 
 @symbolic("serving", "tpot")
 def _tpot(e: Encoding, w: m.Workload, _pool) -> z3.ArithRef:
     """The last decode step is the slowest (both its FLOPs and its bytes grow with the context)."""
     o = e.param(w.output)
-    last = _max([_decode_step(e, w, p, o - 1) for p in w.cluster.pools])
+    last = _max([_decode_step(e, w, p, o - 1) for p in _decoders(w)])
     return z3.If(o >= 2, last, e.val(0))
 
 
@@ -142,13 +160,19 @@ def _pool_throughput(e: Encoding, w: m.Workload, pool: str | None) -> z3.ArithRe
     _, gpus, _ = _fixed(e, w)
     b, o = e.val(w.concurrency), e.param(w.output)
     decode = (o - 1) * (_decode_step(e, w, p, e.val(1)) + _decode_step(e, w, p, o - 1)) / 2
+    if w.prefill_pool is not None:  # apart: the prefill pool only prefills, the others only decode
+        batch_time = _prefill(e, w, p, b) if p.name == w.prefill_pool else decode
+        return e.val(F(p.count, gpus)) * b * o / batch_time
     batch_time = _prefill(e, w, p, b) + decode
     return e.val(F(p.count, gpus)) * b * o / batch_time
 
 
 @symbolic("serving", "throughput")
 def _throughput(e: Encoding, w: m.Workload, _pool) -> z3.ArithRef:
-    return z3.Sum([e.quantity((w.name, "pool_throughput", p.name)) for p in w.cluster.pools])
+    decoding = z3.Sum([e.quantity((w.name, "pool_throughput", p.name)) for p in _decoders(w)])
+    if w.prefill_pool is not None:  # the slower side sets the rate: prompts prefilled, or tokens decoded
+        return _min([e.quantity((w.name, "pool_throughput", w.prefill_pool)), decoding])
+    return decoding
 
 
 @symbolic("serving", "throughput_per_gpu")

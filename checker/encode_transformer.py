@@ -18,6 +18,7 @@ import z3
 
 from checker import encode_placement, model as m
 from checker.encode import Encoding, _max, _min, symbolic
+from checker.encode_experts import all_to_all, experts_training, load
 
 ADAM_BYTES = 30  # per locally updated parameter: read master, m, v, grad; write master, m, v, bf16 copy
 CE_BYTES = 10  # per logit: read bf16, write fp32 softmax, read it back for the loss
@@ -68,6 +69,11 @@ class _Shape:
             self.hardware_flops = self.model_flops + md.layers * self.whole_att
         else:
             self.hardware_flops = self.model_flops
+        self.moe = bool(md.experts)
+        self.w_routed = self.b_routed = self.a_routed = F(0)
+        self.expert_params = F(0)  # the first stage's expert weights on one GPU
+        if self.moe:
+            experts_training(self, md, x, whole_tokens, kv, g, first_stage_layers)
 
 
 def shape(e: Encoding, w: m.Workload) -> _Shape:
@@ -133,14 +139,18 @@ def _rates(e: Encoding, w: m.Workload, index: int):
     return flop_rate, byte_rate
 
 
-def _passes(e: Encoding, w: m.Workload, index: int):
+def _passes(e: Encoding, w: m.Workload, index: int, dense: bool = False):
     """Forward and backward of one layer, one microbatch, one GPU of the pool: (compute,
-    recompute, tensor-parallel, context-parallel) each."""
+    recompute, tensor-parallel, context-parallel, expert all-to-all) each. In a mixture of
+    experts a layer of experts unless `dense`."""
     sh, x = shape(e, w), w.layout
     links = _Links(e, w)
     flop_rate, byte_rate = _rates(e, w, index)
-    mm, attn = e.val(sh.w_mm) / flop_rate, e.val(sh.w_att) / flop_rate
-    elem, scores = e.val(sh.b_el) / byte_rate, e.val(sh.b_sc) / byte_rate
+    moe = sh.moe and not dense
+    w_mm, b_el = (sh.dense_w_mm, sh.dense_b_el) if sh.moe and dense else (sh.w_mm, sh.b_el)
+    busiest = load(e, w) if moe else e.val(0)
+    mm, attn = (e.val(w_mm) + busiest * e.val(sh.w_routed if moe else 0)) / flop_rate, e.val(sh.w_att) / flop_rate
+    elem, scores = (e.val(b_el) + busiest * e.val(sh.b_routed if moe else 0)) / byte_rate, e.val(sh.b_sc) / byte_rate
     tp = 2 * links.all_reduce(("tensor",), x.tensor, e.val(sh.act), links.inner)
     kv = 2 * sh.act * sh.kv_heads_here / w.model.heads
     cp_link = links.inner if x.tensor * x.context <= links.domain else links.out
@@ -152,8 +162,9 @@ def _passes(e: Encoding, w: m.Workload, index: int):
         redo = attn + scores
     else:
         redo = e.val(0)
-    forward = (compute_f, e.val(0), tp, cp_f)
-    backward = (2 * compute_f, redo, tp * (2 if x.recompute == "full" else 1), 2 * cp_f + (cp_f if x.recompute == "full" else 0))
+    ep = 2 * all_to_all(e, w, links, e.val(sh.a2a_bytes) * busiest) if moe else e.val(0)  # dispatch and combine
+    forward = (compute_f, e.val(0), tp, cp_f, ep)
+    backward = (2 * compute_f, redo, tp * (2 if x.recompute == "full" else 1), 2 * cp_f + (cp_f if x.recompute == "full" else 0), ep * (2 if x.recompute == "full" else 1))
     return forward, backward
 
 
@@ -170,11 +181,16 @@ def _chunks(e: Encoding, w: m.Workload, index: int):
     logits = e.val(sh.w_logit) / flop_rate + e.val(sh.logit_bytes) / byte_rate
     head = links.gather(("tensor",), x.tensor, e.val(sh.act), links.inner) if x.sequence_parallel else e.val(0)
     full = sh.layers_per_chunk
+    dense = sh.dense_layers if sh.moe else 0  # a mixture of experts' dense layers: all in the first chunk
+    dense_f, dense_b = layer_f, layer_b
+    if dense:
+        dense_f, dense_b = (sum(p, e.val(0)) for p in _passes(e, w, index, dense=True))
     if x.pipeline * x.virtual == 1:  # one chunk is the first and the last
-        return full * layer_f, full * layer_b, (embed + logits + head, embed + 2 * logits + head, e.val(0), e.val(0))
+        return (full - dense) * layer_f + dense * dense_f, (full - dense) * layer_b + dense * dense_b, (embed + logits + head, embed + 2 * logits + head, e.val(0), e.val(0))
     fewer_f, fewer_b = x.trim * layer_f, x.trim * layer_b  # the edge chunks hold `trim` fewer layers
     zero = e.val(0)
-    extras = (_max([zero, embed - fewer_f]), _max([zero, embed - fewer_b]),
+    first_f, first_b = fewer_f + dense * (layer_f - dense_f), fewer_b + dense * (layer_b - dense_b)
+    extras = (_max([zero, embed - first_f]), _max([zero, embed - first_b]),
               _max([zero, logits + head - fewer_f]), _max([zero, 2 * logits + head - fewer_b]))
     return full * layer_f, full * layer_b, extras
 
@@ -219,11 +235,13 @@ def _dp_exchange(e: Encoding, w: m.Workload):
     sh, x = shape(e, w), w.layout
     links = _Links(e, w)
     out, dp = links.out, encode_placement.DATA
-    grads = 4 * sh.stage_params
-    if x.zero == 0:
-        full = links.all_reduce(dp, sh.n_dp, e.val(grads), out)
-    else:
-        full = links.gather(dp, sh.n_dp, e.val(grads), out) + links.gather(dp, sh.n_dp, e.val(grads / 2), out)
+    full = e.val(0)
+    for n, params in ((sh.n_dp, sh.stage_params), (sh.n_ep if sh.moe else 1, sh.expert_params)):  # experts: over the ranks that hold them
+        grads = 4 * params
+        if x.zero == 0:
+            full = full + links.all_reduce(dp, n, e.val(grads), out)
+        else:
+            full = full + links.gather(dp, n, e.val(grads), out) + links.gather(dp, n, e.val(grads / 2), out)
     return (1 - e.param(w.overlap)) * full
 
 
@@ -231,6 +249,8 @@ def _optimizer(e: Encoding, w: m.Workload, index: int):
     sh, x = shape(e, w), w.layout
     _, byte_rate = _rates(e, w, index)
     local = sh.stage_params / (sh.n_dp if x.zero >= 1 else 1)
+    if sh.moe:
+        local += sh.expert_params / (sh.n_ep if x.zero >= 1 else 1)
     return e.val(ADAM_BYTES * local) / byte_rate
 
 
@@ -276,17 +296,23 @@ def _pp_message_time(e: Encoding, w: m.Workload, _pool) -> z3.ArithRef:
 
 
 def _stage_part(e: Encoding, w: m.Workload, part: int) -> z3.ArithRef:
-    """One part (0 compute, 1 recompute, 2 tensor-, 3 context-parallel communication) of a
-    step's layer work on one stage of the slowest pool: m · (l/p) · (forward + backward)."""
+    """One part (0 compute, 1 recompute, 2 tensor-, 3 context-parallel communication, 4 expert
+    all-to-all) of a step's layer work on one stage of the slowest pool: m · (l/p) · (forward +
+    backward); a mixture of experts' dense layers count as such when p = 1."""
     sh = shape(e, w)
+    dense = sh.dense_stage if sh.moe else 0
     terms = []
     for i in _pools(w):
         forward, backward = _passes(e, w, i)
-        terms.append(sh.m * sh.layers_per_stage * (forward[part] + backward[part]))
+        term = sh.m * (sh.layers_per_stage - dense) * (forward[part] + backward[part])
+        if dense:
+            dense_f, dense_b = _passes(e, w, i, dense=True)
+            term = term + sh.m * dense * (dense_f[part] + dense_b[part])
+        terms.append(term)
     return _max(terms)
 
 
-for _part, _name in enumerate(("compute_time", "recompute_time", "tp_comm_time", "cp_comm_time")):
+for _part, _name in enumerate(("compute_time", "recompute_time", "tp_comm_time", "cp_comm_time", "ep_comm_time")):
     symbolic(FAMILY, _name)(lambda e, w, _pool, part=_part: _stage_part(e, w, part))
 
 
@@ -341,7 +367,13 @@ def _state_per_gpu(e: Encoding, w: m.Workload, _pool) -> z3.ArithRef:
         grads /= sh.n_dp
     if x.zero >= 3:
         weights /= sh.n_dp
-    return e.val((weights + grads + optimizer) * sh.stage_params)
+    state = (weights + grads + optimizer) * sh.stage_params
+    if sh.moe:  # the experts' state, sharded over the ranks holding the same experts
+        sharded = [F(2), F(4), F(12)]
+        for stage in range(min(x.zero, 3)):
+            sharded[2 - stage] /= sh.n_ep
+        state += sum(sharded) * sh.expert_params
+    return e.val(state)
 
 
 def _layer_activations(sh: _Shape) -> Fraction:
@@ -370,6 +402,13 @@ def _in_flight(sh: _Shape) -> int:
 @symbolic(FAMILY, "activation_per_gpu")
 def _activation_per_gpu(e: Encoding, w: m.Workload, _pool) -> z3.ArithRef:
     sh = shape(e, w)
+    if sh.moe:  # the first chunk holds the dense layers; with v > 1 a full chunk of experts may hold more
+        moe = e.val(sh.a_fixed) + load(e, w) * e.val(sh.a_routed)
+        first = sh.first_chunk_max if sh.x.virtual == 1 else sh.layers_per_chunk - sh.x.trim
+        chunks = [e.val(sh.dense_layers * _layer_activations(sh)) + (first - sh.dense_layers) * moe]
+        if sh.x.virtual > 1:
+            chunks.append(sh.layers_per_chunk * moe)
+        return e.val(_in_flight(sh)) * _max(chunks)
     return e.val(_in_flight(sh) * sh.first_chunk_max * _layer_activations(sh))
 
 

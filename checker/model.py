@@ -331,6 +331,7 @@ class Layout:
     span: Span
     trim: int = 0  # layers fewer on the first and the last chunk (their embedding and logits)
     order: str = "tp_cp_pp_dp"  # rank order on a tiered network, innermost first
+    expert: int = 1  # expert-parallel size ep: a mixture of experts' experts spread over ep data-parallel ranks
 
     def chunk_layers(self, layers: int) -> int:
         """Layers of every chunk but the first and the last, which hold `trim` fewer."""
@@ -365,6 +366,7 @@ class Workload:
     kv_bytes: Param | None = None
     concurrency: int = 1
     expert_load: Param | None = None  # the most loaded expert's excess over the mean
+    prefill_pool: str | None = None  # serving disaggregated: the pool that prefills, the others decode
 
 
 Block = Union[Radiator, Gpu, Cluster, Workload, Transformer]

@@ -168,7 +168,8 @@ WORKLOAD = (
     F("output", (u.TOKEN,), domain="positive", doc="output tokens per request (inference with a model)"),
     F("concurrency", (ONE,), kind="count", default=Fraction(1), doc="requests batched together on each replica (inference with a model)"),
     F("kv_bytes", (u.DATA,), domain="positive", doc="bytes per cached key or value element; none: 2 B (inference with a model)"),
-    F("expert_load", (ONE,), domain="nonnegative", doc="how much more than the mean the most loaded expert receives (serving a mixture of experts); none: 0"),
+    F("prefill_pool", (ONE,), kind="ref", doc="the pool that prefills prompts; the others decode, the cache sent over the network (inference with a model); none: every pool does both"),
+    F("expert_load", (ONE,), domain="nonnegative", doc="how much more than the mean the most loaded expert (or expert-parallel GPU) receives (a mixture of experts); none: 0"),
 )
 
 MODEL = (
@@ -198,6 +199,7 @@ LAYOUT = (
     F("virtual", (ONE,), kind="count", default=Fraction(1), doc="chunks per GPU v (interleaved 1F1B when > 1)"),
     F("microbatch", (ONE,), kind="count", default=Fraction(1), doc="sequences per microbatch b"),
     F("trim", (ONE,), kind="count", default=Fraction(0), doc="layers fewer on the first and the last chunk (Llama 3's uneven stages)"),
+    F("expert", (ONE,), kind="count", default=Fraction(1), doc="expert-parallel size ep: the experts spread over ep data-parallel ranks (a mixture of experts)"),
     F("sequence_parallel", (ONE,), kind="enum", default="yes", choices=("yes", "no"), doc="sequence parallelism in the tensor groups"),
     F("recompute", (ONE,), kind="enum", default="selective", choices=("none", "selective", "full"), doc="activation recomputation"),
     F("optimizer", (ONE,), kind="enum", default="distributed", choices=("none", "distributed", "gradients", "weights"), doc="sharding over the data-parallel ranks: none, optimizer states (ZeRO-1), + gradients (2), + weights (3)"),
@@ -337,6 +339,7 @@ DERIVED: tuple[Derived, ...] = (
     _d("transformer", "recompute_time", u.TIME, "a stage's recomputation in a step (slowest pool)"),
     _d("transformer", "tp_comm_time", u.TIME, "a stage's tensor-parallel communication in a step"),
     _d("transformer", "cp_comm_time", u.TIME, "a stage's context-parallel communication in a step"),
+    _d("transformer", "ep_comm_time", u.TIME, "a stage's expert all-to-all (dispatch and combine) in a step"),
     _d("transformer", "pp_message_time", u.TIME, "one stage-to-stage message"),
     _d("transformer", "dp_comm_time", u.TIME, "the exposed data-parallel exchange"),
     _d("transformer", "optimizer_time", u.TIME, "the optimizer step (slowest pool)"),
@@ -363,6 +366,7 @@ DERIVED: tuple[Derived, ...] = (
     _d("serving", "max_batch", ONE, "the most requests whose cache fits beside the weights on that pool", per_pool=True),
     _d("serving", "ttft", u.TIME, "time to first token: one prompt prefilled on an idle replica (slowest pool)"),
     _d("serving", "tpot", u.TIME, "time per output token: the slowest decode step (slowest pool)"),
+    _d("serving", "kv_transfer_time", u.TIME, "a prompt's cache sent from a prefill GPU to a decode GPU (with prefill_pool; none: 0)"),
     _d("serving", "pool_throughput", u.THROUGHPUT, "that pool's tokens per second", per_pool=True, bound="lower"),
     _d("serving", "throughput", u.THROUGHPUT, "tokens per second of the fleet: the pools' rates add", bound="lower", explained_by=("pool_throughput",)),
     _d("serving", "throughput_per_gpu", u.THROUGHPUT, "tokens per second per GPU", bound="lower", explained_by=("pool_throughput",)),

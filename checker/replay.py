@@ -96,9 +96,9 @@ class Simulation:
                 self.v(w.state_bytes), self.v(w.flops_per_token), self.lease(w),
             )
             if w.model is not None and w.kind == "inference":
-                return sim.Serving(self.serving(w))
+                return (sim.Disaggregated if w.prefill_pool is not None else sim.Serving)(self.serving(w))
             if w.model is not None:
-                return sim.TransformerTraining(self.transformer(w))
+                return (sim.ExpertTraining if w.model.experts else sim.TransformerTraining)(self.transformer(w))
             return sim.Training(spec) if w.kind == "training" else sim.Inference(spec)
         if isinstance(block, m.Transformer):
             return sim.ExpertShape(self.shape(block), self.experts(block)) if block.experts else sim.Shape(self.shape(block))
@@ -114,6 +114,7 @@ class Simulation:
             self.cluster(w.cluster), self.shape(w.model), w.layout.tensor, w.layout.pipeline, w.concurrency, self.v(w.prompt), self.v(w.output),
             self.v(w.state_bytes), self.v(w.kv_bytes), tuple(self.v(p.gpu.matmul) for p in pools), tuple(self.v(p.gpu.memory_bandwidth) for p in pools),
             tuple(self.v(p.gpu.memory_efficiency) for p in pools), self.v(w.efficiency), self.lease(w), self.experts(w.model), self.v(w.expert_load),
+            [p.name for p in pools].index(w.prefill_pool) if w.prefill_pool is not None else None,
         )
 
     def experts(self, s: m.Transformer) -> sim.Experts:
@@ -129,6 +130,7 @@ class Simulation:
             self.cluster(w.cluster), self.shape(w.model), layout, self.v(w.efficiency), tuple(self.v(j) for j in w.jitter), self.v(w.overlap),
             tuple(self.v(p.gpu.matmul) for p in pools), tuple(self.v(p.gpu.memory_bandwidth) for p in pools),
             tuple(self.v(p.gpu.memory_efficiency) for p in pools), self.v(net.efficiency), self.v(net.domain_efficiency), x.trim, x.order,
+            self.experts(w.model), x.expert, self.v(w.expert_load),
         )
 
     def cluster(self, c: m.Cluster) -> sim.ClusterSpec:

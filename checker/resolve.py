@@ -560,7 +560,7 @@ class Resolver(LayoutResolver, FindResolver, ServingResolver):
         if shape is not None:
             layout = self._layout(block.name, cluster, shape, sections.get("layout") or nodes.Section("layout", (), block.span, block.name_span), p["batch"], block.span)
             params = m.Param(shape.parameters, u.ONE, shape.span, None, (block.name, "params"))
-            workload = m.Workload(block.name, cluster, kind, params, p["batch"], p["efficiency"], balance, jitter, layout.tensor * layout.pipeline * layout.context, p["overlap"], p["grad_bytes"], None, None, block.span, shape, layout)
+            workload = m.Workload(block.name, cluster, kind, params, p["batch"], p["efficiency"], balance, jitter, layout.tensor * layout.pipeline * layout.context, p["overlap"], p["grad_bytes"], None, None, block.span, shape, layout, expert_load=p["expert_load"])
             self._add(block, workload, kind)
             self._memory_fit(workload, fields)
             return

@@ -84,7 +84,7 @@ class LayoutResolver:
     def _layout(self, w_name: str, cluster: m.Cluster, model: m.Transformer, section: nodes.Section, batch: m.Param | None, span) -> m.Layout:
         where = f"{w_name}.layout"
         fields = self._members("layout", where, section.members, section.span)
-        thunks = {name: (lambda name=name: self._count("layout", where, fields, name, section.span)) for name in ("tensor", "pipeline", "data", "context", "virtual", "microbatch", "trim")}
+        thunks = {name: (lambda name=name: self._count("layout", where, fields, name, section.span)) for name in ("tensor", "pipeline", "data", "context", "virtual", "microbatch", "trim", "expert")}
         for name in ("sequence_parallel", "recompute", "optimizer", "attention", "order"):
             thunks[name] = lambda name=name: self._enum("layout", fields, name)
         p = self._all(thunks)
@@ -96,7 +96,7 @@ class LayoutResolver:
             raise self.fail(batch.span if batch is not None else span, codes.NOT_CONSTANT, f"a workload with a model needs a constant 'batch' (tokens per step, a whole number of sequences of {model.seq})")
         sequences = batch.constant / model.seq
         layout = m.Layout(t, pp, d, c, v, b, p["sequence_parallel"] == "yes", p["recompute"], OPTIMIZER[p["optimizer"]], p["attention"] == "flash",
-                          int(sequences) if sequences.denominator == 1 else 0, section.span, p["trim"], p["order"])
+                          int(sequences) if sequences.denominator == 1 else 0, section.span, p["trim"], p["order"], p["expert"])
         guard = ((w_name, "layout"),)
         at = lambda name: fields[name].span if name in fields else section.span  # noqa: E731
         static = self._static
@@ -120,6 +120,9 @@ class LayoutResolver:
             for tier, size, product in _uneven(layout, net):
                 static(f"{w_name}: the layout's groups meet tier {tier}'s groups evenly", at("tensor"), False,
                        f"tier {tier} of {size} GPUs and a block of {product} ranks (tensor x context x pipeline x data, innermost first) do not divide one another", guard)
+            if model.experts:
+                self.fail(net.span, codes.CONFLICTING_FIELDS, f"'{model.name}' is a mixture of experts: its all-to-all and expert gradients run over the NVLink domain and the network (topology = ring); placing them on tiers is not modelled")
+        self._expert_layout(w_name, cluster, model, layout, fields, at, guard)
         whole = layout.batch_sequences
         static(f"{w_name}: the batch divides into data x microbatch", at("microbatch"), whole > 0 and whole % (d * b) == 0, f"{whole} sequences are not a multiple of data x microbatch = {d * b}", guard)
         if v > 1:
@@ -169,8 +172,8 @@ class LayoutResolver:
         if balance == "proportional":
             self.fail(fields["balance"].span, codes.BAD_VALUE, "with a layout every data-parallel replica runs the same microbatches: 'balance' must be uniform")
         shape = self.blocks.get(fields["model"].value.parts[0]) if "model" in fields and isinstance(fields["model"].value, nodes.Ref) else None
-        if isinstance(shape, m.Transformer) and shape.experts:
-            self.fail(fields["model"].span, codes.BAD_VALUE, f"'{shape.name}' is a mixture of experts; training one (expert parallelism, its all-to-all) is not modelled: serve it (kind = inference)")
+        if "expert_load" in fields and isinstance(shape, m.Transformer) and not shape.experts:
+            self.fail(fields["expert_load"].span, codes.CONFLICTING_FIELDS, f"'expert_load' is the imbalance of a mixture of experts; '{shape.name}' has no experts")
         if cluster.network is None:
             self.fail(block.on_span or block.span, codes.MISSING_FIELD, f"training on '{cluster.name}' needs its network section (its rings carry every collective)")
         elif cluster.network.topology not in ("ring", "tiers"):
@@ -181,3 +184,22 @@ class LayoutResolver:
                 self.fail(pool.gpu_span if hasattr(pool, "gpu_span") else pool.span, codes.MISSING_FIELD, f"gpu '{gpu.name}' needs 'memory_bandwidth' to train a model (element-wise work is bound by it)")
             if gpu.matmul is None and "efficiency" not in fields:
                 self.fail(pool.span, codes.MISSING_FIELD, f"gpu '{gpu.name}' needs a 'matmul' share (or the workload an 'efficiency') to train a model")
+
+    def _expert_layout(self, w_name: str, cluster: m.Cluster, model: m.Transformer, x: m.Layout, fields, at, guard) -> None:
+        """Expert parallelism (spec/semantics.md, "Training a mixture of experts"): ep GPUs of
+        the data x context ranks share out each layer's experts; the dense layers sit in the
+        first chunk."""
+        ep = x.expert
+        if not model.experts:
+            if "expert" in fields:
+                self.fail(fields["expert"].span, codes.CONFLICTING_FIELDS, f"'expert' spreads a mixture of experts; '{model.name}' has no experts")
+            return
+        static = self._static
+        static(f"{w_name}: the experts divide into expert-parallel groups", at("expert"), model.experts % ep == 0, f"experts = {model.experts} is not a multiple of expert = {ep}", guard)
+        static(f"{w_name}: an expert group is drawn from the data x context ranks", at("expert"), (x.data * x.context) % ep == 0, f"data x context = {x.data * x.context} is not a multiple of expert = {ep}", guard)
+        group = x.tensor * x.pipeline * x.context * ep
+        for pool in cluster.pools:
+            static(f"{w_name}: pool {pool.name} holds whole expert groups", pool.span, pool.count % group == 0, f"{pool.count} GPUs are not a multiple of tensor x pipeline x context x expert = {group}", guard)
+        if x.pipeline * x.virtual > 1:
+            first = x.chunk_layers(model.layers) - x.trim
+            static(f"{w_name}: the dense layers fit in the first chunk", at("pipeline"), model.dense_layers <= first, f"dense_layers = {model.dense_layers} do not fit in the first chunk of {first} layers", guard)

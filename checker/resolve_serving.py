@@ -6,10 +6,12 @@ A mixin of checker.resolve.Resolver (it uses its diagnostics and field helpers).
 
 from __future__ import annotations
 
+import difflib
+
 from checker import codes, model as m, nodes, registry, units as u
 
 SERVING_LAYOUT = ("tensor", "pipeline")
-SERVING_FIELDS = ("prompt", "output", "concurrency", "kv_bytes", "expert_load")
+SERVING_FIELDS = ("prompt", "output", "concurrency", "kv_bytes", "expert_load", "prefill_pool")
 MONEY_FIELDS = ("utilisation", "electricity", "life")
 
 
@@ -20,6 +22,8 @@ class ServingResolver:
         """A request shape belongs to serving a model, prices to an inference workload: said,
         not silently ignored."""
         for name in SERVING_FIELDS if not (kind == "inference" and "model" in fields) else ():
+            if name == "expert_load" and "model" in fields:
+                continue  # training a mixture of experts: checked with its layout
             if name in fields:
                 self.fail(fields[name].span, codes.CONFLICTING_FIELDS, f"'{name}' describes the requests of an inference workload that serves a model ('model = NAME'); this one does not")
         for name in MONEY_FIELDS if kind == "training" else ():
@@ -56,6 +60,9 @@ class ServingResolver:
                 failed = True
         counts = self._all({name: (lambda name=name: self._count("layout", where, given, name, section.span)) for name in SERVING_LAYOUT})
         concurrency = self._count("workload", block.name, fields, "concurrency", block.span)
+        prefill = self._prefill_pool(fields, cluster) if "prefill_pool" in fields else None
+        if "prefill_pool" in fields and prefill is None:
+            failed = True
         if failed or concurrency is None:
             raise self._stop()
         t, pp = counts["tensor"], counts["pipeline"]
@@ -63,7 +70,7 @@ class ServingResolver:
         layout = m.Layout(t, pp, max(cluster.gpus // replica, 1), 1, 1, 1, False, "none", 0, False, 0, section.span)
         params = m.Param(shape.parameters, u.ONE, shape.span, None, (block.name, "params"))
         workload = m.Workload(block.name, cluster, "inference", params, None, p["efficiency"], "uniform", jitter, replica, p["overlap"], p["grad_bytes"], p["state_bytes"], None, block.span, shape, layout,
-                              utilisation=p["utilisation"], electricity=p["electricity"], life=p["life"], prompt=p["prompt"], output=p["output"], kv_bytes=p["kv_bytes"], concurrency=concurrency, expert_load=p["expert_load"])
+                              utilisation=p["utilisation"], electricity=p["electricity"], life=p["life"], prompt=p["prompt"], output=p["output"], kv_bytes=p["kv_bytes"], concurrency=concurrency, expert_load=p["expert_load"], prefill_pool=prefill)
         self._add(block, workload, "inference")
         guard = ((block.name, "layout"),)
         at = lambda name: given[name].span if name in given else section.span  # noqa: E731
@@ -72,3 +79,24 @@ class ServingResolver:
         self._static(f"{block.name}: {shape.layers} layers divide into pipeline stages", at("pipeline"), shape.layers % pp == 0, f"{shape.layers} layers are not a multiple of pipeline = {pp}", guard)
         self._static(f"{block.name}: heads and kv_heads divide into tensor groups", at("tensor"), shape.heads % t == 0 and shape.kv_heads % t == 0, f"heads = {shape.heads} and kv_heads = {shape.kv_heads} must be multiples of tensor = {t}", guard)
         self._memory_fit(workload, fields)
+
+    def _prefill_pool(self, fields: dict[str, nodes.Field], cluster: m.Cluster) -> str | None:
+        """Disaggregated serving (spec/semantics.md, "Prefill and decode apart"): one pool of the
+        cluster prefills, the others decode, and the cache crosses the cluster's network."""
+        field = fields["prefill_pool"]
+        value, names = field.value, [p.name for p in cluster.pools]
+        if not (isinstance(value, nodes.Ref) and len(value.parts) == 1):
+            self.fail(value.span, codes.BAD_VALUE, f"'prefill_pool' names a pool of '{cluster.name}', e.g. 'prefill_pool = {names[0]}'")
+            return None
+        name = value.parts[0]
+        if name not in names:
+            close = difflib.get_close_matches(name, names, n=1)
+            self.fail(value.span, codes.UNKNOWN_NAME, f"'{cluster.name}' has no pool '{name}'" + (f"; did you mean '{close[0]}'?" if close else f"; its pools: {', '.join(names)}"))
+            return None
+        if len(names) < 2:
+            self.fail(field.span, codes.BAD_VALUE, f"'{cluster.name}' has one pool: with '{name}' prefilling, no pool is left to decode")
+            return None
+        if cluster.network is None:
+            self.fail(field.span, codes.MISSING_FIELD, f"serving with a prefill pool sends the cache over '{cluster.name}''s network: give it a network section")
+            return None
+        return name

@@ -44,6 +44,8 @@ SUITES: dict[str, list[str]] = {
     "differential": ["tests/test_differential.py"],
     "serving": ["tests/test_serving.py"],  # money and serving: hand-computed and against the core
     "placement": ["tests/test_placement.py"],  # a layout on tiers: hand-computed and against the core
+    "apart": ["tests/test_disaggregated.py"],  # prefill and decode apart: by hand and against the core
+    "experts": ["tests/test_experts_training.py"],  # training a mixture of experts: by hand and against the core
 }
 
 
@@ -72,14 +74,19 @@ class Mutation:
     # tests known to reach the mutated code, tried before the suites: scheduling only (the
     # suites still follow; whichever test fails first kills the mutant)
     first: tuple[str, ...] = ()
+    suite: str | None = None  # the suite that must kill it, when not the module's own
 
     @property
     def suites(self) -> tuple[str, ...]:
         # the hand-computed tests evaluate the encoder only: they cannot see a core mutant
+        if self.suite is not None:
+            return (self.suite,)
         if self.path in SERVING_MODULES:
             return ("serving",)
         if self.path in PLACEMENT_MODULES:
             return ("placement",)
+        if self.path in EXPERT_MODULES:
+            return ("experts",)
         return ("semantics", "differential") if self.path == "checker/encode.py" else ("differential",)
 
     def plan(self) -> list[tuple[str, list[str]]]:
@@ -99,10 +106,12 @@ ENC, SCEN, JOBS, COLL, POWER, TRAIN = ("checker/encode.py", "checker/sim/scenari
 NET, ALGO, EXCH, TIERS = "checker/encode_network.py", "checker/sim/algorithms.py", "checker/sim/exchanges.py", "checker/sim/tiers.py"
 TORUS = "checker/sim/torus.py"
 
-SERVING_MODULES = ("checker/encode_money.py", "checker/encode_serving.py", "checker/sim/lease.py", "checker/sim/serving.py")
-MONEY_ENC, SERVE_ENC, LEASE, SERVE = SERVING_MODULES
+SERVING_MODULES = ("checker/encode_money.py", "checker/encode_serving.py", "checker/sim/lease.py", "checker/sim/serving.py", "checker/sim/disaggregated.py")
+MONEY_ENC, SERVE_ENC, LEASE, SERVE, APART = SERVING_MODULES
 PLACEMENT_MODULES = ("checker/encode_placement.py", "checker/sim/placement.py")
 PLACE_ENC, PLACE = PLACEMENT_MODULES
+EXPERT_ENC, EXPERT_SIM = "checker/encode_experts.py", "checker/sim/experts_training.py"
+EXPERT_MODULES = (EXPERT_ENC, EXPERT_SIM)
 
 MUTATIONS: list[Mutation] = [
     # the encoder (symbolic closed forms)
@@ -152,6 +161,19 @@ MUTATIONS: list[Mutation] = [
     Mutation("sim: serving, every expert read whatever the tokens reach", SERVE, "read += min(Fraction(ex.count), slots) * self.expert", "read += ex.count * self.expert", ("deepseek-v3-serving",), first=("tests/test_serving.py::test_experts_by_hand",)),
     Mutation("sim: serving, prefill attends over the whole prompt for every token", SERVE, "attention += prompts * self.attention_flops(position)", "attention += prompts * self.attention_flops(length)", ("colossus1-lease",)),
     Mutation("sim: state bytes default 16 B for inference too", JOBS, "return Fraction(16 if self.TRAINING else 2)", "return Fraction(16)", ("inference",)),
+    # training a mixture of experts (checker/encode_experts.py, sim/experts_training.py)
+    Mutation("enc: experts, the all-to-all sends all S to every partner", EXPERT_ENC, "e.val(n - g) * (a_out + size / (e.val(n) * b_out * s_out))", "e.val(n - g) * (a_out + size / (b_out * s_out))", ("deepseek-v3-training",)),
+    Mutation("enc: experts, their state sharded over every data-parallel rank", EXPERT_ENC, "sh.n_ep = max(sh.n_dp // x.expert, 1)", "sh.n_ep = sh.n_dp", ("deepseek-v3-training",)),
+    Mutation("enc: experts, the busiest GPU's load ignored", EXPERT_ENC, "return 1 + (e.val(0) if w.expert_load is None else e.param(w.expert_load))", "return 1 + e.val(0)", ("deepseek-v3-training",)),
+    Mutation("enc: experts, model FLOPs on every expert", EXPERT_ENC, "(md.top_k + md.shared_experts) * g * h * fe", "(md.experts + md.shared_experts) * g * h * fe", ("deepseek-v3-training",)),
+    Mutation("sim: experts, the busiest GPU gets the mean load", EXPERT_SIM, "visits = tokens * ex.top_k * self._load / here", "visits = tokens * ex.top_k / here", ("deepseek-v3-training",)),
+    Mutation("sim: experts, every partner over the network", EXPERT_SIM, "g = domain_partners(self.spec.expert, x.t * x.c, self.domain, sum(p.count for p in self.pools))", "g = 1", ("deepseek-v3-training",)),
+    Mutation("sim: experts, their gradients reduced over every rank", EXPERT_SIM, "for ranks, params in ((n, shared), (n_experts, routed)):", "for ranks, params in ((n, shared), (n, routed)):", ("deepseek-v3-training",)),
+    # prefill and decode apart (checker/encode_serving.py, sim/disaggregated.py)
+    Mutation("enc: serving apart, the cache sent without its efficiency", SERVE_ENC, "e.param(w.prompt) * _kv_token(e, w) / (e.param(net.bandwidth) * share)", "e.param(w.prompt) * _kv_token(e, w) / e.param(net.bandwidth)", suite="apart"),
+    Mutation("enc: serving apart, the rates add instead of the slower side", SERVE_ENC, "return _min([e.quantity((w.name, \"pool_throughput\", w.prefill_pool)), decoding])", "return e.quantity((w.name, \"pool_throughput\", w.prefill_pool)) + decoding", suite="apart"),
+    Mutation("sim: serving apart, TTFT without the transfer", APART, "return self._replicas[self.spec.prefill_pool].prefill(1, self.P) + self.kv_transfer_time", "return self._replicas[self.spec.prefill_pool].prefill(1, self.P)", suite="apart"),
+    Mutation("sim: serving apart, the decode pools prefill too", APART, "busy = r.prefill(b, self.P) if i == self.spec.prefill_pool else sum(r.decode(b, self.P, self.O), Fraction(0))", "busy = r.prefill(b, self.P) + sum(r.decode(b, self.P, self.O), Fraction(0))", suite="apart"),
     # switched networks and the other collectives
     Mutation("enc: double tree of two GPUs sends the whole vector", NET, "busiest = size / 2 if n == 2 else size", "busiest = size", first=(corpus("switch-double-tree-pair"),)),
     Mutation("enc: in-network reduction crosses the switch levels once", NET, "terms[\"in_network\"] = 2 * v(_levels(n, radix)) * alpha", "terms[\"in_network\"] = v(_levels(n, radix)) * alpha", ("collectives",)),

@@ -44,7 +44,7 @@ def test_the_replay_computes_nothing():
     assert [ast.unparse(n) for n in arithmetic] == []
     used = {node.attr for node in ast.walk(tree) if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "sim"}
     allowed = {"Radiator", "RadiatorSpec", "Cluster", "ClusterSpec", "GpuSpec", "PoolSpec", "NetworkSpec", "PowerSpec", "WorkloadSpec", "Training", "Inference", "OutOfReach",
-               "Model", "Layout", "Shape", "TransformerSpec", "TransformerTraining", "TierSpec", "LeaseSpec", "Serving", "ServingSpec", "Experts", "ExpertShape"}
+               "Model", "Layout", "Shape", "TransformerSpec", "TransformerTraining", "TierSpec", "LeaseSpec", "Serving", "ServingSpec", "Experts", "ExpertShape", "ExpertTraining", "Disaggregated"}
     assert used <= allowed, sorted(used - allowed)
 
 

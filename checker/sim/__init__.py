@@ -34,6 +34,8 @@ from .jobs import Inference, Training, WorkloadSpec
 from .lease import YEAR, LeaseSpec, Ledger, Leased, book
 from .serving import MAX_STEPS, Experts, ExpertShape, Replica, Serving, ServingSpec, layer_weights
 from .transformer_job import Shape, TransformerSpec, TransformerTraining
+from .experts_training import ExpertTraining, domain_partners
+from .disaggregated import Disaggregated
 from .scenario import (MAX_RING, TICKS, Cluster, ClusterSpec, GpuSpec, NetworkSpec, OutOfReach,
                        PoolSpec, PowerSpec, Radiator, RadiatorSpec)
 from .training import (Cohort, Step, barrier, exposed, gpu_finish_times, later, simulate_training,
@@ -68,4 +70,5 @@ __all__ = [
     "NetworkSpec", "PowerSpec", "ClusterSpec", "Cluster", "WorkloadSpec", "Training", "Inference",
     "Shape", "TransformerSpec", "TransformerTraining",
     "YEAR", "LeaseSpec", "Ledger", "Leased", "book", "MAX_STEPS", "Replica", "Serving", "ServingSpec", "Experts", "ExpertShape", "layer_weights",
+    "ExpertTraining", "domain_partners", "Disaggregated",
 ]

@@ -94,6 +94,7 @@ class ServingSpec:
     lease: LeaseSpec | None = None
     experts: Experts = Experts()
     expert_load: Fraction | None = None  # the most loaded expert's excess over the mean; None: 0
+    prefill_pool: int | None = None  # serving apart: the index of the pool that prefills (sim/disaggregated.py)
 
 
 class Replica:
@@ -236,6 +237,8 @@ class Serving(Leased):
     def ttft(self) -> Fraction:
         """The slowest pool's time to the first token of a prompt prefilled on an idle replica."""
         return max(r.prefill(1, self.P) for r in self._replicas)
+
+    kv_transfer_time = Fraction(0)  # every replica keeps the cache it prefilled
 
     @cached_property
     def tpot(self) -> Fraction:

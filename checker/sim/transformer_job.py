@@ -61,6 +61,9 @@ class TransformerSpec:
     efficiency_in: Fraction | None  # achievable share of the NVLink domain's link; None: all of it
     trim: int = 0  # layers fewer on the first and the last chunk
     order: str = "tp_cp_pp_dp"  # rank order on a tiered network, innermost first (placement.ORDERS)
+    experts: object = None  # a mixture of experts (serving.Experts; None: dense)
+    expert: int = 1  # expert-parallel size ep
+    expert_load: Fraction | None = None  # the busiest expert-parallel GPU's excess of routed tokens over the mean
 
 
 def _all_of(share: Fraction | None) -> Fraction:
@@ -230,6 +233,10 @@ class TransformerTraining(PowerOfPools):
     @cached_property
     def cp_comm_time(self) -> Fraction:
         return self._part("cp")
+
+    @cached_property
+    def ep_comm_time(self) -> Fraction:
+        return Fraction(0)  # a dense model: no experts to exchange tokens with
 
     @cached_property
     def bubble(self) -> Fraction:
