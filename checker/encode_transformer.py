@@ -236,7 +236,8 @@ def _dp_exchange(e: Encoding, w: m.Workload):
     links = _Links(e, w)
     out, dp = links.out, encode_placement.DATA
     full = e.val(0)
-    for n, params in ((sh.n_dp, sh.stage_params), (sh.n_ep if sh.moe else 1, sh.expert_params)):  # experts: over the ranks that hold them
+    experts = ((sh.n_ep, sh.expert_params),) if sh.moe else ()  # a mixture of experts' experts: over the ranks that hold them
+    for n, params in ((sh.n_dp, sh.stage_params), *experts):
         grads = 4 * params
         if x.zero == 0:
             full = full + links.all_reduce(dp, n, e.val(grads), out)
