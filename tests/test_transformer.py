@@ -119,6 +119,15 @@ def test_trimmed_stages_by_hand(layers, layout, gpus, m, stage):
     assert q["busy_time"][0] == q["compute_time"][0] + q["tp_comm_time"][0] + q["recompute_time"][0] + q["cp_comm_time"][0]
 
 
+def test_verify_replays_a_trimmed_two_stage_layout_without_disagreement():
+    """Each of the two stages runs l/2 = 4 layers: the core's 18.45 ms of compute, which the
+    replay compares with the solver's worst case (a mismatch would be an internal inconsistency)."""
+    claims = "check a: w.compute_time <= 18.46 ms\ncheck b: w.compute_time >= 18.45 ms\ncheck c: w.busy_time <= 1 s\ncheck d: w.tp_comm_time <= 1 s\n"
+    result = verify(_file(spec("tensor = 4; pipeline = 2; data = 8; trim = 1") + claims))
+    assert result.code == 0, result.out
+    assert "inconsistent" not in result.out and result.out.count("confirmed by simulation") == 4
+
+
 @pytest.mark.parametrize("layout", ["pipeline = 1; trim = 1", "pipeline = 1; virtual = 2; trim = 1"])
 def test_a_trim_without_pipelining_is_refused(layout):
     """With p = 1 the one stage would be both edges: the layout rules refuse it, on the line."""
