@@ -50,8 +50,11 @@ class _Shape:
         self.logit_bytes = CE_BYTES * self.tokens * md.vocab / x.tensor
         self.embed_bytes = 4 * self.act / r
         self.layers_per_chunk = x.chunk_layers(md.layers)  # every chunk but the first and the last
-        self.layers_per_stage = self.layers_per_chunk * x.virtual  # a full stage (one in the middle)
-        first_stage_layers = self.layers_per_stage - x.trim  # its first chunk holds `trim` fewer
+        full_stage = self.layers_per_chunk * x.virtual  # a stage of full chunks (one in the middle)
+        first_stage_layers = full_stage - x.trim  # its first chunk holds `trim` fewer
+        # the busiest stage: one in the middle; with p = 2 each stage holds one of the two trimmed
+        # chunks (p = 1: the only stage holds both), so no stage holds full_stage layers
+        self.layers_per_stage = full_stage - x.trim * max(0, 3 - x.pipeline)
         self.m = x.batch_sequences // (x.data * x.microbatch)  # microbatches per pipeline
         self.kv_heads_here = max(F(md.kv_heads, x.tensor), F(1))
         self.stage_params = self.layer_params * first_stage_layers + F(md.vocab * md.hidden, x.tensor)
@@ -414,10 +417,16 @@ def _activation_per_gpu(e: Encoding, w: m.Workload, _pool) -> z3.ArithRef:
 
 
 def _busy(e: Encoding, w: m.Workload, index: int):
-    """A full stage's work in a step on the pool: m · v · (forward + backward of a full chunk)."""
-    sh, x = shape(e, w), w.layout
-    full_f, full_b, _ = _chunks(e, w, index)
-    return sh.m * x.virtual * (full_f + full_b)
+    """The busiest stage's layer work in a step on the pool: m · (its layers) · (forward +
+    backward of a layer); m · v · (a full chunk) unless p ≤ 2 trims every stage."""
+    sh = shape(e, w)
+    dense = sh.dense_stage if sh.moe else 0  # a mixture of experts' dense layers, when p = 1
+    forward, backward = _passes(e, w, index)
+    total = sh.m * (sh.layers_per_stage - dense) * (sum(forward, e.val(0)) + sum(backward, e.val(0)))
+    if dense:
+        dense_f, dense_b = _passes(e, w, index, dense=True)
+        total = total + sh.m * dense * (sum(dense_f, e.val(0)) + sum(dense_b, e.val(0)))
+    return total
 
 
 @symbolic(FAMILY, "busy_time")

@@ -353,7 +353,7 @@ DERIVED: tuple[Derived, ...] = (
     _d("transformer", "state_per_gpu", u.DATA, "weights, gradients and optimizer state on the first stage"),
     _d("transformer", "activation_per_gpu", u.DATA, "activations the first stage holds at its peak"),
     _d("transformer", "memory_per_gpu", u.DATA, "state plus activations on the first stage"),
-    _d("transformer", "busy_time", u.TIME, "a full stage's work in a step (slowest pool): m · v · (forward + backward of a full chunk)"),
+    _d("transformer", "busy_time", u.TIME, "the busiest stage's layer work in a step (slowest pool): m · (its layers) · (forward + backward of a layer)"),
     _d("transformer", "average_power", u.POWER, "the GPUs' average power over a step: tdp while busy, max(idle, floor) otherwise", bound="lower", explained_by=LAYOUT_STEP),
     _d("transformer", "energy_per_step", u.ENERGY, "the GPUs' energy in one step", bound="upper", explained_by=LAYOUT_STEP),
     _d("transformer", "energy_per_token", u.ENERGY / u.TOKEN, "the GPUs' energy per token trained", bound="upper", explained_by=LAYOUT_STEP),

@@ -85,6 +85,58 @@ def test_without_pipelining_the_step_is_exact():
         assert closed == simulated, name
 
 
+def _tp_allreduce(t: int) -> F:
+    """One ring all-reduce of a b s h bf16 activation (b = 1) on the NVLink domain of NETWORK:
+    2 (t − 1) α + 2 (t − 1)/t · S / (β · share), α = 5 µs, β = 300 GB/s, share 60 %."""
+    size = 2 * 1 * 2048 * 1024
+    return 2 * (t - 1) * F(5, 10**6) + 2 * F(t - 1, t) * size / (300 * 10**9 * F(60, 100))
+
+
+@pytest.mark.parametrize(
+    ("layers", "layout", "gpus", "m", "stage"),
+    [
+        (8, "pipeline = 2; data = 8; trim = 1", 64, 8, 4),  # chunks 5 − 1 and 5 − 1: l/2 each
+        (6, "pipeline = 2; virtual = 2; data = 8; trim = 1", 64, 8, 3),  # chunks (1, 2) and (2, 1)
+        (7, "pipeline = 3; data = 4; trim = 1", 48, 16, 3),  # 2, 3, 2: the middle stage is full
+    ],
+)
+def test_trimmed_stages_by_hand(layers, layout, gpus, m, stage):
+    """Llama 3's uneven stages (Dubey et al. 2024, section 3.3.2): the first and the last chunk
+    hold `trim` layers fewer. A stage's quantities are the busiest real stage's: with p = 2 both
+    stages hold a trimmed chunk (l/2 layers each, as without trim), with p = 3 the middle one
+    holds (l + 2 trim)/p. Tensor-parallel time m · L_s · 4 ring all-reduces (two per pass); the
+    other parts scale with L_s alone, so with p = 2 they equal the untrimmed p = 2, v = 1 layout's."""
+    model = f"model gpt {{ layers = {layers}; hidden = 1024; heads = 16; seq = 2048; vocab = 51200 }}"
+    q = quantities(spec(f"tensor = 4; recompute = none; {layout}", gpus=gpus, model=model))
+    tp = m * stage * 4 * _tp_allreduce(4)
+    assert q["tp_comm_time"][0] == q["tp_comm_time"][1] == tp
+    if "pipeline = 2" in layout:
+        even = quantities(spec("tensor = 4; recompute = none; pipeline = 2; data = 8", gpus=gpus, model=model))  # l/2 each, one chunk
+        for name in ("compute_time", "recompute_time", "tp_comm_time", "cp_comm_time", "busy_time"):
+            assert q[name][0] == q[name][1] == even[name][0] == even[name][1], name
+    for name in ("compute_time", "busy_time"):  # m · L_s · (forward + backward of a layer), per layer alike
+        assert q[name][0] == q[name][1] != 0, name
+    assert q["busy_time"][0] == q["compute_time"][0] + q["tp_comm_time"][0] + q["recompute_time"][0] + q["cp_comm_time"][0]
+
+
+def test_verify_replays_a_trimmed_two_stage_layout_without_disagreement():
+    """Each of the two stages runs l/2 = 4 layers: the core's 18.45 ms of compute, which the
+    replay compares with the solver's worst case (a mismatch would be an internal inconsistency)."""
+    claims = "check a: w.compute_time <= 18.46 ms\ncheck b: w.compute_time >= 18.45 ms\ncheck c: w.busy_time <= 1 s\ncheck d: w.tp_comm_time <= 1 s\n"
+    result = verify(_file(spec("tensor = 4; pipeline = 2; data = 8; trim = 1") + claims))
+    assert result.code == 0, result.out
+    assert "inconsistent" not in result.out and result.out.count("confirmed by simulation") == 4
+
+
+@pytest.mark.parametrize("layout", ["pipeline = 1; trim = 1", "pipeline = 1; virtual = 2; trim = 1"])
+def test_a_trim_without_pipelining_is_refused(layout):
+    """With p = 1 the one stage would be both edges: the layout rules refuse it, on the line."""
+    result = verify(_file(spec(f"tensor = 8; {layout}") + "check s: w.compute_time <= 1000 s\n"))
+    assert result.code == 1
+    assert "check 's' is not established" in result.out
+    assert "not a multiple of pipeline x virtual = 1" in result.out or "needs pipeline > 1" in result.out
+
+
 # ---- the closed form against the schedule --------------------------------------------------
 
 LAYOUTS = [
@@ -93,6 +145,8 @@ LAYOUTS = [
     ("tensor = 4; pipeline = 4; data = 4; microbatch = 2; recompute = full; sequence_parallel = no", 64),
     ("tensor = 2; pipeline = 2; context = 2; data = 8; attention = flash; optimizer = weights", 64),
     ("tensor = 2; pipeline = 5; data = 2; trim = 1; recompute = none", 20),
+    ("tensor = 4; pipeline = 2; data = 8; trim = 1", 64),  # both stages trimmed: no full stage
+    ("tensor = 4; pipeline = 2; virtual = 2; data = 8; trim = 2", 64),
 ]
 
 

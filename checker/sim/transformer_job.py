@@ -179,19 +179,19 @@ class TransformerTraining(PowerOfPools):
         out = []
         for i in range(len(self.pools)):
             forward, backward = layer_passes(s.model, x, self.device(i), *self._layer_links(), Fraction(0))
-            stage = max(sum(row) for row in self.chunks)  # a full stage: one in the middle
+            stage = max(sum(row) for row in self.chunks)  # the busiest stage (with trim and p <= 2 all are trimmed)
             out.append(x.microbatches * stage * (getattr(forward, part) + getattr(backward, part)))
         return max(out)
 
     def _busy(self, index: int) -> Fraction:
-        """A full stage's ops in a step on the pool, each forward and backward of a full chunk."""
+        """The busiest stage's ops in a step on the pool, each forward and backward of its chunk."""
         s, x = self.spec, self.spec.layout
         forward, backward = layer_passes(s.model, x, self.device(index), *self._layer_links(), Fraction(0))
-        stage = max(sum(row) for row in self.chunks)
-        per_chunk = stage // x.v
+        row = max(self.chunks, key=sum)  # one in the middle; with trim and p <= 2 a trimmed one
         total = Fraction(0)
-        for _ in range(x.microbatches * x.v):  # every chunk-microbatch the stage runs, one by one
-            total += per_chunk * (forward.total + backward.total)
+        for _ in range(x.microbatches):
+            for layers in row:  # every chunk-microbatch the stage runs, one by one
+                total += layers * (forward.total + backward.total)
         return total
 
     @cached_property
