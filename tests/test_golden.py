@@ -36,15 +36,10 @@ def test_golden_report(case: Path, monkeypatch):
     assert text == golden.read_text(encoding="utf-8")
     assert result.err == ""
     assert "Traceback" not in result.out
-
-
-def test_examples_state_their_verdicts_in_comments():
-    """Each example's header comment names its checks' verdicts; they must match the run."""
-    for case in (ROOT / "examples").glob("*.spec"):
-        result = verify(str(case))
-        text = case.read_text(encoding="utf-8")
-        stated = re.findall(r"^#\s+(\w+)\s{2,}(proved|violated)\b", text, re.M)
-        stated += re.findall(r"^check\s+(\w+)\s*:.*#\s*(proved|violated)\b", text, re.M)
+    if case.parts[0] == "examples":  # an example's comments name its checks' verdicts: the run's
+        source = (ROOT / case).read_text(encoding="utf-8")
+        stated = re.findall(r"^#\s+(\w+)\s{2,}(proved|violated)\b", source, re.M)
+        stated += re.findall(r"^check\s+(\w+)\s*:.*#\s*(proved|violated)\b", source, re.M)
         assert stated, f"{case.name} states no expected verdicts"
         for name, verdict in stated:
             assert re.search(rf"^  {verdict}\s+{name}  \(line", result.out, re.M), (case.name, name, verdict)

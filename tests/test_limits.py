@@ -487,22 +487,39 @@ def test_checking_a_file_opens_that_file_and_nothing_else(audited, tmp_path):
 # ---- determinism --------------------------------------------------------------------------------
 
 
-def _verify(*args: str, seed: str) -> subprocess.CompletedProcess:
+def _verify(*args: str, seed: str, cache: bool = False) -> subprocess.CompletedProcess:
     env = dict(os.environ, PYTHONHASHSEED=seed, PYTHONPATH=str(ROOT))
     env.pop("NO_COLOR", None)
-    # every run really checks (no cache), every file in one process, one after the other
-    return subprocess.run([sys.executable, "-m", "checker", "--no-cache", "--jobs", "1", *args], capture_output=True, cwd=ROOT, env=env, timeout=300)
+    # every file in one process, one after the other; with cache, this test's own empty cache
+    # directory (conftest.py) is read and written, else every run really checks
+    return subprocess.run([sys.executable, "-m", "checker", *([] if cache else ["--no-cache"]), "--jobs", "1", *args],
+                          capture_output=True, cwd=ROOT, env=env, timeout=600)
 
 
-@pytest.mark.parametrize("fmt", ["json", "junit"])
-def test_machine_reports_of_every_example_and_bad_spec_are_byte_identical_across_hash_seeds(fmt):
-    runs = [_verify("--format", fmt, "examples/", "tests/bad/", seed=seed) for seed in ("1", "4242")]
-    assert {r.returncode for r in runs} == {2} and all(r.stderr == b"" for r in runs)
-    assert runs[0].stdout == runs[1].stdout
-    if fmt == "json":
-        data = json.loads(runs[0].stdout)
-        assert len(data["files"]) == len(list((ROOT / "examples").rglob("*.spec"))) + len(list((ROOT / "tests" / "bad").glob("*.spec")))
-        assert "time" not in json.dumps(sorted(_keys(data)))  # no timings mixed into the report
+def test_reports_are_byte_identical_across_hash_seeds_and_independent_of_the_files_checked_before():
+    """Every example and bad spec, checked from scratch under two hash seeds, gives the same
+    JSON report byte for byte; the JUnit and text reports rendered from those results under two
+    more seeds are byte-identical too (their results come from the first run's cache: what they
+    add is the rendering); and each example's report is the same checked after the others, in
+    reverse order, or alone (Z3's search depends on what its context saw before; each model gets
+    a fresh context). One test, so that its checks share the runs that compute the results."""
+    first = _verify("--format", "json", "examples/", "tests/bad/", seed="1", cache=True)  # fills the cache
+    second = _verify("--format", "json", "examples/", "tests/bad/", seed="4242")
+    assert {first.returncode, second.returncode} == {2} and first.stderr == second.stderr == b""
+    assert first.stdout == second.stdout
+    data = json.loads(first.stdout)
+    assert len(data["files"]) == len(list((ROOT / "examples").rglob("*.spec"))) + len(list((ROOT / "tests" / "bad").glob("*.spec")))
+    assert "time" not in json.dumps(sorted(_keys(data)))  # no timings mixed into the report
+    for fmt in ("junit", "text"):
+        rendered = [_verify("--format", fmt, "examples/", "tests/bad/", seed=seed, cache=True) for seed in ("2", "99")]
+        assert {r.returncode for r in rendered} == {2} and all(r.stderr == b"" for r in rendered), fmt
+        assert rendered[0].stdout == rendered[1].stdout and rendered[0].stdout, fmt
+    together = [f for f in data["files"] if f["path"].startswith("examples/")]
+    backwards = json.loads(_verify("--format", "json", *reversed([f["path"] for f in together]), seed="0").stdout)["files"]
+    for entry in together:
+        alone = json.loads(_verify("--format", "json", entry["path"], seed="0").stdout)["files"]
+        assert alone == [entry], entry["path"]
+        assert entry in backwards, entry["path"]
 
 
 def _keys(value) -> set[str]:
@@ -522,14 +539,3 @@ def test_the_same_checker_object_gives_the_same_result_twice_in_one_process():
     text = (ROOT / "examples" / "colossus1.spec").read_text(encoding="utf-8")
     first, second = (rendered(check_text("colossus1.spec", text, FAST)) for _ in range(2))
     assert first == second
-
-
-def test_a_files_report_does_not_depend_on_the_files_checked_before_it():
-    # Z3's search depends on what its context saw before; each model gets a fresh context, so
-    # `verify examples/` reports every file exactly as `verify examples/FILE` does
-    together = json.loads(_verify("--format", "json", "examples/", seed="0").stdout)["files"]
-    backwards = json.loads(_verify("--format", "json", *reversed([f["path"] for f in together]), seed="0").stdout)["files"]
-    for entry in together:
-        alone = json.loads(_verify("--format", "json", entry["path"], seed="0").stdout)["files"]
-        assert alone == [entry], entry["path"]
-        assert entry in backwards, entry["path"]

@@ -25,7 +25,7 @@ from checker import sim
 
 ROOT = Path(__file__).resolve().parent.parent
 SIM = ROOT / "checker" / "sim"
-PER_CONDITION = 8  # CPU seconds per condition; the unbounded loops use all of it
+PER_CONDITION = 4  # seconds per condition; the unbounded loops use all of it
 # loop-free kernels: CrossHair explores all their paths, so it must confirm them
 MUST_CONFIRM = {"later", "stretch", "exposed", "track", "toward", "broadcast_round", "start",
                 "track_rates", "hold_track", "store", "outward", "explicit_floor", "explicit_ceil"}
