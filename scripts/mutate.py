@@ -255,7 +255,9 @@ def copy_project(into: Path) -> None:
     for name in ("checker", "grammars", "tests", "examples", "pyproject.toml"):
         source = ROOT / name
         if source.is_dir():
-            shutil.copytree(source, into / name, ignore=shutil.ignore_patterns("__pycache__", ".hypothesis"))
+            # compiled bytecode is copied too (a module's .pyc records its source's time and
+            # size, so the mutated module is recompiled and the rest is not)
+            shutil.copytree(source, into / name, ignore=shutil.ignore_patterns(".hypothesis"))
         else:
             shutil.copy(source, into / name)
     (into / "_mutate_plugin.py").write_text(PLUGIN, encoding="utf-8")
@@ -268,7 +270,7 @@ def run_suite(where: Path, args: list[str]) -> tuple[bool, float, str]:
            "DIFFERENTIAL_NO_SHRINK": "1", "DIFFERENTIAL_EXAMPLES": str(EXAMPLES_FOR_MUTANTS), "HOME": str(where)}
     try:
         run = subprocess.run(
-            [sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", "-p", "_mutate_plugin", "--no-header", *args],
+            [sys.executable, "-m", "pytest", "-o", "addopts=", "-q", "-x", "-p", "no:cacheprovider", "-p", "_mutate_plugin", "--no-header", *args],
             cwd=where, capture_output=True, text=True, timeout=600, env=env,
         )
     except subprocess.TimeoutExpired:
