@@ -7,17 +7,13 @@ from __future__ import annotations
 from fractions import Fraction as F
 
 import pytest
-import z3
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from checker import registry, sim
-from checker.encode import encode
+from checker import sim
 from checker.parse import parse_text
-from checker.replay import Simulation
 from checker.resolve import resolve
-from checker.solve import fraction
-from checker.verdicts import Point
+from agreement import assert_agrees, corner, quantities
 from conftest import verify
 
 NETWORK = """  network {
@@ -33,24 +29,6 @@ def spec(layout: str, gpus: int = 64, extra: str = "", model: str = MOE, pools: 
     pools = pools or f"  pool a = {gpus} x H100"
     return (f"{model}\ncluster c {{\n{pools}\n{NETWORK}\n}}\n"
             f"workload w on c {{ kind = training; model = moe; batch = 128 * 2048 token{extra}; layout {{ {layout} }} }}\n")
-
-
-def quantities(text: str, point: dict[str, F] | None = None, block: str = "w") -> dict[str, tuple[F, F, str | None]]:
-    """Every quantity of the workload: (closed form, the core's step, the registry's bound)."""
-    model, diagnostics = resolve(parse_text("t.spec", text))
-    assert model is not None, [d.header() for d in diagnostics]
-    values = tuple((u.id, (point or {}).get(u.id, u.low)) for u in model.unknowns)
-    enc = encode(model, z3.Context())
-    subs = [(enc.variables[uid], enc.val(value)) for uid, value in values]
-    simulation = Simulation(model, Point(values))
-    out = {}
-    for path, _ in registry.namespace(model.block(block)).items():
-        entry = registry.find("transformer", path)
-        if entry is None:
-            continue
-        term = z3.simplify(z3.substitute(enc.quantity((block,) + path), *subs) if subs else enc.quantity((block,) + path))
-        out[".".join(path)] = (fraction(term)[0], simulation.quantity((block,) + path), entry.bound)
-    return out
 
 
 # ---- by hand ----------------------------------------------------------------------------------
@@ -124,18 +102,10 @@ LAYOUTS = [
 
 
 @pytest.mark.parametrize("layout, gpus", LAYOUTS)
-@pytest.mark.parametrize("corner", ["low", "high"])
-def test_every_quantity_against_the_core(layout, gpus, corner):
+@pytest.mark.parametrize("side", ["low", "high"])
+def test_every_quantity_against_the_core(layout, gpus, side):
     text = spec(layout, gpus=gpus, extra="; jitter = 0 % .. 10 %; overlap = 0 % .. 50 %; expert_load = 0 % .. 40 %")
-    model, _ = resolve(parse_text("t.spec", text))
-    point = {u.id: (u.low if corner == "low" else u.high) for u in model.unknowns}
-    for name, (closed, simulated, bound) in quantities(text, point).items():
-        if bound == "upper":
-            assert simulated <= closed, name
-        elif bound == "lower":
-            assert simulated >= closed, name
-        else:
-            assert simulated == closed, name
+    assert_agrees(text, corner(text, high=side == "high"))
 
 
 def test_without_pipelining_the_step_is_exact():
@@ -182,13 +152,7 @@ def trained(draw) -> tuple[str, dict]:
 @given(trained())
 def test_random_layouts_agree_with_the_core(case):
     text, point = case
-    for name, (closed, simulated, bound) in quantities(text, point).items():
-        if bound == "upper":
-            assert simulated <= closed, name
-        elif bound == "lower":
-            assert simulated >= closed, name
-        else:
-            assert simulated == closed, name
+    assert_agrees(text, point)
 
 
 # ---- the layout's rules -----------------------------------------------------------------------

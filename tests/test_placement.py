@@ -12,17 +12,13 @@ import os
 from fractions import Fraction as F
 
 import pytest
-import z3
 from hypothesis import HealthCheck, Phase, given, settings, strategies as st
 
-from checker import encode_placement, model as m, registry
-from checker.encode import encode
+from checker import encode_placement, model as m
 from checker.parse import parse_text
-from checker.replay import Simulation
 from checker.resolve import resolve
 from checker.sim.placement import _held
-from checker.solve import fraction
-from checker.verdicts import Point
+from agreement import assert_agrees, corner, quantities
 from conftest import verify
 
 US = F(1, 10**6)
@@ -39,24 +35,6 @@ def spec(layout: str, gpus: int = 64, outer: str = "25 GB/s", oversub: str = "4"
     net = network or FABRIC.replace("OUTER", outer).replace("OVERSUB", oversub)
     return (f"{MODEL}\ncluster c {{\n  pool a = {gpus} x A100\n{net}\n}}\n"
             f"workload w on c {{ kind = training; model = gpt; batch = {batch} * 2048 token{extra}; layout {{ {layout} }} }}\n")
-
-
-def quantities(text: str, point: dict[str, F] | None = None) -> dict[str, tuple[F, F, str | None]]:
-    """Every quantity of the workload: (closed form, simulated schedule, the registry's bound)."""
-    model, diagnostics = resolve(parse_text("t.spec", text))
-    assert model is not None, [d.header() for d in diagnostics]
-    values = tuple((u.id, (point or {}).get(u.id, u.low)) for u in model.unknowns)
-    enc = encode(model, z3.Context())
-    subs = [(enc.variables[uid], enc.val(value)) for uid, value in values]
-    simulation = Simulation(model, Point(values))
-    out = {}
-    for path, _ in registry.namespace(model.block("w")).items():
-        entry = registry.find("transformer", path)
-        if entry is None:
-            continue
-        term = z3.simplify(z3.substitute(enc.quantity(("w",) + path), *subs) if subs else enc.quantity(("w",) + path))
-        out[".".join(path)] = (fraction(term)[0], simulation.quantity(("w",) + path), entry.bound)
-    return out
 
 
 # ---- hand-computed -------------------------------------------------------------------------
@@ -162,18 +140,10 @@ LAYOUTS = [
 
 
 @pytest.mark.parametrize("layout, gpus", LAYOUTS)
-@pytest.mark.parametrize("corner", ["low", "high"])
-def test_every_quantity_against_the_schedule(layout, gpus, corner):
+@pytest.mark.parametrize("side", ["low", "high"])
+def test_every_quantity_against_the_schedule(layout, gpus, side):
     text = spec(layout, gpus=gpus, outer="25 GB/s .. 100 GB/s", oversub="1 .. 7", extra="; jitter = 0 % .. 10 %; overlap = 0 % .. 50 %")
-    model, _ = resolve(parse_text("t.spec", text))
-    point = {u.id: (u.low if corner == "low" else u.high) for u in model.unknowns}
-    for name, (closed, simulated, bound) in quantities(text, point).items():
-        if bound == "upper":
-            assert simulated <= closed, name
-        elif bound == "lower":
-            assert simulated >= closed, name
-        else:
-            assert simulated == closed, name
+    assert_agrees(text, corner(text, high=side == "high"))
 
 
 CAP = int(os.environ.get("DIFFERENTIAL_EXAMPLES", "0") or 0)
@@ -204,13 +174,7 @@ def test_random_layouts_on_random_tiers_agree_with_the_core(case):
     text, high = case
     model, _ = resolve(parse_text("t.spec", text))
     point = {u.id: (u.high if high else u.low) for u in model.unknowns}
-    for name, (closed, simulated, bound) in quantities(text, point).items():
-        if bound == "upper":
-            assert simulated <= closed, name
-        elif bound == "lower":
-            assert simulated >= closed, name
-        else:
-            assert simulated == closed, name
+    assert_agrees(text, point)
 
 
 TWO_LINKS = """  network {

@@ -8,16 +8,9 @@ from __future__ import annotations
 from fractions import Fraction as F
 
 import pytest
-import z3
 
-from checker import registry
 from checker.api import check_text
-from checker.encode import encode
-from checker.parse import parse_text
-from checker.replay import Simulation
-from checker.resolve import resolve
-from checker.solve import fraction
-from checker.verdicts import Point
+from agreement import assert_agrees, corner, quantities
 from conftest import verify
 
 NETWORK = """  network {
@@ -31,26 +24,6 @@ def spec(layout: str, gpus: int = 64, pools: str = "", extra: str = "", domain_e
     pools = pools or f"  pool a = {gpus} x A100"
     return (f"{model}\ncluster c {{\n{pools}\n{NETWORK.replace('DOMAIN_EFFICIENCY', domain_efficiency)}\n}}\n"
             f"workload w on c {{ kind = training; model = gpt; batch = 64 * 2048 token{extra}; layout {{ {layout} }} }}\n")
-
-
-def quantities(text: str, point: dict[str, F] | None = None) -> dict[str, tuple[F, F, str | None]]:
-    """Every quantity of the workload: (closed form, simulated schedule, the registry's bound)."""
-    model, diagnostics = resolve(parse_text("t.spec", text))
-    assert model is not None, [d.header() for d in diagnostics]
-    values = tuple((u.id, (point or {}).get(u.id, u.low)) for u in model.unknowns)
-    ctx = z3.Context()
-    enc = encode(model, ctx)
-    subs = [(enc.variables[uid], enc.val(value)) for uid, value in values]
-    simulation = Simulation(model, Point(values))
-    out = {}
-    for path, _ in registry.namespace(model.block("w")).items():
-        entry = registry.find("transformer", path)
-        if entry is None:
-            continue
-        term = z3.simplify(z3.substitute(enc.quantity(("w",) + path), *subs) if subs else enc.quantity(("w",) + path))
-        closed = fraction(term)[0]
-        out[".".join(path)] = (closed, simulation.quantity(("w",) + path), entry.bound)
-    return out
 
 
 # ---- hand-computed -------------------------------------------------------------------------
@@ -151,18 +124,10 @@ LAYOUTS = [
 
 
 @pytest.mark.parametrize("layout, gpus", LAYOUTS)
-@pytest.mark.parametrize("corner", ["low", "high"])
-def test_every_quantity_against_the_schedule(layout, gpus, corner):
+@pytest.mark.parametrize("side", ["low", "high"])
+def test_every_quantity_against_the_schedule(layout, gpus, side):
     text = spec(layout, gpus=gpus, extra="; jitter = 0 % .. 10 %; overlap = 0 % .. 50 %", domain_efficiency="50 % .. 70 %")
-    model, _ = resolve(parse_text("t.spec", text))
-    point = {u.id: (u.low if corner == "low" else u.high) for u in model.unknowns}
-    for name, (closed, simulated, bound) in quantities(text, point).items():
-        if bound == "upper":
-            assert simulated <= closed, name
-        elif bound == "lower":
-            assert simulated >= closed, name
-        else:
-            assert simulated == closed, name
+    assert_agrees(text, corner(text, high=side == "high"))
 
 
 def test_two_pools_wait_for_the_slower():
