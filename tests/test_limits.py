@@ -440,11 +440,11 @@ def _audit(event: str, args: tuple) -> None:
 def audited():
     """A context manager that records security-relevant audit events (PEP 578) inside it."""
     global _HOOKED
-    if not _HOOKED:
+    if not _HOOKED:  # once per process: the hook, and a warm-up (the grammar, lazy imports, the report's)
         sys.addaudithook(_audit)  # hooks cannot be removed; it records only inside `watching`
         _HOOKED = True
-    for example in sorted((ROOT / "examples").glob("*.spec")):  # warm up: the grammar, lazy imports
-        check_text(example.name, example.read_text(encoding="utf-8"), Limits(rlimit=1))
+        for example in sorted((ROOT / "examples").glob("*.spec")):
+            rendered(check_text(example.name, example.read_text(encoding="utf-8"), Limits(rlimit=1)))
     return watching
 
 
