@@ -8,16 +8,16 @@ spec/language.md; ``CODES`` is the catalogue the tests hold that file to.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 
 from checker import codes
+from checker.records import record
 
 CODES: dict[str, str] = {str(code): code.description for code in codes.ALL}  # for the docs and the formats
 
 SEVERITIES = ("error", "warning", "note")
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Span:
     """A region of a source file; lines and columns are 1-based, end inclusive-exclusive."""
 
@@ -31,7 +31,7 @@ class Span:
         return f"{self.file}:{self.line}:{self.column}"
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Diagnostic:
     span: Span
     severity: str

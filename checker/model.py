@@ -6,15 +6,15 @@ tuples); the encoder turns it into Z3 terms and the replay turns it into simulat
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from fractions import Fraction
 from typing import Union
 
 from checker.diagnostics import Span
 from checker.units import Dim
+from checker.records import record
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Unknown:
     """A value the claims must hold for, whatever it is within [low, high] (base units)."""
 
@@ -26,7 +26,7 @@ class Unknown:
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Param:
     """A numeric field: a constant or an unknown, in base units, with where it was written."""
 
@@ -44,7 +44,7 @@ class Param:
 # ---- claims -----------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Lit:
     value: Fraction
     dim: Dim
@@ -52,7 +52,7 @@ class Lit:
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class QRef:
     """A quantity of the model by its canonical path, e.g. ('colossus1', 'power', 'draw')."""
 
@@ -61,7 +61,7 @@ class QRef:
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Op:
     op: str  # + - * /
     left: "Expr"
@@ -70,14 +70,14 @@ class Op:
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Neg:
     operand: "Expr"
     dim: Dim
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Fn:
     name: str  # min or max
     args: tuple["Expr", ...]
@@ -88,7 +88,7 @@ class Fn:
 Expr = Union[Lit, QRef, Op, Neg, Fn]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Comparison:
     left: Expr
     op: str
@@ -97,7 +97,7 @@ class Comparison:
     left_text: str = ""  # the text of `left` (after resolution may have put a constant side right)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Search:
     """What a `find` statement searches. goal "max"/"min": the largest (smallest) value of the
     range `unknown` up to (down from) which the claim's condition holds for every value of the
@@ -111,7 +111,7 @@ class Search:
     quantity: "QRef | None" = None  # layout: the quantity compared
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Claim:
     """A check, an assumption, or a built-in invariant (a conjunction of comparisons)."""
 
@@ -134,7 +134,7 @@ class Claim:
 # ---- blocks ------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Radiator:
     name: str
     heat: Param
@@ -159,7 +159,7 @@ class Radiator:
     eclipse_heat: Param | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Gpu:
     name: str
     peak: Param
@@ -180,7 +180,7 @@ class Gpu:
     capital: Param | None = None  # USD per GPU
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Pool:
     name: str
     count: int
@@ -188,7 +188,7 @@ class Pool:
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Tier:
     """An inner tier of a `topology = tiers` network: groups of `size` GPUs (innermost first)."""
 
@@ -201,7 +201,7 @@ class Tier:
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Network:
     topology: str  # ring, tree, hierarchical, switch, tiers, torus
     bandwidth: Param
@@ -225,7 +225,7 @@ class Network:
     extent: int | None = None  # slice = any: each extent at most it
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Power:
     facility: Param | None
     pue: Param
@@ -246,7 +246,7 @@ class Power:
     band_high: Param | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Cluster:
     name: str
     pools: tuple[Pool, ...]
@@ -259,7 +259,7 @@ class Cluster:
         return sum(p.count for p in self.pools)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Transformer:
     """A decoder-only transformer (the `model` block): its shape, in whole numbers."""
 
@@ -313,7 +313,7 @@ class Transformer:
         return (self.layers - self.dense_layers) * self.experts * (3 if self.gated else 2) * self.hidden * self.expert_ffn
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Layout:
     """A training workload's parallel layout: integers fixed by the spec."""
 
@@ -338,7 +338,7 @@ class Layout:
         return (layers + 2 * self.trim) // (self.pipeline * self.virtual)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Workload:
     name: str
     cluster: Cluster
@@ -372,7 +372,7 @@ class Workload:
 Block = Union[Radiator, Gpu, Cluster, Workload, Transformer]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Model:
     path: str
     blocks: tuple[Block, ...]

@@ -6,14 +6,14 @@ Every node carries the :class:`Span` it was read from.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from fractions import Fraction
 from typing import Union
 
 from checker.diagnostics import Span
+from checker.records import record
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Quantity:
     """A number literal, exact, with the unit text written after it (None when bare)."""
 
@@ -23,7 +23,7 @@ class Quantity:
     unit_span: Span | None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Ref:
     """A dotted reference such as ``panel.area``; one part for an enumeration word (``ring``)."""
 
@@ -32,7 +32,7 @@ class Ref:
     part_spans: tuple[Span, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Binary:
     op: str
     left: "Expr"
@@ -40,13 +40,13 @@ class Binary:
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Negate:
     operand: "Expr"
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Call:
     function: str
     args: tuple["Expr", ...]
@@ -57,14 +57,14 @@ class Call:
 Expr = Union[Quantity, Ref, Binary, Negate, Call]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Range:
     low: Expr
     high: Expr
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Field:
     name: str
     value: Union[Expr, Range]
@@ -72,7 +72,7 @@ class Field:
     name_span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Pool:
     name: str
     count: Fraction
@@ -83,7 +83,7 @@ class Pool:
     gpu_span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Section:
     """A nested block inside a block, such as a cluster's ``network { ... }``."""
 
@@ -96,7 +96,7 @@ class Section:
 Member = Union[Field, Pool, Section]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Block:
     kind: str
     name: str
@@ -109,7 +109,7 @@ class Block:
     base_span: Span | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Import:
     """``import "PATH" as alias`` (alias set, names empty) or ``from "PATH" import A, B``."""
 
@@ -121,7 +121,7 @@ class Import:
     name_spans: tuple[Span, ...]  # the alias's, or each name's
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Claim:
     kind: str  # "check" or "assume"
     name: str
@@ -132,7 +132,7 @@ class Claim:
     name_span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Find:
     """`find NAME: max REF such that LEFT OP RIGHT` (goal "max" or "min"), or
     `find NAME: best layout of WORKLOAD maximizing REF` (goal "maximizing" or "minimizing";
@@ -153,7 +153,7 @@ class Find:
 Statement = Union[Block, Claim, Import, Find]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class SpecFile:
     path: str
     lines: tuple[str, ...]

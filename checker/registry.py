@@ -12,13 +12,13 @@ the docs to it. Adding a quantity is one entry here plus its two rules.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from fractions import Fraction
 
 from checker import units as u
+from checker.records import record
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class FieldSpec:
     name: str
     dims: tuple[u.Dim, ...]  # accepted dimensions; the first is the field's own
@@ -223,7 +223,7 @@ SECTIONS = {"cluster": ("network", "power"), "workload": ("layout",)}
 # ---- derived quantities ------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Derived:
     """A quantity computed from a block's fields.
 

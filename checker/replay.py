@@ -9,17 +9,17 @@ makes the file's result inconsistent (exit 4) and the report names both values.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from fractions import Fraction
 
 from checker import model as m, registry, sim
 from checker.claims import Undefined, close, direction, evaluate, holds
 from checker.verdicts import Point, Verdict
+from checker.records import record
 
 AGREE = Fraction(1, 1_000_000_000)  # relative, where either side is approximate (an irrational root); else exact
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Replay:
     # confirmed; indeterminate (too close to call at the simulation's precision); disagrees;
     # skipped (beyond what the core steps through, e.g. a ring longer than sim.MAX_RING: said in

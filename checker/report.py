@@ -7,7 +7,6 @@ JSON report carries every value exactly as 'p/q' beside its rounded decimal.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from fractions import Fraction
 from typing import TextIO
 
@@ -18,6 +17,7 @@ from checker.numbers import fmt, ratio
 from checker.replay import Replay
 from checker.verdicts import Point, Status, Verdict
 from checker.units import display_unit
+from checker.records import record
 
 SCHEMA = "verify-report/1"
 ROUNDING = "numbers are exact when short, else rounded half-even to 4 significant digits; --format json has exact values"
@@ -83,7 +83,7 @@ def _diagnostic_text(d: Diagnostic, lines: tuple[str, ...]) -> list[str]:
     return out
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Detail:
     """What the report says about one verdict: the record every format renders (the text report
     as `file:line:col: severity: message [code]` with the excerpt and body; JUnit and SARIF from

@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from html import escape
+from checker.records import record
 
 
 def esc(text: object) -> str:
@@ -36,7 +37,7 @@ def label(x: float) -> str:
     return text
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Scale:
     """A linear map from the data interval [lo, hi] onto the pixel interval [start, end]
     (end < start for a y axis, which grows upwards)."""

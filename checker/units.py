@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import difflib
 import re
-from dataclasses import dataclass
 from fractions import Fraction
+from checker.records import record
 
 _INDEX = {"s": 0, "B": 1, "FLOP": 2, "token": 3, "W": 4, "K": 5, "m": 6, "USD": 7}
 _ORDER = ("USD", "FLOP", "token", "B", "W", "K", "m", "s")  # how a canonical unit name is written
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Dim:
     exps: tuple[int, int, int, int, int, int, int, int] = (0, 0, 0, 0, 0, 0, 0, 0)
 

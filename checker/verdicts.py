@@ -7,11 +7,11 @@ from the cache never import Z3.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import StrEnum
 from fractions import Fraction
 
 from checker import model as m
+from checker.records import record
 
 
 class Status(StrEnum):
@@ -24,7 +24,7 @@ class Status(StrEnum):
     NOT_ESTABLISHED = "not-established"
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Limits:
     timeout_ms: int = 20_000
     rlimit: int = 50_000_000
@@ -32,7 +32,7 @@ class Limits:
     seed: int = 0
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Point:
     """A value for every unknown, by unknown id (exact where Z3's value is rational)."""
 
@@ -43,7 +43,7 @@ class Point:
         return dict(self.values)[unknown_id]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Worst:
     value: Fraction  # attained at `point`
     bound: Fraction | None  # proved: the true extreme lies between value and bound (None: not established)
@@ -59,7 +59,7 @@ class Worst:
 LAYOUT_PENDING = "the layout search did not run"  # a best-layout find's verdict until checker/api.py runs the search
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Answer:
     """A find statement's answer (checker/solve_find.py; spec/semantics.md, "Find statements").
 
@@ -87,7 +87,7 @@ class Answer:
     queries: int = 0
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Ranked:
     """One layout of a best-layout search, with its quantity over the ranges."""
 
@@ -97,7 +97,7 @@ class Ranked:
     bound: str  # exact, upper or lower: how the closed form relates to the simulated schedule
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Layouts:
     """A best-layout search: the winner, whether it is proved best, and the counts."""
 
@@ -117,7 +117,7 @@ class Layouts:
     worst_value: Fraction | None = None  # the closed form's value there
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Verdict:
     claim: m.Claim
     status: str  # proved, violated, unknown
@@ -136,13 +136,13 @@ class Verdict:
     layouts: Layouts | None = None  # a best-layout search's result
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Vacuity:
     assumptions: tuple[str, ...]  # names of the assumptions that clash
     unknowns: tuple[str, ...]  # ranges involved
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Outcome:
     verdicts: tuple[Verdict, ...]
     vacuity: Vacuity | None

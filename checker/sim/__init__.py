@@ -7,39 +7,36 @@ standard library (no z3, no lark). The PEP 316 contracts sit on small integer ke
 common denominator and calls them.
 """
 
-from .collectives import (Transfer, binomial_rounds, broadcast_round, hierarchical_allreduce,
-                          ring_allreduce, ring_holdings, ring_schedule, tree_allreduce)
-from .algorithms import (double_tree, double_tree_allreduce, fastest, halving_doubling_allreduce,
-                         halving_doubling_holdings, in_network_allreduce, switch_levels)
-from .exchanges import (in_network_reduce_scatter, pairwise_all_to_all, pairwise_partners, ring_all_to_all,
-                        ring_reduce_scatter, two_level_all_to_all, two_level_reduce_scatter)
-from .inference import serving_throughput
-from .tiers import TierSpec, tiered_allreduce
-from .megatron import Breakdown, Device, Link, allreduce_time, gather_time, megatron_step, model_flops
-from .pipeline import Schedule, run_schedule, schedule_order, simulate_pipeline, start, uniform_makespan
-from .power import (Segment, average_power, energy, energy_units, gpu_max_slew,
-                    gpu_slew_trace, gpu_step_segments, gpu_swing, gpu_swing_trace,
-                    merge_traces, site_ramp, site_step_segments, site_swing, smooth, track)
-from .radiator import (ALBEDO, EARTH_IR, GRID, SOLAR, STEFAN_BOLTZMANN, absorbed_flux, area_for,
-                       radiated_power, temperature_for, toward, transient)
-from .storage import StorageStep, storage_step, store
-from .eclipse import eclipse_bounds, explicit_ceil, explicit_floor, greatest_within, least_reaching, steady_bounds
-from .smoothing import hold_track, max_slews, slew_traces, track_rates, wait_drop
-from .jobstart import StageGroup, staged_ramp, staged_trace
-from .oscillation import band_harmonics, band_peak, harmonic, outward, pi_interval, turn
-from .transformer import (Layout, Model, attention_flops, in_flight_chunks, layer_activations,
-                          layer_bytes, layer_flops, layer_params, logit_flops, score_bytes,
-                          state_bytes_per_param)
-from .jobs import Inference, Training, WorkloadSpec
-from .lease import YEAR, LeaseSpec, Ledger, Leased, book
-from .serving import MAX_STEPS, Experts, ExpertShape, Replica, Serving, ServingSpec, layer_weights
-from .transformer_job import Shape, TransformerSpec, TransformerTraining
-from .experts_training import ExpertTraining, domain_partners
-from .disaggregated import Disaggregated
-from .scenario import (MAX_RING, TICKS, Cluster, ClusterSpec, GpuSpec, NetworkSpec, OutOfReach,
-                       PoolSpec, PowerSpec, Radiator, RadiatorSpec)
-from .training import (Cohort, Step, barrier, exposed, gpu_finish_times, later, simulate_training,
-                       stretch, training_step, work_per_gpu)
+from importlib import import_module
+
+# Where each name of the package lives. A module is imported on the first use of one of its
+# names (PEP 562), so a cold `verify` of a radiator loads the radiator's modules, not the
+# transformer's or the serving model's.
+_HOME = {
+    **dict.fromkeys(('Transfer', 'binomial_rounds', 'broadcast_round', 'hierarchical_allreduce', 'ring_allreduce', 'ring_holdings', 'ring_schedule', 'tree_allreduce'), 'collectives'),
+    **dict.fromkeys(('double_tree', 'double_tree_allreduce', 'fastest', 'halving_doubling_allreduce', 'halving_doubling_holdings', 'in_network_allreduce', 'switch_levels'), 'algorithms'),
+    **dict.fromkeys(('in_network_reduce_scatter', 'pairwise_all_to_all', 'pairwise_partners', 'ring_all_to_all', 'ring_reduce_scatter', 'two_level_all_to_all', 'two_level_reduce_scatter'), 'exchanges'),
+    **dict.fromkeys(('serving_throughput',), 'inference'),
+    **dict.fromkeys(('TierSpec', 'tiered_allreduce'), 'tiers'),
+    **dict.fromkeys(('Breakdown', 'Device', 'Link', 'allreduce_time', 'gather_time', 'megatron_step', 'model_flops'), 'megatron'),
+    **dict.fromkeys(('Schedule', 'run_schedule', 'schedule_order', 'simulate_pipeline', 'start', 'uniform_makespan'), 'pipeline'),
+    **dict.fromkeys(('Segment', 'average_power', 'energy', 'energy_units', 'gpu_max_slew', 'gpu_slew_trace', 'gpu_step_segments', 'gpu_swing', 'gpu_swing_trace', 'merge_traces', 'site_ramp', 'site_step_segments', 'site_swing', 'smooth', 'track'), 'power'),
+    **dict.fromkeys(('ALBEDO', 'EARTH_IR', 'GRID', 'SOLAR', 'STEFAN_BOLTZMANN', 'absorbed_flux', 'area_for', 'radiated_power', 'temperature_for', 'toward', 'transient'), 'radiator'),
+    **dict.fromkeys(('StorageStep', 'storage_step', 'store'), 'storage'),
+    **dict.fromkeys(('eclipse_bounds', 'explicit_ceil', 'explicit_floor', 'greatest_within', 'least_reaching', 'steady_bounds'), 'eclipse'),
+    **dict.fromkeys(('hold_track', 'max_slews', 'slew_traces', 'track_rates', 'wait_drop'), 'smoothing'),
+    **dict.fromkeys(('StageGroup', 'staged_ramp', 'staged_trace'), 'jobstart'),
+    **dict.fromkeys(('band_harmonics', 'band_peak', 'harmonic', 'outward', 'pi_interval', 'turn'), 'oscillation'),
+    **dict.fromkeys(('Layout', 'Model', 'attention_flops', 'in_flight_chunks', 'layer_activations', 'layer_bytes', 'layer_flops', 'layer_params', 'logit_flops', 'score_bytes', 'state_bytes_per_param'), 'transformer'),
+    **dict.fromkeys(('Inference', 'Training', 'WorkloadSpec'), 'jobs'),
+    **dict.fromkeys(('YEAR', 'LeaseSpec', 'Ledger', 'Leased', 'book'), 'lease'),
+    **dict.fromkeys(('MAX_STEPS', 'Experts', 'ExpertShape', 'Replica', 'Serving', 'ServingSpec', 'layer_weights'), 'serving'),
+    **dict.fromkeys(('Shape', 'TransformerSpec', 'TransformerTraining'), 'transformer_job'),
+    **dict.fromkeys(('ExpertTraining', 'domain_partners'), 'experts_training'),
+    **dict.fromkeys(('Disaggregated',), 'disaggregated'),
+    **dict.fromkeys(('MAX_RING', 'TICKS', 'Cluster', 'ClusterSpec', 'GpuSpec', 'NetworkSpec', 'OutOfReach', 'PoolSpec', 'PowerSpec', 'Radiator', 'RadiatorSpec'), 'scenario'),
+    **dict.fromkeys(('Cohort', 'Step', 'barrier', 'exposed', 'gpu_finish_times', 'later', 'simulate_training', 'stretch', 'training_step', 'work_per_gpu'), 'training'),
+}
 
 __all__ = [
     "Transfer", "ring_allreduce", "tree_allreduce", "hierarchical_allreduce", "ring_schedule",
@@ -72,3 +69,16 @@ __all__ = [
     "YEAR", "LeaseSpec", "Ledger", "Leased", "book", "MAX_STEPS", "Replica", "Serving", "ServingSpec", "Experts", "ExpertShape", "layer_weights",
     "ExpertTraining", "domain_partners", "Disaggregated",
 ]
+
+
+def __getattr__(name: str):
+    home = _HOME.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(f".{home}", __name__), name)
+    globals()[name] = value  # later uses skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_HOME))
