@@ -16,7 +16,7 @@ without a solver query.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import itertools
 from fractions import Fraction
 
 import z3
@@ -24,9 +24,11 @@ import z3
 from checker import model as m, registry
 from checker.verdicts import Limits, Outcome, Point, Status, Vacuity, Verdict, Worst
 from checker.encode import Encoding, EncodingError, encode
+from checker.records import record
 
 TOLERANCE = Fraction(1, 1000)  # worst cases are reported within 0.1 %
 MAX_PROBES = 80
+MAX_CORNER_UNKNOWNS = 5  # a term of at most this many unknowns has its corners tried first (2^5 = 32)
 UINT_MAX = 2**32 - 1
 
 
@@ -84,7 +86,7 @@ def fraction(value: z3.ExprRef) -> tuple[Fraction, bool]:
     raise EncodingError(f"not a numeral: {value}")
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class _Fact:
     kind: str  # range or assume
     name: str
@@ -94,7 +96,7 @@ class _Fact:
     label: str
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class _Slice:
     """What a claim's queries assert: the facts of the unknowns it depends on, the definitions it
     reaches. `unknowns` in declaration order."""
@@ -182,9 +184,10 @@ class _Session:
             stack.extend(e.children())
         return unknowns, auxiliaries, [divisors[k] for k in sorted(divisors)]
 
-    def closure(self, terms: list[z3.ArithRef]) -> set[str]:
-        """Unknowns the terms depend on, directly or through assumptions that tie them."""
-        names, _, _ = self.symbols(terms)
+    def closure(self, terms: list[z3.ArithRef], names: set[str] | None = None) -> set[str]:
+        """Unknowns the terms depend on, directly or through assumptions that tie them (`names`:
+        the terms' own unknowns, when the caller has walked them already)."""
+        names = set(self.symbols(terms)[0] if names is None else names)
         links = [f.unknowns for f in self.facts() if f.kind == "assume"]
         grew = True
         while grew:
@@ -195,18 +198,20 @@ class _Session:
                     grew = True
         return names
 
-    def slice(self, terms: list[z3.ArithRef]) -> _Slice:
-        names = self.closure(terms)
+    def slice(self, terms: list[z3.ArithRef], walked: tuple[set[str], set[str]] | None = None) -> _Slice:
+        """`walked`: the terms' unknowns and auxiliary variables, when the caller has them."""
+        unknowns, auxiliaries, _ = self.symbols(terms) if walked is None else (*walked, None)
+        names = self.closure(terms, unknowns)
         facts = tuple(f for f in self.facts() if f.unknowns & names)
-        _, auxiliaries, _ = self.symbols(terms)
+        auxiliaries = set(auxiliaries)
         for f in facts:
             auxiliaries |= f.auxiliaries
         definitions = tuple(d for name, d in self.enc.definitions if name in auxiliaries)
         return _Slice(tuple(u.id for u in self.model.unknowns if u.id in names), facts, definitions)
 
-    def relevant(self, terms: list[z3.ArithRef]) -> tuple[str, ...]:
+    def relevant(self, terms: list[z3.ArithRef], names: set[str] | None = None) -> tuple[str, ...]:
         """Unknowns the terms depend on, directly or through an assumption that ties them."""
-        names = self.closure(terms)
+        names = self.closure(terms, names)
         return tuple(u.id for u in self.model.unknowns if u.id in names)
 
     def solver(self, track: bool, sl: _Slice) -> z3.Solver:
@@ -284,9 +289,11 @@ class _Session:
         encoded = [self.enc.comparison(c, []) for c in claim.conditions]
         # a point where any divisor (the claim's or a derived quantity's) is zero breaks the claim
         terms = [t for _, left, right in encoded for t in (left, right)]
-        divisors = self.symbols(terms)[2]
-        relevant = self.relevant(terms)
-        sl = self.slice(terms + self.explaining(claim))
+        unknowns, auxiliaries, divisors = self.symbols(terms)  # each walk once: the claim's terms,
+        explaining = self.explaining(claim)
+        more, further, _ = self.symbols(explaining)  # then those of the quantities it shows
+        relevant = self.relevant(terms, unknowns)
+        sl = self.slice(terms + explaining, (unknowns | more, auxiliaries | further))
         if not sl.unknowns and not sl.definitions:
             exact = self.constant_verdict(claim, encoded, divisors)
             if exact is not None:
@@ -306,32 +313,43 @@ class _Session:
             return verdict
         found = s.model()
         point = self.polish_counterexample(bad, self.point(found, sl), sl)
-        try:
-            model = self.model_at(bad, point, sl) or found
-        except Undecided:
-            model, point = found, self.point(found, sl)
+        shown = None
+        if _boxed(sl) and self.holds_at(bad, {uid: v for uid, v in point.values if uid in sl.unknowns}):
+            try:  # no query: the point is closed, and the simplifier gives every value at it
+                shown = self.shown(claim, encoded, divisors, _AtPoint(self, {uid: v for uid, v in point.values if uid in sl.unknowns}))
+            except _NotNumeral:
+                shown = None  # a division by zero there: the solver's model says what it gives
+        model = None
+        if shown is None:
+            try:
+                model = self.model_at(bad, point, sl) or found
+            except Undecided:
+                model, point = found, self.point(found, sl)
+        failing, zero = shown[:2] if shown is not None else self.failing(encoded, divisors, model)
+        _, left, right = encoded[failing]
+        worst = None
+        if claim.kind == "check" and len(claim.conditions) == 1 and claim.conditions[0].op != "==":
+            worst = self.extreme(left, claim.conditions[0].op in ("<=", "<"), bound=None, among=relevant, sl=sl)
+        if shown is None:
+            shown = self.shown(claim, encoded, divisors, model)
+        _, _, left_value, right_value, values = shown
+        return Verdict(claim, "violated", point=point, failing=failing, left=left_value, right=right_value, values=values, zero_divisor=zero, worst=worst, relevant=relevant)
+
+    def shown(self, claim: m.Claim, encoded: list[tuple[z3.BoolRef, z3.ArithRef, z3.ArithRef]], divisors: list[z3.ArithRef], model) -> tuple[int, bool, Fraction, Fraction, tuple]:
+        """What a counterexample's report shows: the failing condition, whether a divisor is zero,
+        both sides of the failing condition and the quantities that explain it."""
+        failing, zero = self.failing(encoded, divisors, model)
+        _, left, right = encoded[failing]
+        return failing, zero, fraction(model.eval(left, model_completion=True))[0], fraction(model.eval(right, model_completion=True))[0], self.explain(claim.conditions[failing], model)
+
+    def failing(self, encoded: list[tuple[z3.BoolRef, z3.ArithRef, z3.ArithRef]], divisors: list[z3.ArithRef], model) -> tuple[int, bool]:
+        """The first condition the model breaks, and whether a divisor is zero there."""
         failing = 0
         for index, (holds, _, _) in enumerate(encoded):
             if z3.is_false(model.eval(holds, model_completion=True)):
                 failing = index
                 break
-        _, left, right = encoded[failing]
-        zero = any(fraction(model.eval(d, model_completion=True))[0] == 0 for d in divisors)
-        worst = None
-        if claim.kind == "check" and len(claim.conditions) == 1 and claim.conditions[0].op != "==":
-            worst = self.extreme(left, claim.conditions[0].op in ("<=", "<"), bound=None, among=relevant, sl=sl)
-        return Verdict(
-            claim,
-            "violated",
-            point=point,
-            failing=failing,
-            left=fraction(model.eval(left, model_completion=True))[0],
-            right=fraction(model.eval(right, model_completion=True))[0],
-            values=self.explain(claim.conditions[failing], model),
-            zero_divisor=zero,
-            worst=worst,
-            relevant=relevant,
-        )
+        return failing, any(fraction(model.eval(d, model_completion=True))[0] == 0 for d in divisors)
 
     def related(self, comparison: m.Comparison) -> list[tuple[str, ...]]:
         if id(comparison) not in self._related:
@@ -388,7 +406,12 @@ class _Session:
         return s.model() if decide(s) else None
 
     def polish_counterexample(self, bad: z3.BoolRef, point: Point, sl: _Slice) -> Point:
-        """Move each unknown to an end of its range, or a short decimal, while the claim stays broken."""
+        """Move each unknown to an end of its range, or a short decimal, while the claim stays broken.
+        Where the slice is a box (its unknowns bounded by their ranges alone, no auxiliary
+        variable), whether the claim stays broken at a point of it is a closed formula: Z3's
+        simplifier decides it on numerals, without a query (the query would fix every unknown
+        of the slice at the same rationals)."""
+        boxed = _boxed(sl)
         replaced: set[str] = set()
         for unknown in self.model.unknowns:
             if unknown.id not in sl.unknowns:
@@ -398,8 +421,10 @@ class _Session:
                 if candidate == current or not unknown.low <= candidate <= unknown.high:
                     continue
                 trial = Point(tuple((uid, candidate if uid == unknown.id else v) for uid, v in point.values))
+                still_broken = self.holds_at(bad, {uid: v for uid, v in trial.values if uid in sl.unknowns}) if boxed else None
                 try:
-                    still_broken = self.model_at(bad, trial, sl) is not None
+                    if still_broken is None:
+                        still_broken = self.model_at(bad, trial, sl) is not None
                 except Undecided:
                     continue  # cannot tell: the point stays where the solver put it
                 if still_broken:
@@ -464,6 +489,9 @@ class _Session:
     def extreme(self, term: z3.ArithRef, maximize: bool, bound: Fraction | None, among: tuple[str, ...], sl: _Slice) -> Worst | None:
         """`among`: the unknowns the claim depends on; no other can move the term, so only these are
         snapped to corners or tested for freedom (this keeps the work per claim linear in them)."""
+        corner = self.corners(term, maximize, among, sl)
+        if corner is not None:
+            return corner
         sign = 1 if maximize else -1
         status, best, point = self.probe(term, None, maximize, sl)
         if status != "sat" or best is None or point is None:
@@ -501,6 +529,75 @@ class _Session:
         free = () if point.approximate else self.free_unknowns(term, best, point, among, sl)
         return Worst(best, far, exact, point, free, maximize, irrational=status == "unsat" and point.approximate)
 
+    def corners(self, term: z3.ArithRef, maximize: bool, among: tuple[str, ...], sl: _Slice) -> Worst | None:
+        """The worst case at a corner of the ranges, when the solver shows that nothing is worse.
+
+        Worst cases of monotone quantities sit at corners. When the term's unknowns are bounded by
+        their ranges alone (no assumption ties them, no auxiliary variable is defined) and are few,
+        the term is evaluated exactly at every corner (the solver's own simplifier on numerals),
+        and one query asks for a point beyond the worst corner. Unsat proves that corner's value
+        the extreme, exactly: the proof is the solver's, the corner only a candidate. Sat or
+        unknown returns None, and the bisection below searches as before. The point is the one
+        the bisection's polishing would reach: the corner, and every other unknown of the claim
+        at the high end of its range (it cannot move the term)."""
+        if sl.definitions or not among:
+            return None
+        names = self.symbols([term])[0]
+        moving = [u for u in self.model.unknowns if u.id in names]
+        if len(moving) > MAX_CORNER_UNKNOWNS or not names <= set(sl.unknowns) or any(f.kind == "assume" and f.unknowns & (names | set(among)) for f in sl.facts):
+            return None
+        base = {uid: self.witness[uid][0] for uid in sl.unknowns}
+        for unknown in self.model.unknowns:
+            if unknown.id in among:
+                base[unknown.id] = unknown.high
+        values: dict[tuple[Fraction, ...], Fraction] = {}
+        best: tuple[Fraction, ...] | None = None
+        for ends in itertools.product(*[sorted({u.low, u.high}) for u in moving]):
+            value = self.exact_at(term, {**base, **{u.id: e for u, e in zip(moving, ends)}})
+            if value is None:
+                return None  # a divisor is zero there, or the value is irrational: search
+            values[ends] = value
+            if best is None or (value >= values[best] if maximize else value <= values[best]):
+                best = ends
+        assert best is not None
+        chosen = {**base, **{u.id: e for u, e in zip(moving, best)}}
+        point = Point(tuple((u.id, chosen.get(u.id, self.witness[u.id][0])) for u in self.model.unknowns))
+        status, _, _ = self.probe(term, values[best], maximize, sl)
+        if status != "unsat":
+            return None
+        # Free unknowns: one the term does not contain is free; one whose other end changes the
+        # value (with the free ones found so far at the point) is not; the solver decides the rest.
+        free: list[str] = []
+        index = {u.id: i for i, u in enumerate(moving)}
+        for unknown in self.model.unknowns:
+            if unknown.low == unknown.high or unknown.id not in among:
+                continue
+            if unknown.id not in index:
+                free.append(unknown.id)
+                continue
+            flipped = list(best)
+            i = index[unknown.id]
+            flipped[i] = unknown.low if best[i] == unknown.high else unknown.high
+            if values[tuple(flipped)] != values[best]:
+                continue
+            if self.free_unknowns(term, values[best], point, (unknown.id,), sl, fixed_free=tuple(free)):
+                free.append(unknown.id)
+        return Worst(values[best], values[best], True, point, tuple(free), maximize)
+
+    def exact_at(self, term: z3.ArithRef, values: dict[str, Fraction]) -> Fraction | None:
+        """The term's value with every unknown it contains at the given values, by the solver's
+        simplifier (exact on numerals); None unless the result is a rational numeral."""
+        pairs = [(self.enc.variables[uid], self.enc.val(v)) for uid, v in values.items()]
+        simple = z3.simplify(z3.substitute(term, *pairs)) if pairs else z3.simplify(term)
+        return fraction(simple)[0] if z3.is_rational_value(simple) else None
+
+    def holds_at(self, fact: z3.BoolRef, values: dict[str, Fraction]) -> bool | None:
+        """The fact's truth with every unknown it contains at the given values, by the solver's
+        simplifier; None unless it simplifies to true or false."""
+        pairs = [(self.enc.variables[uid], self.enc.val(v)) for uid, v in values.items()]
+        simple = z3.simplify(z3.substitute(fact, *pairs)) if pairs else z3.simplify(fact)
+        return True if z3.is_true(simple) else False if z3.is_false(simple) else None
+
     def value_at(self, term: z3.ArithRef, point: Point, sl: _Slice) -> tuple[Fraction, bool] | None:
         """The term's value at the point, and whether that value is an irrational's approximation."""
         status, value, where = self.probe(term, None, True, sl, fixed=point)
@@ -530,10 +627,11 @@ class _Session:
         self.finish(s, sl)
         return decide(s)
 
-    def free_unknowns(self, term: z3.ArithRef, best: Fraction, point: Point, among: tuple[str, ...], sl: _Slice) -> tuple[str, ...]:
+    def free_unknowns(self, term: z3.ArithRef, best: Fraction, point: Point, among: tuple[str, ...], sl: _Slice, fixed_free: tuple[str, ...] = ()) -> tuple[str, ...]:
         """Unknowns that can together take any values in their ranges without changing the worst
-        case (built greedily in declaration order, so the set is jointly free, not just one by one)."""
-        free: list[str] = []
+        case (built greedily in declaration order, so the set is jointly free, not just one by one).
+        `fixed_free`: unknowns already known to be free, which move with each one tried."""
+        free: list[str] = list(fixed_free)
         for unknown in self.model.unknowns:
             if unknown.low == unknown.high or unknown.id not in among:
                 continue
@@ -552,7 +650,32 @@ class _Session:
                     free.append(unknown.id)
             except Undecided:
                 continue  # not shown as free unless the solver says so
-        return tuple(free)
+        return tuple(u for u in free if u not in fixed_free)
+
+
+class _NotNumeral(Exception):
+    """A term has no numeral value at a closed point (a division by zero)."""
+
+
+class _AtPoint:
+    """A closed point of a box slice read like a model: every unknown fixed, each term's value
+    by Z3's simplifier on numerals (what a model fixing the same rationals gives). A term
+    whose value is not a numeral (a division by zero, which a model gives some value) raises
+    _NotNumeral, and the caller asks the solver for a model instead."""
+
+    def __init__(self, session: _Session, values: dict[str, Fraction]) -> None:
+        self.pairs = [(session.enc.variables[uid], session.enc.val(v)) for uid, v in values.items()]
+
+    def eval(self, term: z3.ExprRef, model_completion: bool = True) -> z3.ExprRef:
+        simple = z3.simplify(z3.substitute(term, *self.pairs)) if self.pairs else z3.simplify(term)
+        if not (z3.is_rational_value(simple) or z3.is_true(simple) or z3.is_false(simple)):
+            raise _NotNumeral(str(simple))
+        return simple
+
+
+def _boxed(sl: _Slice) -> bool:
+    """Its unknowns bounded by their ranges alone: no assumption ties them, no auxiliary variable."""
+    return not sl.definitions and not any(f.kind == "assume" for f in sl.facts)
 
 
 def _compare(op: str, left: Fraction, right: Fraction) -> bool:

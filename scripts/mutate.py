@@ -46,6 +46,8 @@ SUITES: dict[str, list[str]] = {
     "placement": ["tests/test_placement.py"],  # a layout on tiers: hand-computed and against the core
     "apart": ["tests/test_disaggregated.py"],  # prefill and decode apart: by hand and against the core
     "experts": ["tests/test_experts_training.py"],  # training a mixture of experts: by hand and against the core
+    "slicing": ["tests/test_slicing.py"],  # the solver's queries: slices, exact arithmetic, corners
+    "records": ["tests/test_records.py"],  # record classes against their dataclass twins
 }
 
 
@@ -194,6 +196,10 @@ MUTATIONS: list[Mutation] = [
     Mutation("enc: a stage-to-stage message on the innermost tier it uses", PLACE_ENC, "return _max(terms) if terms else e.val(0)", "return terms[0] if terms else e.val(0)", ("llama3-tiers",)),
     Mutation("sim: every rank a group of its own on the tiers", PLACE, "first -= (r // sigma) % k * sigma", "first -= 0", ("llama3-tiers",)),
     Mutation("sim: every stage-to-stage message on the innermost tier", PLACE, "used.add(next(i for i, t in enumerate(ladder) if rank // t.size == other // t.size))", "used.add(0)", ("llama3-tiers",)),
+    # the solver's shortcuts and the record classes: each must still be caught
+    Mutation("solve: the best corner taken for the worst case without the query beyond it", "checker/solve.py", 'if status != "unsat":\n            return None', "if False:\n            return None", suite="slicing"),
+    Mutation("solve: an unknown whose other end changes the value taken as free", "checker/solve.py", "if values[tuple(flipped)] != values[best]:\n                continue", "if values[tuple(flipped)] != values[best]:\n                free.append(unknown.id)\n                continue", suite="slicing"),
+    Mutation("records: equality and hashing on the first field only", "checker/records.py", "values = get if len(names) != 1 else", "values = get if False else", suite="records"),
 ]
 
 _TOKEN = re.compile(r"\w+|\*\*|[^\s\w]")

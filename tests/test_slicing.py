@@ -165,3 +165,73 @@ def test_exact_values_follow_the_rules_of_arithmetic():
     assert solve._exact(z3.If(x > 1, x, -x)) == Fraction(-3, 4)
     assert solve._exact(x / (x - x)) is None  # Z3's division by zero is arbitrary: not decided here
     assert solve._exact(x + z3.Real("u", ctx)) is None
+
+
+# ---- worst cases at corners ---------------------------------------------------------------
+
+BUMP = PANEL.replace("0.85 .. 0.92", "0.3 .. 0.9") + """\
+check bump: panel.emissivity * (1 - panel.emissivity) <= 0.3
+check dip:  panel.emissivity * (1 - panel.emissivity) >= 0.1
+"""
+
+
+def test_a_monotone_worst_case_is_proved_at_its_corner_by_one_query(monkeypatch):
+    """The area falls as the emissivity rises: its worst case is the low corner. The corners are
+    evaluated exactly and one query shows nothing lies beyond; the bisection (switched off by
+    making the corner path give up) finds the same worst case with many more queries."""
+    model = model_of(PANEL)
+    claim = next(c for c in model.checks if c.name == "fits_bus")
+
+    def worst_case(session):
+        before = solve.QUERIES
+        verdict = session.check(claim)
+        return verdict, solve.QUERIES - before
+
+    session = solve._Session(model, Limits())
+    session.vacuity()
+    fast, fast_queries = worst_case(session)
+    monkeypatch.setattr(solve._Session, "corners", lambda self, *a: None)
+    slow, slow_queries = worst_case(session)
+    assert fast.worst == slow.worst and fast.margin == slow.margin and fast.rests_on == slow.rests_on
+    assert fast.worst.exact and fast.worst.point.get("panel.emissivity") == Fraction(85, 100)
+    assert fast_queries == 2  # the claim, then the probe beyond the corner
+    assert slow_queries > 6
+
+
+def test_a_worst_case_inside_the_range_is_not_taken_for_a_corner():
+    """e(1 - e) peaks at e = 0.5, inside 0.3 .. 0.9: the query beyond the best corner (0.21 at 0.3)
+    is satisfiable, so the search runs and finds 0.25. Its minimum does sit at a corner (0.09)."""
+    found = verdicts(BUMP)
+    bump, dip = found["bump"], found["dip"]
+    assert bump.status == "proved" and bump.worst.value == Fraction(1, 4) and bump.worst.point.get("panel.emissivity") == Fraction(1, 2)
+    assert bump.worst.exact and bump.margin == Fraction(1, 20)
+    assert dip.status == "violated" and dip.worst.value == Fraction(9, 100) and dip.worst.exact
+    assert dip.worst.point.get("panel.emissivity") == Fraction(9, 10)
+
+
+def test_free_unknowns_at_a_corner_match_the_search(monkeypatch):
+    """An unknown of the claim that its term does not contain is free; one whose other end changes
+    the value is not; the rest (here a factor times zero) are asked of the solver. The corner path
+    and the search agree on all of them."""
+    text = other(0) + other(1) + """\
+check right: other0.area <= 5000 m^2 + 0 * other1.area
+check zero: other0.area + 0 * other1.emissivity * 1 m^2 <= 5000 m^2
+"""
+    taken = []
+    real = solve._Session.corners
+
+    def watched(self, *args):
+        worst = real(self, *args)
+        taken.append(worst is not None)
+        return worst
+
+    monkeypatch.setattr(solve._Session, "corners", watched)
+    fast = verdicts(text)
+    assert taken and all(taken)  # every worst case here sits at a corner
+    monkeypatch.setattr(solve._Session, "corners", lambda self, *a: None)
+    slow = verdicts(text)
+    for name in ("right", "zero", "other0_fits", "other1_fits"):
+        assert fast[name].worst == slow[name].worst, name
+    assert set(fast["right"].worst.free) == {"other1.emissivity", "other1.temperature", "other1.sink"}
+    assert fast["zero"].worst.free == ("other1.emissivity",)
+    assert fast["other0_fits"].worst.free == ()
