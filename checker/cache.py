@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import json
 import os
 import pickle
 import sys
@@ -128,7 +127,7 @@ def result_key(path: str, texts: Sequence[bytes], options: Mapping[str, Any]) ->
     from checker.imports.dependencies), the checker (:func:`tool_digest`) and the options."""
     digest = hashlib.sha256(_RESULT_MAGIC)
     digest.update(tool_digest())
-    digest.update(json.dumps(options, sort_keys=True, default=str).encode())
+    digest.update(repr(sorted((k, sorted(v.items()) if isinstance(v, dict) else v) for k, v in options.items())).encode())  # canonical: sorted keys
     encoded = path.encode("utf-8", "surrogateescape")
     digest.update(b"%d\0" % len(encoded) + encoded)
     for text in texts:

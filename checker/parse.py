@@ -7,7 +7,6 @@ what was expected; no Lark object leaves this module.
 
 from __future__ import annotations
 
-import difflib
 import pickle
 import re
 from fractions import Fraction
@@ -322,6 +321,7 @@ def _syntax_diagnostic(path: str, text: str, exc: UnexpectedInput):
 
 
 def _unknown_statement(text: str, token: Token) -> str:
+    import difflib  # only for a misspelt name: not on a cold start's path
     close = difflib.get_close_matches(str(token), STATEMENT_WORDS, n=1)
     hint = f" (did you mean '{close[0]}'?)" if close else ""
     return f"unknown statement {_found(token)}: a statement starts with {_join(list(STATEMENT_WORDS))}{hint}"

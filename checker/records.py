@@ -8,8 +8,8 @@ taking the fields in order (with their defaults, then ``__post_init__``), ``__re
 
 Why: ``dataclasses`` compiles six small functions from source for every frozen class, and with
 some ninety record classes that was most of a cold ``verify``'s own import time (about 1.3 ms a
-class). Here only ``__init__`` is compiled (it needs the fields' names as parameters); the other
-methods are closures over one ``operator.attrgetter``. tests/test_records.py holds every record
+class). Here ``__init__`` is compiled once per number of fields and renamed for each class,
+and the other methods are closures over one ``operator.attrgetter``. tests/test_records.py holds every record
 class of the checker to the behaviour of a real dataclass.
 
 Anything this does not handle the same way (a base class, ``ClassVar`` or ``InitVar``
@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import dataclasses
 import operator
+import types
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -118,16 +119,37 @@ def _plain_fields(cls: type) -> tuple[str, ...] | None:
     return tuple(annotations)
 
 
+_TEMPLATES: dict[tuple[int, bool], Any] = {}  # (number of fields, __post_init__?) -> code
+_PLACEHOLDER = "_record_field_{}"
+
+
 def _init(cls: type, names: tuple[str, ...], defaults: dict[str, Any], post_init: bool):
-    """__init__ with the fields as parameters: the one method compiled from source."""
-    parameters = ", ".join(f"{n}=__default_{n}" if n in defaults else n for n in names)
-    body = [f"    __set(self, {n!r}, {n})" for n in names]
-    if post_init:
-        body.append("    self.__post_init__()")
-    source = f"def __init__(self{', ' if names else ''}{parameters}):\n" + ("\n".join(body) or "    pass") + "\n"
-    scope: dict[str, Any] = {"__set": object.__setattr__, **{f"__default_{n}": v for n, v in defaults.items()}}
-    exec(compile(source, f"<record {cls.__qualname__}>", "exec"), scope)  # noqa: S102 - our own field names only
-    init = scope["__init__"]
+    """__init__ with the fields as parameters. The code is compiled once per number of fields,
+    with placeholder names; each record's __init__ is that code with its own field names put in
+    (CodeType.replace: the parameters and the attribute names the body sets), and its defaults
+    as the function's defaults. Where the code cannot be renamed, it is compiled for the class."""
+    shape = (len(names), post_init)
+    template = _TEMPLATES.get(shape)
+    if template is None:
+        template = _TEMPLATES[shape] = _compile([_PLACEHOLDER.format(i) for i in range(len(names))], post_init, f"<record {len(names)} fields>")
+    rename = {_PLACEHOLDER.format(i): name for i, name in enumerate(names)}
+    try:
+        code = template.replace(
+            co_varnames=tuple(rename.get(v, v) for v in template.co_varnames),
+            co_consts=tuple(rename.get(c, c) if isinstance(c, str) else c for c in template.co_consts),
+        )
+    except (TypeError, ValueError):  # another interpreter's code objects: compile this one
+        code = _compile(list(names), post_init, f"<record {cls.__qualname__}>")
+    init = types.FunctionType(code, {"__set": object.__setattr__}, "__init__", tuple(defaults[n] for n in names if n in defaults) or None)
     init.__qualname__ = f"{cls.__qualname__}.__init__"
     init.__module__ = cls.__module__
     return init
+
+
+def _compile(parameters: list[str], post_init: bool, filename: str):
+    body = [f"    __set(self, {p!r}, {p})" for p in parameters]
+    if post_init:
+        body.append("    self.__post_init__()")
+    source = "def __init__(" + ", ".join(["self", *parameters]) + "):\n" + ("\n".join(body) or "    pass") + "\n"
+    module = compile(source, filename, "exec")  # our own placeholders or field names only
+    return next(c for c in module.co_consts if isinstance(c, types.CodeType))

@@ -6,7 +6,6 @@ JSON report carries every value exactly as 'p/q' beside its rounded decimal.
 
 from __future__ import annotations
 
-import json
 from fractions import Fraction
 from typing import TextIO
 
@@ -447,5 +446,7 @@ def write_json(results: list[FileResult], out: TextIO, exit_code: int | None = N
     data = to_json(results, exit_code)
     if baseline is not None:
         data["baseline"] = baseline
+    import json  # only for --format json: not on a text report's path
+
     json.dump(data, out, indent=2, ensure_ascii=False)
     out.write("\n")

@@ -6,7 +6,6 @@ can, so one run reports as much as possible. Units are checked here, before anyt
 
 from __future__ import annotations
 
-import difflib
 from fractions import Fraction
 from typing import Callable
 
@@ -19,6 +18,7 @@ from checker.resolve_serving import ServingResolver
 
 
 def _suggest(name: str, options) -> str:
+    import difflib  # only for a misspelt name: not on a cold start's path
     close = difflib.get_close_matches(name, sorted(options), n=1)
     return f"; did you mean '{close[0]}'?" if close else ""
 

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-import difflib
 
 from checker import codes, model as m, nodes, registry
 
 def _suggest(name: str, options) -> str:
+    import difflib  # only for a misspelt name: not on a cold start's path
     close = difflib.get_close_matches(name, sorted(options), n=1)
     return f"; did you mean '{close[0]}'?" if close else ""
 

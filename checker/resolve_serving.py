@@ -6,7 +6,6 @@ A mixin of checker.resolve.Resolver (it uses its diagnostics and field helpers).
 
 from __future__ import annotations
 
-import difflib
 
 from checker import codes, model as m, nodes, registry, units as u
 
@@ -90,6 +89,7 @@ class ServingResolver:
             return None
         name = value.parts[0]
         if name not in names:
+            import difflib  # only for a misspelt name: not on a cold start's path
             close = difflib.get_close_matches(name, names, n=1)
             self.fail(value.span, codes.UNKNOWN_NAME, f"'{cluster.name}' has no pool '{name}'" + (f"; did you mean '{close[0]}'?" if close else f"; its pools: {', '.join(names)}"))
             return None

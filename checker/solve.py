@@ -153,7 +153,7 @@ class _Session:
     def everything(self) -> _Slice:
         return _Slice(tuple(u.id for u in self.model.unknowns), tuple(self.facts()), tuple(d for _, d in self.enc.definitions))
 
-    def symbols(self, terms: list[z3.ExprRef]) -> tuple[set[str], set[str], list[z3.ArithRef]]:
+    def symbols(self, terms: list[z3.ExprRef], seen: set[int] | None = None) -> tuple[set[str], set[str], list[z3.ArithRef]]:
         """The unknowns, the auxiliary variables (by definition name) and the non-constant
         divisors (in id order, as encode.denominators gives them) the terms reach, following
         auxiliary variables into their definitions, in one walk. Nothing of the walk is kept:
@@ -165,7 +165,7 @@ class _Session:
         auxiliaries: set[str] = set()
         divisors: dict[int, z3.ArithRef] = {}
         stack = list(terms)
-        seen: set[int] = set()
+        seen = set() if seen is None else seen  # given: the nodes an earlier walk of live terms saw are skipped
         while stack:
             e = stack.pop()
             if e.get_id() in seen:
@@ -289,9 +289,10 @@ class _Session:
         encoded = [self.enc.comparison(c, []) for c in claim.conditions]
         # a point where any divisor (the claim's or a derived quantity's) is zero breaks the claim
         terms = [t for _, left, right in encoded for t in (left, right)]
-        unknowns, auxiliaries, divisors = self.symbols(terms)  # each walk once: the claim's terms,
+        seen: set[int] = set()
+        unknowns, auxiliaries, divisors = self.symbols(terms, seen)  # each node walked once: the claim's terms,
         explaining = self.explaining(claim)
-        more, further, _ = self.symbols(explaining)  # then those of the quantities it shows
+        more, further, _ = self.symbols(explaining, seen)  # then what the quantities it shows add
         relevant = self.relevant(terms, unknowns)
         sl = self.slice(terms + explaining, (unknowns | more, auxiliaries | further))
         if not sl.unknowns and not sl.definitions:

@@ -7,7 +7,6 @@ Power is a base unit here (we never need mass), so J = W·s.
 
 from __future__ import annotations
 
-import difflib
 import re
 from fractions import Fraction
 from checker.records import record
@@ -143,6 +142,7 @@ def parse_unit(text: str) -> tuple[Fraction, Dim]:
         match = _TERM.match(term)
         symbol = match.group(1) if match else term
         if not match or symbol not in UNITS:
+            import difflib  # only for a misspelt name: not on a cold start's path
             close = difflib.get_close_matches(symbol, UNITS, n=1, cutoff=0.5)
             raise UnitError(symbol, close[0] if close else None)
         power = int(match.group(2) or 1)

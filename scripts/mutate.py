@@ -144,7 +144,7 @@ MUTATIONS: list[Mutation] = [
     Mutation("enc: the eclipse keeps the sunlight", "checker/encode_eclipse.py", "excess = (heat - eclipse_heat) / area + _sunlight(e, r)", "excess = (heat - eclipse_heat) / area", ("radiator-eclipse",)),
     Mutation("enc: the eclipse's tangent without its slope", "checker/encode_eclipse.py", "beta = 3 / (c * tangent)", "beta = 0 / (c * tangent)", ("radiator-eclipse",)),
     Mutation("sim: the eclipse's upper path stepped explicitly", "checker/sim/eclipse.py", "high = _implicit_up(high, a, b, d) if a * high**4 >= b else explicit_ceil(high, a, b, d)", "high = explicit_floor(high, a, b, d) if a * high**4 >= b else explicit_ceil(high, a, b, d)", ("radiator-eclipse",)),
-    Mutation("sim: the eclipse's heat ignored", SCEN, "heat = s.heat if s.eclipse_heat is None else s.eclipse_heat", "heat = s.heat", ("radiator-eclipse",)),
+    Mutation("sim: the eclipse's heat ignored", "checker/sim/panel.py", "heat = s.heat if s.eclipse_heat is None else s.eclipse_heat", "heat = s.heat", ("radiator-eclipse",)),
     Mutation("sim: ring all-reduce chunk size/(n-1) instead of size/n", COLL, "chunk = size / n", "chunk = size / (n - 1)", ("ring-vs-tree",)),
     Mutation("sim: tree rounds floor(log2 n) instead of ceil", COLL, "while informed < n:", "while 2 * informed <= n:", ("ring-vs-tree",)),
     Mutation("sim: jitter ignored", TRAIN, "ticks = stretch(on_grid(base, unit), on_grid(jitter, unit), unit)", "ticks = stretch(on_grid(base, unit), 0, unit)", ("colossus2",)),

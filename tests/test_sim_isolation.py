@@ -59,3 +59,23 @@ def test_floats_are_refused_at_the_door():
         sim.barrier((1.5,))
     with pytest.raises(TypeError):
         sim.radiated_power(1.0, sim.STEFAN_BOLTZMANN, 300, 3, 2)
+
+
+def test_the_package_imports_a_module_on_first_use():
+    """`checker.sim` names every module's exports but imports a module only when one of its names
+    is first used: a spec of radiators never loads the cluster, transformer or serving runs."""
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys, checker.sim as sim\n"
+        "def loaded(): return sorted(m[12:] for m in sys.modules if m.startswith('checker.sim.'))\n"
+        "print(loaded()); sim.Radiator; print(loaded()); sim.scenario; print(loaded())\n"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout.splitlines()
+    assert out[0] == "[]"
+    assert set(eval(out[1])) == {"panel", "radiator", "eclipse", "exact"}  # noqa: S307 - our own output
+    assert "scenario" in eval(out[2]) and "transformer_job" not in eval(out[2])  # noqa: S307
+    assert set(sim._HOME) == set(sim.__all__)
+    with pytest.raises(AttributeError):
+        sim.not_a_name  # noqa: B018

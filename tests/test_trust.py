@@ -141,12 +141,12 @@ def test_a_point_beyond_the_cores_reach_is_counted_in_the_summary(spec):
 
 
 def test_a_replay_the_core_refuses_is_an_internal_error(spec, monkeypatch):
-    from checker.sim import scenario
+    from checker.sim import panel
 
     def refuse(*args, **kwargs):
         raise ValueError("need 0 < emissivity <= 1")
 
-    monkeypatch.setattr(scenario, "area_for", refuse)
+    monkeypatch.setattr(panel, "area_for", refuse)
     result = verify(spec(RADIATOR))
     assert result.code == 4
     assert "this is an internal error in verify" in result.out and "ValueError" not in result.out

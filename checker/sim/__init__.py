@@ -34,7 +34,8 @@ _HOME = {
     **dict.fromkeys(('Shape', 'TransformerSpec', 'TransformerTraining'), 'transformer_job'),
     **dict.fromkeys(('ExpertTraining', 'domain_partners'), 'experts_training'),
     **dict.fromkeys(('Disaggregated',), 'disaggregated'),
-    **dict.fromkeys(('MAX_RING', 'TICKS', 'Cluster', 'ClusterSpec', 'GpuSpec', 'NetworkSpec', 'OutOfReach', 'PoolSpec', 'PowerSpec', 'Radiator', 'RadiatorSpec'), 'scenario'),
+    **dict.fromkeys(('MAX_RING', 'TICKS', 'Cluster', 'ClusterSpec', 'GpuSpec', 'NetworkSpec', 'OutOfReach', 'PoolSpec', 'PowerSpec'), 'scenario'),
+    **dict.fromkeys(('Radiator', 'RadiatorSpec'), 'panel'),
     **dict.fromkeys(('Cohort', 'Step', 'barrier', 'exposed', 'gpu_finish_times', 'later', 'simulate_training', 'stretch', 'training_step', 'work_per_gpu'), 'training'),
 }
 
@@ -74,7 +75,12 @@ __all__ = [
 def __getattr__(name: str):
     home = _HOME.get(name)
     if home is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+        try:  # a module of the package (sim.scenario), as an eager import would have set it
+            return import_module(f".{name}", __name__)
+        except ModuleNotFoundError as exc:
+            if exc.name != f"{__name__}.{name}":
+                raise  # the module exists and fails to import: not a missing name
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
     value = getattr(import_module(f".{home}", __name__), name)
     globals()[name] = value  # later uses skip this function
     return value
