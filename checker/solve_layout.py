@@ -123,8 +123,16 @@ class _Candidate:
         self.corners: dict[Fraction, Point] = {}  # a corner of the ranges where the quantity has that value
 
     def start(self, limits: Limits, path: tuple[str, ...]) -> None:
+        """A session of its own (a context of its own: what a context has seen steers Z3's search,
+        so each layout's answers do not depend on the layouts before it)."""
+        self.limits, self.path = limits, path
         self.session = _Session(self.model, limits)
         self.term = self.session.enc.quantity(path)
+
+    def stop(self) -> None:
+        """Drop the session: its Z3 context holds some 17 MB, and five at once were most of a
+        best-layout search's memory."""
+        self.session, self.term = None, None  # type: ignore[assignment]
 
     def interval(self) -> None:
         """The quantity's proved lowest and highest over the ranges: the corners' values, each
@@ -159,6 +167,8 @@ class _Candidate:
     def beats(self, other: "_Candidate", maximize: bool, path: tuple[str, ...]) -> str:
         """Is this layout's quantity at least as good as the other's at every point of the ranges?
         Both closed forms over the same unknowns in one solver: proved, refuted or unknown."""
+        if self.session is None:
+            self.start(self.limits, self.path)
         session = self.session
         theirs = encode(other.model, session.ctx)
         term = theirs.quantity(path)
@@ -211,12 +221,14 @@ def _search(spec: nodes.SpecFile, model: m.Model, verdict: Verdict, limits: Limi
             undecided += 1
             continue
         fitting.append(_Candidate(layout, variant, found[0]))
+    shared = session = None  # type: ignore[assignment]  # its Z3 context (about 17 MB) is freed here
     sign = 1 if find.maximize else -1
     fitting.sort(key=lambda c: -sign * c.value)
     top = fitting[:TOP]
     for candidate in top:
         candidate.start(limits, path)
         candidate.interval()
+        candidate.stop()  # its context is freed before the next is made (a winner's gets a fresh one)
 
     def worst(c: _Candidate) -> Fraction | None:
         return c.low if find.maximize else c.high
@@ -237,6 +249,7 @@ def _search(spec: nodes.SpecFile, model: m.Model, verdict: Verdict, limits: Limi
             else:
                 open_ += 1
                 break  # this one is not the best everywhere: try the next
+        winner.stop()
         if open_ == 0 and failed == 0:
             proved_best = True
             top.remove(winner)
