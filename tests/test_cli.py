@@ -100,3 +100,19 @@ def test_no_traceback_on_a_directory_named_like_a_spec(tmp_path):
     (tmp_path / "dir.spec").mkdir()
     result = verify(str(tmp_path / "dir.spec"))
     assert "Traceback" not in result.out + result.err
+
+
+def test_the_command_ends_at_once_with_everything_written(tmp_path):
+    """`verify` (and `python -m checker`) skips the interpreter's teardown: its whole report must
+    still reach a pipe and a file, with the exit code main() returned."""
+    specs = [str(p) for p in sorted((ROOT / "examples").glob("*radiator*.spec"))]
+    env = {**__import__("os").environ, "XDG_CACHE_HOME": str(tmp_path / "cache")}
+    piped = subprocess.run([sys.executable, "-m", "checker", "--format", "json", *specs], capture_output=True, text=True, cwd=ROOT, env=env)
+    assert piped.returncode == 1 and piped.stderr == ""
+    assert [r["path"] for r in json.loads(piped.stdout)["files"]] == specs  # the whole document, parsed
+    with open(tmp_path / "out.txt", "w") as handle:
+        written = subprocess.run([sys.executable, "-m", "checker", *specs], stdout=handle, cwd=ROOT, env=env)
+    text = (tmp_path / "out.txt").read_text()
+    assert written.returncode == 1 and text.endswith("--format json has exact values)\n") and f"{len(specs)} files:" in text
+    usage = subprocess.run([sys.executable, "-m", "checker", "--no-such-option"], capture_output=True, text=True, cwd=ROOT)
+    assert usage.returncode == 4 and "usage" in usage.stderr
