@@ -227,13 +227,13 @@ class _Session:
                 s.add(f.fact)
         return s
 
-    def divisors(self, term: z3.ArithRef) -> list[z3.ArithRef]:
+    def divisors(self, term: z3.ArithRef, known: list[z3.ArithRef] | None = None) -> list[z3.ArithRef]:
         """The term's non-constant divisors, found once per term (the worst-case search asks
-        about the same term dozens of times)."""
+        about the same term dozens of times). `known`: the caller's walk found them."""
         key = term.get_id()
         cached = self._divisors.get(key)
         if cached is None or not cached[0].eq(term):  # the term is kept: its id is never another's
-            cached = self._divisors[key] = (term, self.symbols([term])[2])
+            cached = self._divisors[key] = (term, self.symbols([term])[2] if known is None else known)
         return cached[1]
 
     def finish(self, s: z3.Solver, sl: _Slice) -> None:
@@ -295,6 +295,8 @@ class _Session:
         more, further, _ = self.symbols(explaining, seen)  # then what the quantities it shows add
         relevant = self.relevant(terms, unknowns)
         sl = self.slice(terms + explaining, (unknowns | more, auxiliaries | further))
+        # the left side's unknowns and divisors, when the walk above found them (a numeral right side)
+        left_names = (unknowns, divisors) if len(encoded) == 1 and z3.is_rational_value(encoded[0][2]) else None
         if not sl.unknowns and not sl.definitions:
             exact = self.constant_verdict(claim, encoded, divisors)
             if exact is not None:
@@ -310,7 +312,7 @@ class _Session:
             rests = tuple(f"{kind} {name}" for kind, name in self.core(s))
             verdict = Verdict(claim, "proved", rests_on=rests, relevant=relevant)
             if claim.kind == "check" and len(claim.conditions) == 1:
-                return self.with_worst(verdict, encoded[0], sl)
+                return self.with_worst(verdict, encoded[0], sl, left_names)
             return verdict
         found = s.model()
         point = self.polish_counterexample(bad, self.point(found, sl), sl)
@@ -330,7 +332,7 @@ class _Session:
         _, left, right = encoded[failing]
         worst = None
         if claim.kind == "check" and len(claim.conditions) == 1 and claim.conditions[0].op != "==":
-            worst = self.extreme(left, claim.conditions[0].op in ("<=", "<"), bound=None, among=relevant, sl=sl)
+            worst = self.extreme(left, claim.conditions[0].op in ("<=", "<"), bound=None, among=relevant, sl=sl, names=left_names if failing == 0 else None)
         if shown is None:
             shown = self.shown(claim, encoded, divisors, model)
         _, _, left_value, right_value, values = shown
@@ -445,13 +447,13 @@ class _Session:
 
     # ---- worst cases ------------------------------------------------------------------------
 
-    def with_worst(self, verdict: Verdict, encoded: tuple[z3.BoolRef, z3.ArithRef, z3.ArithRef], sl: _Slice) -> Verdict:
+    def with_worst(self, verdict: Verdict, encoded: tuple[z3.BoolRef, z3.ArithRef, z3.ArithRef], sl: _Slice, names: tuple[set[str], list[z3.ArithRef]] | None = None) -> Verdict:
         comparison = verdict.claim.conditions[0]
         if comparison.op == "==":
             return verdict
         _, left, right = encoded
         maximize = comparison.op in ("<=", "<")
-        worst = self.extreme(left, maximize, bound=self.constant(right), among=verdict.relevant, sl=sl)
+        worst = self.extreme(left, maximize, bound=self.constant(right), among=verdict.relevant, sl=sl, names=names)
         if worst is None:
             return verdict
         slack = self.constant(right)
@@ -487,10 +489,10 @@ class _Session:
             point = Point(point.values, approximate=True)  # the value is an irrational's approximation
         return "sat", value, point
 
-    def extreme(self, term: z3.ArithRef, maximize: bool, bound: Fraction | None, among: tuple[str, ...], sl: _Slice) -> Worst | None:
+    def extreme(self, term: z3.ArithRef, maximize: bool, bound: Fraction | None, among: tuple[str, ...], sl: _Slice, names: tuple[set[str], list[z3.ArithRef]] | None = None) -> Worst | None:
         """`among`: the unknowns the claim depends on; no other can move the term, so only these are
         snapped to corners or tested for freedom (this keeps the work per claim linear in them)."""
-        corner = self.corners(term, maximize, among, sl)
+        corner = self.corners(term, maximize, among, sl, names)
         if corner is not None:
             return corner
         sign = 1 if maximize else -1
@@ -530,7 +532,7 @@ class _Session:
         free = () if point.approximate else self.free_unknowns(term, best, point, among, sl)
         return Worst(best, far, exact, point, free, maximize, irrational=status == "unsat" and point.approximate)
 
-    def corners(self, term: z3.ArithRef, maximize: bool, among: tuple[str, ...], sl: _Slice) -> Worst | None:
+    def corners(self, term: z3.ArithRef, maximize: bool, among: tuple[str, ...], sl: _Slice, names: tuple[set[str], list[z3.ArithRef]] | None = None) -> Worst | None:
         """The worst case at a corner of the ranges, when the solver shows that nothing is worse.
 
         Worst cases of monotone quantities sit at corners. When the term's unknowns are bounded by
@@ -543,7 +545,7 @@ class _Session:
         at the high end of its range (it cannot move the term)."""
         if sl.definitions or not among:
             return None
-        names = self.symbols([term])[0]
+        walked, names = names, self.symbols([term])[0] if names is None else names[0]  # given: the caller walked the term
         moving = [u for u in self.model.unknowns if u.id in names]
         if len(moving) > MAX_CORNER_UNKNOWNS or not names <= set(sl.unknowns) or any(f.kind == "assume" and f.unknowns & (names | set(among)) for f in sl.facts):
             return None
@@ -563,6 +565,8 @@ class _Session:
         assert best is not None
         chosen = {**base, **{u.id: e for u, e in zip(moving, best)}}
         point = Point(tuple((u.id, chosen.get(u.id, self.witness[u.id][0])) for u in self.model.unknowns))
+        if walked is not None:
+            self.divisors(term, known=walked[1])  # what the probe asks for, without another walk
         status, _, _ = self.probe(term, values[best], maximize, sl)
         if status != "unsat":
             return None
@@ -789,16 +793,19 @@ def solve(model: m.Model, limits: Limits = Limits()) -> Outcome:
     # verdict: it is "not established", never proved or violated on a meaningless model.
     # Claims that do not depend on it keep their verdicts. Domain invariants are never blocked.
     decided: dict[str, Verdict] = {}
+    broken: list[Verdict] = []  # guarding invariants not proved, in the order they were decided
     order = [c for c in model.checks if c.domain] + [c for c in model.checks if c.kind == "invariant" and not c.domain] + [c for c in model.checks if c.kind == "check"]
     for claim in order:
-        blocker = None if claim.domain else _blocker(session, claim, [decided[c.name] for c in order if c.name in decided])
-        decided[claim.name] = _not_established(claim, *blocker) if blocker else _guarded(session, claim, limits)
+        blocker = None if claim.domain else _blocker(session, claim, broken)
+        verdict = decided[claim.name] = _not_established(claim, *blocker) if blocker else _guarded(session, claim, limits)
+        if verdict.claim.kind == "invariant" and verdict.claim.guards and verdict.status != Status.PROVED:
+            broken.append(verdict)
     return Outcome(tuple(decided[c.name] for c in model.checks), None)
 
 
-def _blocker(session: _Session, claim: m.Claim, earlier: list[Verdict]) -> tuple[Verdict, tuple[str, ...]] | None:
-    """The first broken or undecided invariant whose guards the claim depends on, and the guard."""
-    broken = [v for v in earlier if v.claim.kind == "invariant" and v.claim.guards and v.status != Status.PROVED]
+def _blocker(session: _Session, claim: m.Claim, broken: list[Verdict]) -> tuple[Verdict, tuple[str, ...]] | None:
+    """The first broken or undecided invariant (of those decided before) whose guards the claim
+    depends on, and the guard."""
     if not broken:
         return None
     uses = session.enc.depends(claim)
